@@ -1,0 +1,34 @@
+/*
+ * Shared helpers for the Check-based tests: a TAP-emitting main, temporary
+ * directories, and the location of the published vectors.
+ */
+#ifndef IST_TEST_H
+#define IST_TEST_H
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Runs `s` with TAP output on stdout (meson's 'tap' protocol) and returns the
+ * process exit status: 0 when every test passed. */
+int ist_test_run(Suite *s);
+
+/* Creates a fresh private directory under $TMPDIR (or /tmp) whose name starts
+ * with `prefix`; returns a malloc'd path. Aborts the test on failure. */
+char *ist_test_tmpdir(const char *prefix);
+
+/* Removes a directory tree (best effort, for cleanup). */
+void ist_test_rmtree(const char *path);
+
+/* Path of a file in tests/vectors/ (from the IST_TEST_VECTORS environment
+ * variable meson sets); malloc'd. */
+char *ist_test_vector_path(const char *name);
+
+/* Reads a whole file into a malloc'd, NUL-terminated buffer; aborts the test
+ * on failure. *ret_len may be NULL. */
+char *ist_test_read_file(const char *path, size_t *ret_len);
+
+/* Decodes a hex string of exactly `len` bytes; fails the test otherwise. */
+void ist_test_unhex(const char *hex, uint8_t *out, size_t len);
+
+#endif

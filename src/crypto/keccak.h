@@ -12,7 +12,9 @@
 #define IST_KECCAK256_BYTES 32
 
 /* out32 = Keccak-256(data). keccak256("") =
- * c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470. */
+ * c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470.
+ * `data` may be NULL when len is 0. Cannot fail. Internal state that held the
+ * input is wiped before returning. */
 void ist_keccak256(const void *data, size_t len, uint8_t out32[IST_KECCAK256_BYTES]);
 
 #endif

@@ -1,0 +1,219 @@
+#include "storage/routes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/bytes.h"
+#include "common/err.h"
+
+#define LEAF_KEY_BYTES 24 /* src || dst || index */
+#define NODE_KEY_BYTES 25 /* src || dst || level || index */
+
+static void leaf_key(uint8_t k[LEAF_KEY_BYTES], uint64_t src, uint64_t dst, uint64_t index)
+{
+	ist_store_key_route(k, src, dst);
+	ist_put_be64(k + IST_STORE_ROUTE_KEY_BYTES, index);
+}
+
+static void node_key(uint8_t k[NODE_KEY_BYTES], uint64_t src, uint64_t dst, unsigned level, uint64_t index)
+{
+	ist_store_key_route(k, src, dst);
+	k[IST_STORE_ROUTE_KEY_BYTES] = (uint8_t)level;
+	ist_put_be64(k + IST_STORE_ROUTE_KEY_BYTES + 1, index);
+}
+
+int ist_store_route_frontier(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain,
+			     struct ist_merkle_frontier *ret)
+{
+	uint8_t k[IST_STORE_ROUTE_KEY_BYTES];
+	ist_store_key_route(k, src_chain, dst_chain);
+	const uint8_t *v;
+	size_t n;
+	int r = ist_store_get(txn, IST_STORE_DB_ROUTES, k, sizeof(k), &v, &n);
+	if (r == -IST_ENOTFOUND) {
+		ist_merkle_frontier_init(ret);
+		return 0;
+	}
+	if (r)
+		return r;
+	if (ist_merkle_frontier_decode(v, n, ret) != 0)
+		return -IST_EDB_CORRUPT;
+	return 0;
+}
+
+int ist_store_route_size(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t *ret_size)
+{
+	/* the frontier's encoding starts with the size (merkle.h) */
+	uint8_t k[IST_STORE_ROUTE_KEY_BYTES];
+	ist_store_key_route(k, src_chain, dst_chain);
+	const uint8_t *v;
+	size_t n;
+	int r = ist_store_get(txn, IST_STORE_DB_ROUTES, k, sizeof(k), &v, &n);
+	if (r == -IST_ENOTFOUND) {
+		*ret_size = 0;
+		return 0;
+	}
+	if (r)
+		return r;
+	if (n < 8)
+		return -IST_EDB_CORRUPT;
+	*ret_size = ist_get_be64(v);
+	return 0;
+}
+
+int ist_store_route_root(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t *ret_size,
+			 uint8_t ret_root32[IST_HASH_BYTES])
+{
+	struct ist_merkle_frontier f;
+	int r = ist_store_route_frontier(txn, src_chain, dst_chain, &f);
+	if (r)
+		return r;
+	*ret_size = f.size;
+	ist_merkle_frontier_root(&f, ret_root32);
+	return 0;
+}
+
+int ist_store_route_leaf_append(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain,
+				const uint8_t leaf_hash32[IST_HASH_BYTES], const void *msg, size_t msg_len,
+				uint64_t *ret_index)
+{
+	if (!leaf_hash32 || (!msg && msg_len > 0) || msg_len > SIZE_MAX - IST_HASH_BYTES)
+		return -IST_EINVAL;
+	struct ist_merkle_frontier f;
+	int r = ist_store_route_frontier(txn, src_chain, dst_chain, &f);
+	if (r)
+		return r;
+	uint64_t index = f.size;
+
+	/* The roots of the perfect subtrees this leaf completes: the carry
+	 * chain of the append (bit k of the old size set = a 2^k subtree
+	 * waits for a right sibling). Computed from the old frontier before
+	 * it is updated. */
+	uint8_t h[IST_HASH_BYTES];
+	memcpy(h, leaf_hash32, IST_HASH_BYTES);
+	struct ist_merkle_frontier old = f;
+	r = ist_merkle_frontier_append(&f, leaf_hash32);
+	if (r)
+		return r;
+
+	uint8_t *val = malloc(IST_HASH_BYTES + msg_len);
+	if (!val)
+		return -IST_ENOMEM;
+	memcpy(val, leaf_hash32, IST_HASH_BYTES);
+	if (msg_len)
+		memcpy(val + IST_HASH_BYTES, msg, msg_len);
+	uint8_t lk[LEAF_KEY_BYTES];
+	leaf_key(lk, src_chain, dst_chain, index);
+	/* insert: a leaf is never overwritten; an existing one means the
+	 * frontier and the leaves disagree */
+	r = ist_store_insert(txn, IST_STORE_DB_MESSAGES, lk, sizeof(lk), val, IST_HASH_BYTES + msg_len);
+	free(val);
+	if (r == -IST_EEXISTS)
+		return -IST_EDB_CORRUPT;
+	if (r)
+		return r;
+
+	unsigned k = 0;
+	for (; k < IST_MERKLE_MAX_DEPTH && (old.size >> k) & 1; k++) {
+		ist_merkle_node_hash(old.nodes[k], h, h);
+		uint8_t nk[NODE_KEY_BYTES];
+		node_key(nk, src_chain, dst_chain, k + 1, index >> (k + 1));
+		r = ist_store_put(txn, IST_STORE_DB_ROUTES, nk, sizeof(nk), h, IST_HASH_BYTES);
+		if (r)
+			return r;
+	}
+	/* the frontier must now hold exactly that subtree at level k */
+	if (k >= IST_MERKLE_MAX_DEPTH || memcmp(f.nodes[k], h, IST_HASH_BYTES) != 0)
+		return -IST_EINTERNAL;
+
+	size_t flen = ist_merkle_frontier_encoded_len(&f);
+	uint8_t fbuf[8 + IST_MERKLE_MAX_DEPTH * IST_HASH_BYTES];
+	if (flen > sizeof(fbuf))
+		return -IST_EINTERNAL;
+	ist_merkle_frontier_encode(&f, fbuf);
+	uint8_t rk[IST_STORE_ROUTE_KEY_BYTES];
+	ist_store_key_route(rk, src_chain, dst_chain);
+	r = ist_store_put(txn, IST_STORE_DB_ROUTES, rk, sizeof(rk), fbuf, flen);
+	if (r)
+		return r;
+	if (ret_index)
+		*ret_index = index;
+	return 0;
+}
+
+static int leaf_value(struct ist_txn *txn, uint64_t src, uint64_t dst, uint64_t index, const uint8_t **ret_v,
+		      size_t *ret_n)
+{
+	uint8_t k[LEAF_KEY_BYTES];
+	leaf_key(k, src, dst, index);
+	int r = ist_store_get(txn, IST_STORE_DB_MESSAGES, k, sizeof(k), ret_v, ret_n);
+	if (r)
+		return r;
+	if (*ret_n < IST_HASH_BYTES)
+		return -IST_EDB_CORRUPT;
+	return 0;
+}
+
+int ist_store_route_leaf_get(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t index,
+			     uint8_t ret_leaf32[IST_HASH_BYTES])
+{
+	const uint8_t *v;
+	size_t n;
+	int r = leaf_value(txn, src_chain, dst_chain, index, &v, &n);
+	if (r)
+		return r;
+	memcpy(ret_leaf32, v, IST_HASH_BYTES);
+	return 0;
+}
+
+int ist_store_route_message_get(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t index,
+				const uint8_t **ret_msg, size_t *ret_len)
+{
+	const uint8_t *v;
+	size_t n;
+	int r = leaf_value(txn, src_chain, dst_chain, index, &v, &n);
+	if (r)
+		return r;
+	*ret_msg = v + IST_HASH_BYTES;
+	*ret_len = n - IST_HASH_BYTES;
+	return 0;
+}
+
+static int source_leaf(void *ctx, uint64_t index, uint8_t out32[IST_HASH_BYTES])
+{
+	struct ist_store_route_source *rs = ctx;
+	return ist_store_route_leaf_get(rs->txn, rs->src_chain, rs->dst_chain, index, out32);
+}
+
+static int source_subtree(void *ctx, unsigned level, uint64_t index, uint8_t out32[IST_HASH_BYTES])
+{
+	struct ist_store_route_source *rs = ctx;
+	if (level == 0)
+		return source_leaf(ctx, index, out32);
+	if (level > IST_MERKLE_MAX_DEPTH)
+		return -IST_ENOTFOUND;
+	/* cached roots exist only for complete subtrees and never change, so
+	 * any one found is right for every tree size that contains it */
+	uint8_t k[NODE_KEY_BYTES];
+	node_key(k, rs->src_chain, rs->dst_chain, level, index);
+	const uint8_t *v;
+	size_t n;
+	int r = ist_store_get(rs->txn, IST_STORE_DB_ROUTES, k, sizeof(k), &v, &n);
+	if (r)
+		return r;
+	if (n != IST_HASH_BYTES)
+		return -IST_EDB_CORRUPT;
+	memcpy(out32, v, IST_HASH_BYTES);
+	return 0;
+}
+
+void ist_store_route_source_init(struct ist_store_route_source *rs, struct ist_txn *txn, uint64_t src_chain,
+				 uint64_t dst_chain)
+{
+	rs->txn = txn;
+	rs->src_chain = src_chain;
+	rs->dst_chain = dst_chain;
+	rs->source.leaf = source_leaf;
+	rs->source.subtree = source_subtree;
+	rs->source.ctx = rs;
+}

@@ -1,0 +1,83 @@
+/*
+ * Route trees in LMDB: the leaves of each route's append-only RFC 9162 tree
+ * (database messages), its frontier and a cache of perfect-subtree roots
+ * (database routes), and the struct ist_merkle_source that lets
+ * crypto/merkle.h generate proofs straight from a read transaction.
+ *
+ * A route is (src_chain, dst_chain). Its size is the number of leaves
+ * appended; leaves are numbered from 0 and never change once written.
+ * Appends and everything derived from them (frontier, subtree roots) are
+ * written in the caller's transaction, so they commit together.
+ */
+#ifndef IST_STORAGE_ROUTES_H
+#define IST_STORAGE_ROUTES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/macro.h"
+#include "crypto/hash.h"
+#include "crypto/merkle.h"
+#include "storage/store.h"
+
+/*
+ * Appends a leaf to the route: leaf_hash32 is H(0x00 || message id)
+ * (ist_merkle_leaf_hash), msg/msg_len the encoded message kept with it for
+ * deliveries (opaque; NULL/0 for none). Write transactions only.
+ * Out: *ret_index, the leaf's index (may be NULL).
+ * Returns 0, -IST_ERANGE (the route holds 2^64 - 1 leaves), -IST_EINVAL,
+ * -IST_EDB_CORRUPT (a stored frontier does not decode, or the leaf already
+ * exists), -IST_EINTERNAL (the frontier and the subtree roots disagree),
+ * -IST_ENOMEM, -IST_EDB_FULL (grown and retried by ist_store_write), -IST_EDB*.
+ */
+int ist_store_route_leaf_append(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain,
+				const uint8_t leaf_hash32[IST_HASH_BYTES], const void *msg, size_t msg_len,
+				uint64_t *ret_index) IST_WUR;
+
+/* Out: ret_leaf32 (copied). Returns 0, -IST_ENOTFOUND (index >= size),
+ * -IST_EDB_CORRUPT, -IST_EDB*. */
+int ist_store_route_leaf_get(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t index,
+			     uint8_t ret_leaf32[IST_HASH_BYTES]) IST_WUR;
+
+/* The message stored with a leaf. Out: *ret_msg, *ret_len (borrowed; len 0
+ * when none was stored). Returns 0, -IST_ENOTFOUND, -IST_EDB_CORRUPT, -IST_EDB*. */
+int ist_store_route_message_get(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t index,
+				const uint8_t **ret_msg, size_t *ret_len) IST_WUR;
+
+/* Out: *ret_size, the number of leaves (0 for a route never seen).
+ * Returns 0, -IST_EDB_CORRUPT, -IST_EDB*. */
+int ist_store_route_size(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t *ret_size) IST_WUR;
+
+/* Out: *ret, the route's frontier (empty for a route never seen).
+ * Returns 0, -IST_EDB_CORRUPT, -IST_EDB*. */
+int ist_store_route_frontier(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain,
+			     struct ist_merkle_frontier *ret) IST_WUR;
+
+/* The route's current size and root (from the frontier, O(log n)).
+ * Returns 0, -IST_EDB_CORRUPT, -IST_EDB*. */
+int ist_store_route_root(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t *ret_size,
+			 uint8_t ret_root32[IST_HASH_BYTES]) IST_WUR;
+
+/*
+ * A struct ist_merkle_source over one route as seen by `txn`: pass
+ * &rs->source to ist_merkle_source_root / _inclusion_proof /
+ * _consistency_proof. The leaf callback reads the messages database; the
+ * subtree callback answers from the cached subtree roots, so a proof costs
+ * O(log n) reads. Sizes up to ist_store_route_size() are valid; beyond it
+ * the callbacks return -IST_ENOTFOUND.
+ *
+ * Ownership: *rs is caller memory that, like `txn`, must outlive every use
+ * of rs->source; nothing to free. Proofs are copied out, so they outlive
+ * the transaction.
+ */
+struct ist_store_route_source {
+	struct ist_merkle_source source;
+	struct ist_txn *txn;
+	uint64_t src_chain;
+	uint64_t dst_chain;
+};
+
+void ist_store_route_source_init(struct ist_store_route_source *rs, struct ist_txn *txn, uint64_t src_chain,
+				 uint64_t dst_chain);
+
+#endif

@@ -1,0 +1,206 @@
+/*
+ * `isthmus keys`: the sub-table and the helpers its subcommands share.
+ */
+#include "cli/keys.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/bytes.h"
+#include "common/err.h"
+
+static const struct ist_cli_cmd keys_cmds[] = {
+	{ "new", ist_cli_keys_new, "make a validator keyset (or one key) and store it encrypted" },
+	{ "list", ist_cli_keys_list, "list the keysets of the keystore" },
+	{ "show", ist_cli_keys_show, "show the public keys and the Ethereum address of a keyset" },
+	{ "export", ist_cli_keys_export, "write the public keys as JSON, for genesis or registration" },
+	{ "import", ist_cli_keys_import, "import a keyset from a key file backup or from hex secrets" },
+	{ "delete", ist_cli_keys_delete, "delete a key file" },
+};
+
+static const char keys_head[] =
+	"usage: isthmus keys <subcommand> [<args>]\n"
+	"\n"
+	"Manages the keys of a validator. A keyset is one file KEYSTORE/NAME.json (mode\n"
+	"0600, in a 0700 directory) holding an Ed25519 node key, a secp256k1 attestation\n"
+	"key and an X25519 DKG key (or a single key), encrypted with a passphrase\n"
+	"(Argon2id, XChaCha20-Poly1305). Public keys are readable without it.\n"
+	"\n"
+	"Subcommands:\n";
+
+static const char keys_tail[] =
+	"\n"
+	"Options:\n"
+	IST_CLI_KEYS_HELP_HELP
+	"\n"
+	"The keystore directory is --keystore DIR, else $ISTHMUS_HOME/keys, else\n"
+	"~/.isthmus/keys; a directory that group or others may access is refused.\n"
+	IST_CLI_KEYS_HELP_PASSPHRASE("")
+	"Run 'isthmus keys <subcommand> --help' for the options of a subcommand.\n"
+	"\n"
+	"Example:\n"
+	"  isthmus keys new val1 && isthmus keys show val1\n";
+
+static void keys_usage(FILE *out)
+{
+	fputs(keys_head, out);
+	ist_cli_print_table(out, keys_cmds, IST_ARRAY_SIZE(keys_cmds));
+	fputs(keys_tail, out);
+}
+
+int ist_cli_keys(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	ist_cli_getopt_reset();
+	int c;
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			keys_usage(stdout);
+			return IST_CLI_OK;
+		}
+		return ist_cli_bad_option("keys", c, argv);
+	}
+	if (optind >= argc) {
+		keys_usage(stderr);
+		return IST_CLI_USAGE;
+	}
+	return ist_cli_dispatch("isthmus keys", keys_cmds, IST_ARRAY_SIZE(keys_cmds), argc - optind, argv + optind);
+}
+
+/* ---- shared helpers -------------------------------------------------------- */
+
+int ist_cli_keys_dir(const char *opt, bool create, const char *name, char **ret_dir)
+{
+	char *dir = ist_cli_keystore_dir(opt);
+	if (!dir)
+		return -IST_EINVAL;
+	char err[1024];
+	int r = ist_keystore_dir_check(dir, create, err, sizeof(err));
+	if (r < 0) {
+		/* a command about one key names the key file it did not find */
+		if (r == -IST_ENOTFOUND && name)
+			ist_cli_err("%s/%s.json: no such key file (no keystore directory)", dir, name);
+		else
+			ist_cli_err("%s", err);
+		free(dir);
+		return r;
+	}
+	*ret_dir = dir;
+	return 0;
+}
+
+int ist_cli_keys_check_name(const char *cmd, const char *name)
+{
+	if (!ist_keystore_name_valid(name))
+		return ist_cli_usage_err(cmd, "invalid keyset name (1 to %d of A-Z a-z 0-9 . _ -, not starting "
+					 "with '.' or '-')", IST_KEYSTORE_NAME_MAX);
+	return 0;
+}
+
+int ist_cli_keys_load(const char *dir, const char *name, struct ist_keystore_file *ret_file, char **ret_path)
+{
+	char *path = NULL;
+	int r = ist_keystore_path(dir, name, &path);
+	if (r < 0) {
+		ist_cli_err("%s: invalid keyset name", dir);
+		return r;
+	}
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+		ist_cli_err("%s: key file is accessible by group or others (mode %04o); fix with: chmod 600 %s", path,
+			    (unsigned)(st.st_mode & 07777), path);
+		free(path);
+		return -IST_EPERM;
+	}
+	char err[1024];
+	r = ist_keystore_load_public(path, ret_file, err, sizeof(err));
+	if (r < 0) {
+		ist_cli_err("%s", err);
+		free(path);
+		return r;
+	}
+	if (strcmp(ret_file->info.name, name) != 0) {
+		ist_cli_err("%s: the file holds keyset \"%s\", not \"%s\"", path, ret_file->info.name, name);
+		free(path);
+		return -IST_EPARSE;
+	}
+	*ret_path = path;
+	return 0;
+}
+
+const char *ist_cli_keys_kind(const struct ist_keyset_info *info, char *buf, size_t len)
+{
+	if (info->n_keys == 3 && info->keys[0].type == IST_KEY_ED25519 && info->keys[1].type == IST_KEY_SECP256K1 &&
+	    info->keys[2].type == IST_KEY_X25519)
+		return "validator";
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < info->n_keys && off < len; i++) {
+		int n = snprintf(buf + off, len - off, "%s%s", i ? "," : "", ist_key_type_name(info->keys[i].type));
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	return buf;
+}
+
+json_t *ist_cli_keys_info_json(const struct ist_keyset_info *info, const char *path)
+{
+	json_t *o = json_object(), *keys = json_array();
+	if (!o || !keys) {
+		json_decref(o);
+		json_decref(keys);
+		return NULL;
+	}
+	char kind[64];
+	json_object_set_new(o, "name", json_string(info->name));
+	json_object_set_new(o, "kind", json_string(ist_cli_keys_kind(info, kind, sizeof(kind))));
+	if (path)
+		json_object_set_new(o, "file", json_string(path));
+	if (info->created[0])
+		json_object_set_new(o, "created", json_string(info->created));
+	for (size_t i = 0; i < info->n_keys; i++) {
+		const struct ist_keystore_key *k = &info->keys[i];
+		json_t *ko = json_object();
+		char hex[2 * IST_KEYSTORE_PUBKEY_MAX + 1];
+		ist_hex_encode(k->pub, k->pub_len, hex);
+		json_object_set_new(ko, "type", json_string(ist_key_type_name(k->type)));
+		json_object_set_new(ko, "purpose", json_string(ist_key_type_purpose(k->type)));
+		json_object_set_new(ko, "public", json_string(hex));
+		if (k->type == IST_KEY_SECP256K1) {
+			char addr[43];
+			ist_eth_address_format(k->addr, addr);
+			json_object_set_new(ko, "address", json_string(addr));
+		}
+		json_array_append_new(keys, ko);
+	}
+	json_object_set_new(o, "keys", keys);
+	return o;
+}
+
+void ist_cli_keys_info_print(const struct ist_keyset_info *info, const char *path)
+{
+	char kind[64];
+	printf("name         %s\n", info->name);
+	printf("kind         %s\n", ist_cli_keys_kind(info, kind, sizeof(kind)));
+	if (path)
+		printf("file         %s\n", path);
+	if (info->created[0])
+		printf("created      %s\n", info->created);
+	for (size_t i = 0; i < info->n_keys; i++) {
+		const struct ist_keystore_key *k = &info->keys[i];
+		char hex[2 * IST_KEYSTORE_PUBKEY_MAX + 1];
+		ist_hex_encode(k->pub, k->pub_len, hex);
+		printf("%-12s %-10s %s\n", ist_key_type_purpose(k->type), ist_key_type_name(k->type), hex);
+		if (k->type == IST_KEY_SECP256K1) {
+			char addr[43];
+			ist_eth_address_format(k->addr, addr);
+			printf("%-12s %-10s %s\n", "address", "eip55", addr);
+		}
+	}
+}

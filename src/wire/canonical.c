@@ -49,6 +49,21 @@ static void fx_be64(struct fixed *w, uint64_t v)
 
 /* ---- Message ---- */
 
+/* The fixed part of canonical(m): everything up to and including the
+ * payload length. The caller has checked payload_len against its limit. */
+static void message_head(const struct ist_message *m, uint8_t out[IST_WIRE_MESSAGE_FIXED_BYTES])
+{
+	struct fixed w = FIXED(out, IST_WIRE_MESSAGE_FIXED_BYTES);
+	fx_be64(&w, m->src_chain);
+	fx_be64(&w, m->dst_chain);
+	fx_be64(&w, m->nonce);
+	fx_put(&w, m->sender, sizeof(m->sender));
+	fx_put(&w, m->recipient, sizeof(m->recipient));
+	fx_be64(&w, m->value);
+	fx_be32(&w, (uint32_t)m->payload_len);
+	IST_REQUIRE(w.off == IST_WIRE_MESSAGE_FIXED_BYTES);
+}
+
 int ist_wire_message_canonical(const struct ist_message *m, struct ist_buf *out)
 {
 	if (m->payload_len > IST_WIRE_MAX_MSG_PAYLOAD) {
@@ -56,13 +71,10 @@ int ist_wire_message_canonical(const struct ist_message *m, struct ist_buf *out)
 			out->err = -IST_ETOOBIG;
 		return -IST_ETOOBIG;
 	}
-	ist_buf_put_be64(out, m->src_chain);
-	ist_buf_put_be64(out, m->dst_chain);
-	ist_buf_put_be64(out, m->nonce);
-	ist_buf_put(out, m->sender, sizeof(m->sender));
-	ist_buf_put(out, m->recipient, sizeof(m->recipient));
-	ist_buf_put_be64(out, m->value);
-	ist_buf_put_var(out, m->payload, m->payload_len);
+	uint8_t head[IST_WIRE_MESSAGE_FIXED_BYTES];
+	message_head(m, head);
+	ist_buf_put(out, head, sizeof(head));
+	ist_buf_put(out, m->payload, m->payload_len);
 	return ist_buf_err(out);
 }
 
@@ -72,16 +84,7 @@ int ist_wire_message_id(const struct ist_message *m, uint8_t ret_id32[IST_HASH_B
 		return -IST_ETOOBIG;
 	/* the fixed part, then the payload hashed in place (no copy) */
 	uint8_t head[IST_WIRE_MESSAGE_FIXED_BYTES];
-	struct fixed w = FIXED(head, sizeof(head));
-	fx_be64(&w, m->src_chain);
-	fx_be64(&w, m->dst_chain);
-	fx_be64(&w, m->nonce);
-	fx_put(&w, m->sender, sizeof(m->sender));
-	fx_put(&w, m->recipient, sizeof(m->recipient));
-	fx_be64(&w, m->value);
-	fx_be32(&w, (uint32_t)m->payload_len);
-	IST_REQUIRE(w.off == sizeof(head));
-
+	message_head(m, head);
 	struct ist_sha256_ctx h;
 	ist_tagged_hash_init(&h, IST_TAG_MSG);
 	ist_sha256_update(&h, head, sizeof(head));
@@ -262,20 +265,6 @@ static void sink_head(struct sink *s, uint8_t kind, size_t len)
 	sink_put(s, h, sizeof(h));
 }
 
-static size_t opaque_max(enum ist_payload_kind k)
-{
-	switch (k) {
-	case IST_PAYLOAD_EVIDENCE:
-		return IST_WIRE_MAX_EVIDENCE_BYTES;
-	case IST_PAYLOAD_DKG:
-		return IST_WIRE_MAX_DKG_BYTES;
-	case IST_PAYLOAD_NONCE_COMMITMENTS:
-		return IST_WIRE_MAX_NONCE_COMMIT_BYTES;
-	default:
-		return 0;
-	}
-}
-
 static int payload_write(const struct ist_block *b, struct sink *s)
 {
 	if (b->n_items > IST_WIRE_MAX_BLOCK_ITEMS)
@@ -307,7 +296,7 @@ static int payload_write(const struct ist_block *b, struct sink *s)
 		case IST_PAYLOAD_EVIDENCE:
 		case IST_PAYLOAD_DKG:
 		case IST_PAYLOAD_NONCE_COMMITMENTS:
-			if (it->u.opaque.len > opaque_max(it->kind))
+			if (it->u.opaque.len > ist_wire_payload_opaque_max(it->kind))
 				return -IST_EINVAL;
 			sink_head(s, (uint8_t)it->kind, it->u.opaque.len);
 			sink_put(s, it->u.opaque.data, it->u.opaque.len);

@@ -331,20 +331,6 @@ static int tc_check(struct ctx *c, const struct ist_tc *tc)
 	return qc_check(c, &tc->high_qc);
 }
 
-static size_t opaque_max(enum ist_payload_kind k)
-{
-	switch (k) {
-	case IST_PAYLOAD_EVIDENCE:
-		return IST_WIRE_MAX_EVIDENCE_BYTES;
-	case IST_PAYLOAD_DKG:
-		return IST_WIRE_MAX_DKG_BYTES;
-	case IST_PAYLOAD_NONCE_COMMITMENTS:
-		return IST_WIRE_MAX_NONCE_COMMIT_BYTES;
-	default:
-		return 0;
-	}
-}
-
 static int item_check(struct ctx *c, const struct ist_payload_item *it)
 {
 	switch (it->kind) {
@@ -355,7 +341,7 @@ static int item_check(struct ctx *c, const struct ist_payload_item *it)
 	case IST_PAYLOAD_EVIDENCE:
 	case IST_PAYLOAD_DKG:
 	case IST_PAYLOAD_NONCE_COMMITMENTS:
-		if (it->u.opaque.len > opaque_max(it->kind))
+		if (it->u.opaque.len > ist_wire_payload_opaque_max(it->kind))
 			return toobig(c, "payload_item: opaque item too long");
 		if (it->u.opaque.len == 0 || !it->u.opaque.data)
 			return bad(c, "payload_item: opaque item empty");
@@ -652,7 +638,7 @@ static int item_from_pb(struct ctx *c, const Isthmus__V1__PayloadItem *pb, struc
 	default:
 		return unknown_kind(c, &pb->base, "payload_item: unknown kind", "payload_item: missing");
 	}
-	if (opaque->len > opaque_max(it->kind))
+	if (opaque->len > ist_wire_payload_opaque_max(it->kind))
 		return toobig(c, "payload_item: opaque item too long");
 	if (opaque->len == 0)
 		return bad(c, "payload_item: opaque item empty");

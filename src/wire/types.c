@@ -44,16 +44,25 @@ void ist_wire_tc_free(struct ist_tc *tc) { free(tc); }
 void ist_wire_vote_free(struct ist_vote *v) { free(v); }
 void ist_wire_timeout_free(struct ist_timeout *t) { free(t); }
 
-static bool payload_kind_is_opaque(enum ist_payload_kind k)
+size_t ist_wire_payload_opaque_max(enum ist_payload_kind k)
 {
-	return k == IST_PAYLOAD_EVIDENCE || k == IST_PAYLOAD_DKG || k == IST_PAYLOAD_NONCE_COMMITMENTS;
+	switch (k) {
+	case IST_PAYLOAD_EVIDENCE:
+		return IST_WIRE_MAX_EVIDENCE_BYTES;
+	case IST_PAYLOAD_DKG:
+		return IST_WIRE_MAX_DKG_BYTES;
+	case IST_PAYLOAD_NONCE_COMMITMENTS:
+		return IST_WIRE_MAX_NONCE_COMMIT_BYTES;
+	default:
+		return 0;
+	}
 }
 
 void ist_wire_payload_item_fini(struct ist_payload_item *item)
 {
 	if (!item)
 		return;
-	if (payload_kind_is_opaque(item->kind))
+	if (ist_wire_payload_opaque_max(item->kind) > 0)
 		free(item->u.opaque.data);
 	memset(item, 0, sizeof(*item));
 }

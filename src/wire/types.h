@@ -343,6 +343,13 @@ bool ist_wire_vote_equal(const struct ist_vote *a, const struct ist_vote *b) IST
 bool ist_wire_timeout_equal(const struct ist_timeout *a, const struct ist_timeout *b) IST_WUR;
 bool ist_wire_envelope_equal(const struct ist_envelope *a, const struct ist_envelope *b) IST_WUR;
 
+/* ---- Limits by kind ---- */
+
+/* The byte limit of an opaque payload item of kind `k` (evidence, dkg,
+ * nonce commitments: IST_WIRE_MAX_*_BYTES), or 0 for a kind that is not
+ * opaque. */
+size_t ist_wire_payload_opaque_max(enum ist_payload_kind k);
+
 /* ---- Signer bitmaps ---- */
 
 /* True when validator `index` is set (false for index >= IST_WIRE_MAX_VALIDATORS). */

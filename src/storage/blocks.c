@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "storage/internal.h"
 #include "storage/store.h"
 
 #define SAFETY_KEY "state"
@@ -29,15 +30,7 @@ int ist_store_height_get(struct ist_txn *txn, uint64_t height, uint8_t ret_id32[
 {
 	uint8_t k[IST_STORE_U64_KEY_BYTES];
 	ist_store_key_u64(k, height);
-	const uint8_t *v;
-	size_t n;
-	int r = ist_store_get(txn, IST_STORE_DB_HEIGHTS, k, sizeof(k), &v, &n);
-	if (r)
-		return r;
-	if (n != IST_HASH_BYTES)
-		return -IST_EDB_CORRUPT;
-	memcpy(ret_id32, v, IST_HASH_BYTES);
-	return 0;
+	return ist_store_get_fixed(txn, IST_STORE_DB_HEIGHTS, k, sizeof(k), ret_id32, IST_HASH_BYTES);
 }
 
 int ist_store_height_last(struct ist_txn *txn, uint64_t *ret_height, uint8_t ret_id32[IST_HASH_BYTES])

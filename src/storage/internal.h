@@ -57,6 +57,12 @@ int ist_store_lmdb_err(int rc, const char *what);
  * map so that ist_store_write retries. */
 int ist_store_write_err(struct ist_txn *txn, int rc, const char *what);
 
+/* ist_store_get of a value that must be exactly `len` bytes, copied into
+ * `out`. Returns 0, -IST_EDB_CORRUPT (another length), or ist_store_get's
+ * errors (-IST_ENOTFOUND, ...). */
+int ist_store_get_fixed(struct ist_txn *txn, enum ist_store_db db, const void *key, size_t klen, void *out,
+			size_t len);
+
 /* Writes "<path>: <message>" into errbuf (when non-NULL) and returns err. */
 int ist_store_errf(char *errbuf, size_t errlen, const char *path, int err, const char *fmt, ...) IST_PRINTF(5, 6);
 

@@ -26,15 +26,8 @@ static int set_once(struct ist_txn *txn, const char *key, const void *val, size_
 
 int ist_store_genesis_get(struct ist_txn *txn, uint8_t ret_hash32[IST_HASH_BYTES])
 {
-	const uint8_t *v;
-	size_t n;
-	int r = ist_store_get(txn, IST_STORE_DB_META, KEY_GENESIS, strlen(KEY_GENESIS), &v, &n);
-	if (r)
-		return r;
-	if (n != IST_HASH_BYTES)
-		return -IST_EDB_CORRUPT;
-	memcpy(ret_hash32, v, IST_HASH_BYTES);
-	return 0;
+	return ist_store_get_fixed(txn, IST_STORE_DB_META, KEY_GENESIS, strlen(KEY_GENESIS), ret_hash32,
+				   IST_HASH_BYTES);
 }
 
 int ist_store_genesis_set(struct ist_txn *txn, const uint8_t hash32[IST_HASH_BYTES])
@@ -58,13 +51,10 @@ int ist_store_chain_id_set(struct ist_txn *txn, const uint8_t *id, size_t len)
 
 static int get_u32(struct ist_txn *txn, const char *key, uint32_t *ret)
 {
-	const uint8_t *v;
-	size_t n;
-	int r = ist_store_get(txn, IST_STORE_DB_META, key, strlen(key), &v, &n);
+	uint8_t v[4];
+	int r = ist_store_get_fixed(txn, IST_STORE_DB_META, key, strlen(key), v, sizeof(v));
 	if (r)
 		return r;
-	if (n != 4)
-		return -IST_EDB_CORRUPT;
 	*ret = ist_get_be32(v);
 	return 0;
 }

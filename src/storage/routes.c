@@ -5,6 +5,7 @@
 
 #include "common/bytes.h"
 #include "common/err.h"
+#include "storage/internal.h"
 
 #define LEAF_KEY_BYTES 24 /* src || dst || index */
 #define NODE_KEY_BYTES 25 /* src || dst || level || index */
@@ -22,14 +23,21 @@ static void node_key(uint8_t k[NODE_KEY_BYTES], uint64_t src, uint64_t dst, unsi
 	ist_put_be64(k + IST_STORE_ROUTE_KEY_BYTES + 1, index);
 }
 
+/* The route's encoded frontier (borrowed). Returns 0, -IST_ENOTFOUND (a
+ * route never seen), -IST_EDB*. */
+static int frontier_value(struct ist_txn *txn, uint64_t src, uint64_t dst, const uint8_t **ret_v, size_t *ret_n)
+{
+	uint8_t k[IST_STORE_ROUTE_KEY_BYTES];
+	ist_store_key_route(k, src, dst);
+	return ist_store_get(txn, IST_STORE_DB_ROUTES, k, sizeof(k), ret_v, ret_n);
+}
+
 int ist_store_route_frontier(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain,
 			     struct ist_merkle_frontier *ret)
 {
-	uint8_t k[IST_STORE_ROUTE_KEY_BYTES];
-	ist_store_key_route(k, src_chain, dst_chain);
 	const uint8_t *v;
 	size_t n;
-	int r = ist_store_get(txn, IST_STORE_DB_ROUTES, k, sizeof(k), &v, &n);
+	int r = frontier_value(txn, src_chain, dst_chain, &v, &n);
 	if (r == -IST_ENOTFOUND) {
 		ist_merkle_frontier_init(ret);
 		return 0;
@@ -44,11 +52,9 @@ int ist_store_route_frontier(struct ist_txn *txn, uint64_t src_chain, uint64_t d
 int ist_store_route_size(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t *ret_size)
 {
 	/* the frontier's encoding starts with the size (merkle.h) */
-	uint8_t k[IST_STORE_ROUTE_KEY_BYTES];
-	ist_store_key_route(k, src_chain, dst_chain);
 	const uint8_t *v;
 	size_t n;
-	int r = ist_store_get(txn, IST_STORE_DB_ROUTES, k, sizeof(k), &v, &n);
+	int r = frontier_value(txn, src_chain, dst_chain, &v, &n);
 	if (r == -IST_ENOTFOUND) {
 		*ret_size = 0;
 		return 0;
@@ -196,15 +202,7 @@ static int source_subtree(void *ctx, unsigned level, uint64_t index, uint8_t out
 	 * any one found is right for every tree size that contains it */
 	uint8_t k[NODE_KEY_BYTES];
 	node_key(k, rs->src_chain, rs->dst_chain, level, index);
-	const uint8_t *v;
-	size_t n;
-	int r = ist_store_get(rs->txn, IST_STORE_DB_ROUTES, k, sizeof(k), &v, &n);
-	if (r)
-		return r;
-	if (n != IST_HASH_BYTES)
-		return -IST_EDB_CORRUPT;
-	memcpy(out32, v, IST_HASH_BYTES);
-	return 0;
+	return ist_store_get_fixed(rs->txn, IST_STORE_DB_ROUTES, k, sizeof(k), out32, IST_HASH_BYTES);
 }
 
 void ist_store_route_source_init(struct ist_store_route_source *rs, struct ist_txn *txn, uint64_t src_chain,

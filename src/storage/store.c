@@ -204,9 +204,12 @@ static int take_lock(struct ist_store *s, char *errbuf, size_t errlen)
 	if (!lock_path)
 		return -IST_ENOMEM;
 	s->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (s->lock_fd < 0)
-		return ist_store_errf(errbuf, errlen, s->path, ist_store_lmdb_err(errno, "open lock file"),
-				      "cannot open %s: %s", LOCK_FILE, strerror(errno));
+	if (s->lock_fd < 0) {
+		/* saved: ist_store_lmdb_err may log, which may change errno */
+		int e = errno;
+		return ist_store_errf(errbuf, errlen, s->path, ist_store_lmdb_err(e, "open lock file"),
+				      "cannot open %s: %s", LOCK_FILE, strerror(e));
+	}
 	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
 		int e = errno;
 		if (e == EWOULDBLOCK)
@@ -553,6 +556,20 @@ int ist_store_get(struct ist_txn *txn, enum ist_store_db db, const void *key, si
 		return ist_store_lmdb_err(rc, "mdb_get");
 	*ret_val = v.mv_data;
 	*ret_vlen = v.mv_size;
+	return 0;
+}
+
+int ist_store_get_fixed(struct ist_txn *txn, enum ist_store_db db, const void *key, size_t klen, void *out,
+			size_t len)
+{
+	const uint8_t *v;
+	size_t n;
+	int r = ist_store_get(txn, db, key, klen, &v, &n);
+	if (r)
+		return r;
+	if (n != len)
+		return -IST_EDB_CORRUPT;
+	memcpy(out, v, len);
 	return 0;
 }
 

@@ -47,16 +47,6 @@ static void setup(void)
 	ck_assert_int_eq(ist_crypto_init(), 0);
 }
 
-/* Compares `len` bytes with an expected hex string (readable on failure). */
-static void assert_hex(const uint8_t *got, size_t len, const char *want_hex)
-{
-	char *hex = malloc(2 * len + 1);
-	ck_assert_ptr_nonnull(hex);
-	ist_hex_encode(got, len, hex);
-	ck_assert_str_eq(hex, want_hex);
-	free(hex);
-}
-
 /* ---- SHA-256 / SHA-512 */
 
 static const char FIPS_448[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
@@ -65,11 +55,11 @@ START_TEST(test_sha256_fips)
 {
 	uint8_t h[IST_HASH_BYTES];
 	ist_sha256("abc", 3, h);
-	assert_hex(h, sizeof(h), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	ist_test_assert_hex(h, sizeof(h), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	ist_sha256("", 0, h);
-	assert_hex(h, sizeof(h), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	ist_test_assert_hex(h, sizeof(h), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	ist_sha256(FIPS_448, strlen(FIPS_448), h);
-	assert_hex(h, sizeof(h), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	ist_test_assert_hex(h, sizeof(h), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 END_TEST
 
@@ -77,7 +67,7 @@ START_TEST(test_sha512_fips)
 {
 	uint8_t h[IST_SHA512_BYTES];
 	ist_sha512("abc", 3, h);
-	assert_hex(h, sizeof(h),
+	ist_test_assert_hex(h, sizeof(h),
 		   "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
 		   "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
 }
@@ -92,7 +82,7 @@ START_TEST(test_sha256_incremental)
 	for (size_t i = 0; i < strlen(FIPS_448); i++)
 		ist_sha256_update(&ctx, FIPS_448 + i, 1);
 	ist_sha256_final(&ctx, h);
-	assert_hex(h, sizeof(h), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	ist_test_assert_hex(h, sizeof(h), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 
 	/* any split of a 3-block input (into two and three parts, with empty
 	 * parts allowed) equals the one-shot digest */
@@ -136,10 +126,10 @@ START_TEST(test_tagged_hash_known_answers)
 	uint8_t h[IST_HASH_BYTES];
 	/* hashlib.sha256(b"isthmus/msg/v1abc") */
 	ist_tagged_hash(IST_TAG_MSG, "abc", 3, h);
-	assert_hex(h, sizeof(h), "b34d28d11fec2af1ace1dd9f342ce8917afbca78890e55c8e3a305eab2bb3b17");
+	ist_test_assert_hex(h, sizeof(h), "b34d28d11fec2af1ace1dd9f342ce8917afbca78890e55c8e3a305eab2bb3b17");
 	/* hashlib.sha256(b"isthmus/attest/v1"): no data, the NUL not hashed */
 	ist_tagged_hash(IST_TAG_ATTEST, "", 0, h);
-	assert_hex(h, sizeof(h), "598be33c88e791185f28f37e4137a7bb583977f16f39cd30653c53a2c470d232");
+	ist_test_assert_hex(h, sizeof(h), "598be33c88e791185f28f37e4137a7bb583977f16f39cd30653c53a2c470d232");
 }
 END_TEST
 
@@ -248,7 +238,7 @@ static void check_keccak_hex(const char *msg_hex, size_t len, const char *want_h
 	ist_test_unhex(msg_hex, msg, len);
 	uint8_t h[IST_KECCAK256_BYTES];
 	ist_keccak256(msg, len, h);
-	assert_hex(h, sizeof(h), want_hex);
+	ist_test_assert_hex(h, sizeof(h), want_hex);
 	free(msg);
 }
 
@@ -257,13 +247,13 @@ START_TEST(test_keccak_known_answers)
 	uint8_t h[IST_KECCAK256_BYTES];
 
 	ist_keccak256("", 0, h);
-	assert_hex(h, sizeof(h), "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
+	ist_test_assert_hex(h, sizeof(h), "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
 	ist_keccak256(NULL, 0, h);
-	assert_hex(h, sizeof(h), "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
+	ist_test_assert_hex(h, sizeof(h), "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
 
 	const char *fox = "The quick brown fox jumps over the lazy dog";
 	ist_keccak256(fox, strlen(fox), h);
-	assert_hex(h, sizeof(h), "4d741b6f1eb29cb2a9b9911c82f56fa8d73b04959d3d9d222895df6c0b28aa15");
+	ist_test_assert_hex(h, sizeof(h), "4d741b6f1eb29cb2a9b9911c82f56fa8d73b04959d3d9d222895df6c0b28aa15");
 
 	/* ShortMsgKAT_256, Len = 1080: 135 bytes, the padding is the single byte 0x81 */
 	check_keccak_hex("2f3fb9e6321405869ff0e6271369357ee08c9c27837fe300adf3766a61979591"
@@ -292,14 +282,14 @@ START_TEST(test_keccak_known_answers)
 	for (size_t i = 0; i < sizeof(m272); i++)
 		m272[i] = (uint8_t)i;
 	ist_keccak256(m272, sizeof(m272), h);
-	assert_hex(h, sizeof(h), "fdf2ec49e749960d3c8521a0219af8d03e30e2b3bf19bd16150ee0eaf133d66e");
+	ist_test_assert_hex(h, sizeof(h), "fdf2ec49e749960d3c8521a0219af8d03e30e2b3bf19bd16150ee0eaf133d66e");
 	/* and its neighbours 135..137 of the same pattern, same source */
 	ist_keccak256(m272, 135, h);
-	assert_hex(h, sizeof(h), "cbdfd9dee5faad3818d6b06f95a219fd290b0e1706f6a82e5a595b9ce9faca62");
+	ist_test_assert_hex(h, sizeof(h), "cbdfd9dee5faad3818d6b06f95a219fd290b0e1706f6a82e5a595b9ce9faca62");
 	ist_keccak256(m272, 136, h);
-	assert_hex(h, sizeof(h), "7ce759f1ab7f9ce437719970c26b0a66ff11fe3e38e17df89cf5d29c7d7f807e");
+	ist_test_assert_hex(h, sizeof(h), "7ce759f1ab7f9ce437719970c26b0a66ff11fe3e38e17df89cf5d29c7d7f807e");
 	ist_keccak256(m272, 137, h);
-	assert_hex(h, sizeof(h), "ac73d4fae68b8453f764007c1a20ce95994187861f0c3227a3a8e99a73a3b1db");
+	ist_test_assert_hex(h, sizeof(h), "ac73d4fae68b8453f764007c1a20ce95994187861f0c3227a3a8e99a73a3b1db");
 }
 END_TEST
 
@@ -326,7 +316,7 @@ START_TEST(test_keccak_matches_bytewise_sponge)
 	}
 	/* the reference is itself anchored to a published value */
 	ref_keccak256((const uint8_t *)"", 0, want);
-	assert_hex(want, 32, "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
+	ist_test_assert_hex(want, 32, "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
 	free(buf);
 }
 END_TEST
@@ -339,7 +329,7 @@ START_TEST(test_keccak_is_not_sha3)
 	uint8_t sha3[SHA3_256_DIGEST_SIZE], k[IST_KECCAK256_BYTES];
 	sha3_256_init(&c);
 	sha3_256_digest(&c, sizeof(sha3), sha3);
-	assert_hex(sha3, sizeof(sha3), "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a");
+	ist_test_assert_hex(sha3, sizeof(sha3), "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a");
 	ist_keccak256("", 0, k);
 	ck_assert(memcmp(sha3, k, sizeof(k)) != 0);
 }

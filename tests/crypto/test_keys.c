@@ -47,15 +47,6 @@ static void setup(void)
 	ck_assert_int_eq(ist_crypto_init(), 0);
 }
 
-static void assert_hex(const uint8_t *got, size_t len, const char *want_hex)
-{
-	char *hex = malloc(2 * len + 1);
-	ck_assert_ptr_nonnull(hex);
-	ist_hex_encode(got, len, hex);
-	ck_assert_str_eq(hex, want_hex);
-	free(hex);
-}
-
 /* An rng that always fails, and one that returns only zero bytes. */
 static int fill_fail(void *ctx IST_UNUSED, uint8_t *buf IST_UNUSED, size_t len IST_UNUSED)
 {
@@ -283,9 +274,9 @@ START_TEST(test_secp_key_one)
 	sk[31] = 1;
 	ck_assert(ist_secp_seckey_valid(sk));
 	ck_assert_int_eq(ist_secp_pubkey(sk, pub), 0);
-	assert_hex(pub, 33, "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
+	ist_test_assert_hex(pub, 33, "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
 	ck_assert_int_eq(ist_secp_eth_address(pub, addr), 0);
-	assert_hex(addr, 20, "7e5f4552091a69125d5dfcb7b8c2659029395bdf");
+	ist_test_assert_hex(addr, 20, "7e5f4552091a69125d5dfcb7b8c2659029395bdf");
 	ist_eth_address_format(addr, text);
 	ck_assert_str_eq(text, "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf");
 }
@@ -318,8 +309,8 @@ START_TEST(test_secp_rfc6979_vector)
 	sk[31] = 1;
 	ist_sha256("Satoshi Nakamoto", 16, digest);
 	ck_assert_int_eq(ist_secp_sign(sk, digest, sig), 0);
-	assert_hex(sig, 32, "934b1ea10a4b3c1757e2b0c017d0b6143ce3c9a7e6a4a49860d7a6ab210ee3d8");
-	assert_hex(sig + 32, 32, "2442ce9d2b916064108014783e923ec36b49743e2ffa1c4496f01a512aafd9e5");
+	ist_test_assert_hex(sig, 32, "934b1ea10a4b3c1757e2b0c017d0b6143ce3c9a7e6a4a49860d7a6ab210ee3d8");
+	ist_test_assert_hex(sig + 32, 32, "2442ce9d2b916064108014783e923ec36b49743e2ffa1c4496f01a512aafd9e5");
 	ck_assert_uint_eq(sig[64], 1);
 
 	ck_assert_int_eq(ist_secp_pubkey(sk, pub), 0);
@@ -511,7 +502,7 @@ START_TEST(test_secp_invalid_seckeys)
 	/* n - 1 is the largest valid key; its public key is -G (x of G, odd y) */
 	ck_assert(ist_secp_seckey_valid(n_minus_1));
 	ck_assert_int_eq(ist_secp_pubkey(n_minus_1, pub), 0);
-	assert_hex(pub, 33, "0379be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
+	ist_test_assert_hex(pub, 33, "0379be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
 }
 END_TEST
 
@@ -554,9 +545,9 @@ START_TEST(test_x25519_rfc7748)
 
 	/* the keys agree on the RFC's shared secret */
 	ck_assert_int_eq(crypto_scalarmult(k, a, want_b), 0);
-	assert_hex(k, 32, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+	ist_test_assert_hex(k, 32, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
 	ck_assert_int_eq(crypto_scalarmult(k, b, want_a), 0);
-	assert_hex(k, 32, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+	ist_test_assert_hex(k, 32, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
 }
 END_TEST
 

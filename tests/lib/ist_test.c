@@ -74,3 +74,12 @@ void ist_test_unhex(const char *hex, uint8_t *out, size_t len)
 	int r = ist_hex_decode(hex, out, len);
 	ck_assert_msg(r == 0, "bad hex in test data (%zu bytes expected): %s", len, hex);
 }
+
+void ist_test_assert_hex(const uint8_t *got, size_t len, const char *want_hex)
+{
+	char *hex = malloc(2 * len + 1);
+	ck_assert_ptr_nonnull(hex);
+	ist_hex_encode(got, len, hex);
+	ck_assert_str_eq(hex, want_hex);
+	free(hex);
+}

@@ -31,4 +31,8 @@ char *ist_test_read_file(const char *path, size_t *ret_len);
 /* Decodes a hex string of exactly `len` bytes; fails the test otherwise. */
 void ist_test_unhex(const char *hex, uint8_t *out, size_t len);
 
+/* Asserts that `len` bytes at `got` are `want_hex` (lower-case hex); a
+ * failure shows both as hex. */
+void ist_test_assert_hex(const uint8_t *got, size_t len, const char *want_hex);
+
 #endif

@@ -115,24 +115,37 @@ static mode_t mode_of(const char *path)
 	return st.st_mode & 0777;
 }
 
-/* Writes meta[key] = be32(v) with raw LMDB, behind the store's back (as an
- * older or newer binary would have). */
+/* A write transaction on the store's environment with raw LMDB, behind the
+ * store's back (as an older or newer binary would write); the store must be
+ * closed. End it with raw_commit. */
+static MDB_txn *raw_begin(MDB_env **ret_env)
+{
+	MDB_txn *txn;
+	ck_assert_int_eq(mdb_env_create(ret_env), 0);
+	ck_assert_int_eq(mdb_env_set_maxdbs(*ret_env, 32), 0);
+	ck_assert_int_eq(mdb_env_open(*ret_env, dbdir, 0, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(*ret_env, NULL, 0, &txn), 0);
+	return txn;
+}
+
+static void raw_commit(MDB_env *env, MDB_txn *txn)
+{
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* Writes meta[key] = be32(v) with raw LMDB. */
 static void raw_meta_u32(const char *key, uint32_t v)
 {
 	MDB_env *env;
-	MDB_txn *txn;
+	MDB_txn *txn = raw_begin(&env);
 	MDB_dbi dbi;
-	ck_assert_int_eq(mdb_env_create(&env), 0);
-	ck_assert_int_eq(mdb_env_set_maxdbs(env, 32), 0);
-	ck_assert_int_eq(mdb_env_open(env, dbdir, 0, 0600), 0);
-	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
 	uint8_t b[4];
 	ist_put_be32(b, v);
 	MDB_val k = { strlen(key), (void *)key }, d = { 4, b };
 	ck_assert_int_eq(mdb_put(txn, dbi, &k, &d, 0), 0);
-	ck_assert_int_eq(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	raw_commit(env, txn);
 }
 
 /* ---- open, files and versions ---- */
@@ -270,19 +283,14 @@ START_TEST(test_missing_db_version_is_created)
 	struct ist_store *s = open_ok(NULL);
 	ist_store_close(s);
 	MDB_env *env;
-	MDB_txn *txn;
+	MDB_txn *txn = raw_begin(&env);
 	MDB_dbi dbi;
-	ck_assert_int_eq(mdb_env_create(&env), 0);
-	ck_assert_int_eq(mdb_env_set_maxdbs(env, 32), 0);
-	ck_assert_int_eq(mdb_env_open(env, dbdir, 0, 0600), 0);
-	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	ck_assert_int_eq(mdb_dbi_open(txn, "dkg", 0, &dbi), 0);
 	ck_assert_int_eq(mdb_drop(txn, dbi, 1), 0);
 	ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
 	MDB_val k = { 5, "v/dkg" };
 	ck_assert_int_eq(mdb_del(txn, dbi, &k, NULL), 0);
-	ck_assert_int_eq(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	raw_commit(env, txn);
 
 	s = open_ok(NULL);
 	ck_assert_int_eq(put1(s, IST_STORE_DB_DKG, "round", "1"), 0);

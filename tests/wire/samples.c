@@ -54,14 +54,20 @@ void sample_proof(struct ist_inclusion_proof *p, size_t depth, uint8_t seed)
 	p->path_len = depth;
 }
 
-void sample_certificate_multisig(struct ist_certificate *cert, size_t n_signers)
+/* What the samples of both schemes share. */
+static void certificate_head(struct ist_certificate *cert, enum ist_cert_scheme scheme)
 {
 	memset(cert, 0, sizeof(*cert));
-	cert->scheme = IST_CERT_MULTISIG_SECP256K1;
+	cert->scheme = scheme;
 	cert->network_id = SAMPLE_NETWORK_ID;
 	cert->epoch = 2;
 	cert->height = 100;
 	sample_fill(cert->batch_root, sizeof(cert->batch_root), 0x33);
+}
+
+void sample_certificate_multisig(struct ist_certificate *cert, size_t n_signers)
+{
+	certificate_head(cert, IST_CERT_MULTISIG_SECP256K1);
 	for (size_t k = 0; k < n_signers; k++) {
 		if (ist_wire_bitmap_set(cert->signers, (unsigned)k) < 0)
 			abort();
@@ -72,12 +78,7 @@ void sample_certificate_multisig(struct ist_certificate *cert, size_t n_signers)
 
 void sample_certificate_frost(struct ist_certificate *cert)
 {
-	memset(cert, 0, sizeof(*cert));
-	cert->scheme = IST_CERT_FROST_ED25519;
-	cert->network_id = SAMPLE_NETWORK_ID;
-	cert->epoch = 2;
-	cert->height = 100;
-	sample_fill(cert->batch_root, sizeof(cert->batch_root), 0x33);
+	certificate_head(cert, IST_CERT_FROST_ED25519);
 	sample_fill(cert->group_key, sizeof(cert->group_key), 0x44);
 	sample_fill(cert->frost_sig, sizeof(cert->frost_sig), 0x55);
 }

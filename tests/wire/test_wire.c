@@ -21,20 +21,25 @@
 
 /* ---- helpers ---- */
 
-static void check_hex(const uint8_t *got, size_t len, const char *want_hex)
-{
-	char *hex = malloc(2 * len + 1);
-	ck_assert_ptr_nonnull(hex);
-	ist_hex_encode(got, len, hex);
-	ck_assert_str_eq(hex, want_hex);
-	free(hex);
-}
-
 static uint8_t *take(struct ist_buf *b, size_t *len)
 {
 	uint8_t *p;
 	ck_assert_int_eq(ist_buf_take(b, &p, len), 0);
 	return p;
+}
+
+/* The encoding of a multisig certificate (scheme 1, a zero batch root)
+ * around the MultisigSignatures in `ms`, which it releases. */
+static uint8_t *multisig_cert_bytes(struct ist_buf *ms, size_t *len)
+{
+	static const uint8_t zero_root[32];
+	struct ist_buf b;
+	ist_buf_init(&b, 0);
+	pbw_u64(&b, 1, 1);
+	pbw_bytes(&b, 5, zero_root, sizeof(zero_root));
+	pbw_msg(&b, 6, ms);
+	ist_buf_fini(ms);
+	return take(&b, len);
 }
 
 /* The structs with inline signature lists are large: keep them off the
@@ -242,7 +247,7 @@ START_TEST(test_golden_message)
 	size_t len;
 	uint8_t *got = take(&b, &len);
 	ck_assert_uint_eq(len, IST_WIRE_MESSAGE_FIXED_BYTES + 5);
-	check_hex(got, len,
+	ist_test_assert_hex(got, len,
 		  "0000000000000001"                                                 /* src_chain 1 */
 		  "0000000000000002"                                                 /* dst_chain 2 */
 		  "0000000000000009"                                                 /* nonce 9 */
@@ -261,7 +266,7 @@ START_TEST(test_golden_message)
 	ist_sha256_final(&h, want);
 	ck_assert_int_eq(ist_wire_message_id(&m, id), 0);
 	ck_assert_mem_eq(id, want, sizeof(id));
-	check_hex(id, sizeof(id), "c05caa6973a17c68626df387d186911081b0a0c3dc2d5685acac5fe67ea6e221");
+	ist_test_assert_hex(id, sizeof(id), "c05caa6973a17c68626df387d186911081b0a0c3dc2d5685acac5fe67ea6e221");
 	free(got);
 	ist_wire_message_fini(&m);
 
@@ -289,7 +294,7 @@ START_TEST(test_golden_checkpoint_and_attest)
 	sample_checkpoint(&cp, 0);
 	uint8_t bytes[IST_WIRE_CHECKPOINT_BYTES];
 	ist_wire_checkpoint_bytes(&cp, bytes);
-	check_hex(bytes, sizeof(bytes),
+	ist_test_assert_hex(bytes, sizeof(bytes),
 		  "697374686d75732f636865636b706f696e742f7631"                       /* "isthmus/checkpoint/v1" */
 		  "0000000000000001"                                                 /* src_chain 1 */
 		  "0000000000000002"                                                 /* dst_chain 2 */
@@ -300,7 +305,7 @@ START_TEST(test_golden_checkpoint_and_attest)
 	ist_wire_checkpoint_leaf_hash(&cp, leaf);
 	ist_merkle_leaf_hash(bytes, sizeof(bytes), want);
 	ck_assert_mem_eq(leaf, want, sizeof(leaf));
-	check_hex(leaf, sizeof(leaf), "e94352d57cc46286c233ca3d0946a49c9e460959fcd246139703a23a6f9c653b");
+	ist_test_assert_hex(leaf, sizeof(leaf), "e94352d57cc46286c233ca3d0946a49c9e460959fcd246139703a23a6f9c653b");
 
 	/* DESIGN step 4, literally:
 	 * SHA-256("isthmus/attest/v1" || network id || epoch || height || batch root) */
@@ -319,7 +324,7 @@ START_TEST(test_golden_checkpoint_and_attest)
 	ck_assert_mem_eq(att, pre, sizeof(pre));
 	ist_wire_attest_digest(SAMPLE_NETWORK_ID, 2, 100, root, digest);
 	ck_assert_mem_eq(digest, want, sizeof(want));
-	check_hex(digest, sizeof(digest), "5eee05dde72f3c42501ee60536b37bb59ddade9ac09527163681d4807e0a80e2");
+	ist_test_assert_hex(digest, sizeof(digest), "5eee05dde72f3c42501ee60536b37bb59ddade9ac09527163681d4807e0a80e2");
 
 	/* a certificate's digest is the same thing from its own fields */
 	struct ist_certificate *cert = zalloc(sizeof(*cert));
@@ -339,7 +344,7 @@ START_TEST(test_golden_vote_timeout)
 	sample_vote(&v);
 	uint8_t vb[IST_WIRE_VOTE_SIGNING_BYTES];
 	ist_wire_vote_signing_bytes(SAMPLE_NETWORK_ID, v.epoch, v.view, v.block_id, vb);
-	check_hex(vb, sizeof(vb),
+	ist_test_assert_hex(vb, sizeof(vb),
 		  "697374686d75732f766f74652f7631"                                   /* "isthmus/vote/v1" */
 		  "0000000000000007"                                                 /* network_id 7 */
 		  "0000000000000002"                                                 /* epoch 2 */
@@ -350,7 +355,7 @@ START_TEST(test_golden_vote_timeout)
 	sample_timeout(t);
 	uint8_t tb[IST_WIRE_TIMEOUT_SIGNING_BYTES];
 	ist_wire_timeout_signing_bytes(SAMPLE_NETWORK_ID, t->epoch, t->view, t->high_qc.view, tb);
-	check_hex(tb, sizeof(tb),
+	ist_test_assert_hex(tb, sizeof(tb),
 		  "697374686d75732f74696d656f75742f7631" /* "isthmus/timeout/v1" */
 		  "0000000000000007"                     /* network_id 7 */
 		  "0000000000000002"                     /* epoch 2 */
@@ -368,7 +373,7 @@ START_TEST(test_golden_tx)
 
 	sample_tx(&tx, IST_TX_TRANSFER);
 	ck_assert_int_eq(ist_wire_tx_signing_bytes(&tx, b, &len), 0);
-	check_hex(b, len,
+	ist_test_assert_hex(b, len,
 		  "697374686d75732f74782f7631"                                       /* "isthmus/tx/v1" */
 		  "0000000000000007"                                                 /* network_id 7 */
 		  "666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485" /* sender */
@@ -378,11 +383,11 @@ START_TEST(test_golden_tx)
 		  "88898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7" /* to */
 		  "00000000000001f4");                                               /* amount 500 */
 	ck_assert_int_eq(ist_wire_tx_id(&tx, id), 0);
-	check_hex(id, sizeof(id), "16f34afaaea7c8951a1edc814cab1e77b2e19180ca43c6cc55184026e34c5096");
+	ist_test_assert_hex(id, sizeof(id), "16f34afaaea7c8951a1edc814cab1e77b2e19180ca43c6cc55184026e34c5096");
 
 	sample_tx(&tx, IST_TX_REGISTER_VALIDATOR);
 	ck_assert_int_eq(ist_wire_tx_signing_bytes(&tx, b, &len), 0);
-	check_hex(b, len,
+	ist_test_assert_hex(b, len,
 		  "697374686d75732f74782f7631"                                       /* "isthmus/tx/v1" */
 		  "0000000000000007"                                                 /* network_id 7 */
 		  "666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485" /* sender */
@@ -396,7 +401,7 @@ START_TEST(test_golden_tx)
 		  "00000013"                                                         /* address_len 19 */
 		  "7463703a2f2f31302e302e302e313a37303030");                         /* tcp://10.0.0.1:7000 */
 	ck_assert_int_eq(ist_wire_tx_id(&tx, id), 0);
-	check_hex(id, sizeof(id), "8aab21f2423bf68d602cdf0bb24023c2e86c134db4a2add12016bfda2d0adabf");
+	ist_test_assert_hex(id, sizeof(id), "8aab21f2423bf68d602cdf0bb24023c2e86c134db4a2add12016bfda2d0adabf");
 
 	/* a body-less kind is the fixed part alone */
 	sample_tx(&tx, IST_TX_WITHDRAW);
@@ -404,7 +409,7 @@ START_TEST(test_golden_tx)
 	ck_assert_uint_eq(len, IST_WIRE_TX_SIGNING_FIXED_BYTES);
 	ck_assert_uint_eq(b[69], IST_TX_WITHDRAW);
 	ck_assert_int_eq(ist_wire_tx_id(&tx, id), 0);
-	check_hex(id, sizeof(id), "8fd6d6435e93e3073f203696cc2335b4886adc07831e6f3931fba3e19fa60c53");
+	ist_test_assert_hex(id, sizeof(id), "8fd6d6435e93e3073f203696cc2335b4886adc07831e6f3931fba3e19fa60c53");
 
 	/* the id covers the signature; the signing bytes do not */
 	uint8_t id2[IST_HASH_BYTES], b2[IST_WIRE_MAX_TX_SIGNING_BYTES];
@@ -439,7 +444,7 @@ START_TEST(test_golden_block_and_proposal)
 	ck_assert_int_eq(ist_wire_block_payload_canonical(b, &pb), 0);
 	size_t plen;
 	uint8_t *payload = take(&pb, &plen);
-	check_hex(payload, plen,
+	ist_test_assert_hex(payload, plen,
 		  "00000003"                                                         /* 3 items */
 		  "01" "00000055"                                                    /* checkpoint, 85 bytes */
 		  "697374686d75732f636865636b706f696e742f7631"
@@ -461,7 +466,7 @@ START_TEST(test_golden_block_and_proposal)
 
 	uint8_t header[IST_WIRE_BLOCK_HEADER_BYTES];
 	ck_assert_int_eq(ist_wire_block_header_bytes(b, header), 0);
-	check_hex(header, sizeof(header),
+	ist_test_assert_hex(header, sizeof(header),
 		  "697374686d75732f626c6f636b2f7631"                                 /* "isthmus/block/v1" */
 		  "0000000000000007"                                                 /* network_id 7 */
 		  "0000000000000002"                                                 /* epoch 2 */
@@ -478,11 +483,11 @@ START_TEST(test_golden_block_and_proposal)
 	ck_assert_int_eq(ist_wire_block_id(b, id), 0);
 	ist_sha256(header, sizeof(header), want);
 	ck_assert_mem_eq(id, want, sizeof(id));
-	check_hex(id, sizeof(id), "b30db13363a81f30c876f6ac42022653041c01b840dfa9003bfc6eb32009f822");
+	ist_test_assert_hex(id, sizeof(id), "b30db13363a81f30c876f6ac42022653041c01b840dfa9003bfc6eb32009f822");
 
 	uint8_t ps[IST_WIRE_PROPOSAL_SIGNING_BYTES];
 	ck_assert_int_eq(ist_wire_proposal_signing_bytes(p, ps), 0);
-	check_hex(ps, sizeof(ps),
+	ist_test_assert_hex(ps, sizeof(ps),
 		  "697374686d75732f70726f706f73616c2f7631"                           /* "isthmus/proposal/v1" */
 		  "0000000000000007"                                                 /* network_id 7 */
 		  "0000000000000002"                                                 /* epoch 2 */
@@ -707,12 +712,7 @@ START_TEST(test_fixed_lengths)
 	ist_buf_init(&ms, 0);
 	pbw_bytes(&ms, 1, "\x01", 1);
 	pbw_bytes(&ms, 2, z, 64);
-	ist_buf_init(&b, 0);
-	pbw_u64(&b, 1, 1);
-	pbw_bytes(&b, 5, z, 32);
-	pbw_msg(&b, 6, &ms);
-	ist_buf_fini(&ms);
-	p = take(&b, &len);
+	p = multisig_cert_bytes(&ms, &len);
 	DECODE_FAILS(certificate, p, len, -IST_EPARSE, "certificate.signatures: wrong length");
 	free(p);
 }
@@ -803,12 +803,7 @@ START_TEST(test_limits_signatures)
 	pbw_bytes(&ms, 1, bm, sizeof(bm));
 	for (int i = 0; i <= IST_WIRE_MAX_VALIDATORS; i++)
 		pbw_bytes(&ms, 2, z, 65);
-	ist_buf_init(&b, 0);
-	pbw_u64(&b, 1, 1);
-	pbw_bytes(&b, 5, z, 32);
-	pbw_msg(&b, 6, &ms);
-	ist_buf_fini(&ms);
-	p = take(&b, &len);
+	p = multisig_cert_bytes(&ms, &len);
 	DECODE_FAILS(certificate, p, len, -IST_ETOOBIG, "certificate.signatures: too many");
 	free(p);
 }

@@ -24,10 +24,13 @@ int ist_cli_dispatch(const char *prefix, const struct ist_cli_cmd *cmds, size_t 
 	return IST_CLI_USAGE;
 }
 
-void ist_cli_print_table(FILE *out, const struct ist_cli_cmd *cmds, size_t n_cmds)
+void ist_cli_print_usage(FILE *out, const char *head, const struct ist_cli_cmd *cmds, size_t n_cmds,
+			 const char *tail)
 {
+	fputs(head, out);
 	for (size_t i = 0; i < n_cmds; i++)
 		fprintf(out, "  %-10s %s\n", cmds[i].name, cmds[i].help);
+	fputs(tail, out);
 }
 
 static void IST_PRINTF(2, 0) vline(const char *prefix, const char *fmt, va_list ap)
@@ -64,7 +67,10 @@ int ist_cli_usage_err(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	ist_cli_err("%s: %s (see 'isthmus %s --help')", cmd, msg, cmd);
+	if (cmd)
+		ist_cli_err("%s: %s (see 'isthmus %s --help')", cmd, msg, cmd);
+	else
+		ist_cli_err("%s (see 'isthmus --help')", msg);
 	return IST_CLI_USAGE;
 }
 
@@ -172,55 +178,63 @@ static void restore_tty_and_die(int sig)
 	raise(sig);
 }
 
+/* prompt_line's answer when it could not turn echo off */
+#define PROMPT_ECHO_ON (-2)
+
 /* Prompts on stderr and reads one line from the terminal on stdin without
- * echo. Returns the length, or -1 (error, or longer than the maximum). */
+ * echo. Returns the length, -1 (error, or longer than the maximum), or
+ * PROMPT_ECHO_ON when echo could not be turned off: then nothing is prompted
+ * or read, since what the operator typed would show on the screen. */
 static long prompt_line(const char *prompt, char *buf, size_t cap)
 {
 	/* echo goes off before the prompt appears, so that nothing typed at the
 	 * prompt is ever echoed; TCSANOW keeps what was already typed */
-	struct termios tio;
-	bool have = tcgetattr(STDIN_FILENO, &tio) == 0;
+	struct termios tio, quiet, now;
+	if (tcgetattr(STDIN_FILENO, &tio) != 0)
+		return PROMPT_ECHO_ON;
 	struct sigaction sa, old_int, old_term, old_hup;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = restore_tty_and_die;
-	if (have) {
-		saved_tio = tio;
-		tio_saved = 1;
-		sigaction(SIGINT, &sa, &old_int);
-		sigaction(SIGTERM, &sa, &old_term);
-		sigaction(SIGHUP, &sa, &old_hup);
-		struct termios quiet = tio;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-	}
-	fprintf(stderr, "%s", prompt);
-	fflush(stderr);
+	saved_tio = tio;
+	tio_saved = 1;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+	quiet = tio;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	/* tcsetattr succeeds when it made any of the changes: look again */
+	bool silent = tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0 && tcgetattr(STDIN_FILENO, &now) == 0 &&
+		      !(now.c_lflag & ECHO);
 	size_t len = 0;
 	bool too_long = false, failed = false;
-	for (;;) {
-		char c;
-		ssize_t n = read(STDIN_FILENO, &c, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			failed = n < 0 || len == 0;
-			break;
+	if (silent) {
+		fprintf(stderr, "%s", prompt);
+		fflush(stderr);
+		for (;;) {
+			char c;
+			ssize_t n = read(STDIN_FILENO, &c, 1);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				failed = n < 0 || len == 0;
+				break;
+			}
+			if (c == '\n')
+				break;
+			if (len < cap - 1)
+				buf[len++] = c;
+			else
+				too_long = true;
+			c = 0;
 		}
-		if (c == '\n')
-			break;
-		if (len < cap - 1)
-			buf[len++] = c;
-		else
-			too_long = true;
-		c = 0;
 	}
-	if (have) {
-		tcsetattr(STDIN_FILENO, TCSANOW, &tio);
-		tio_saved = 0;
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGTERM, &old_term, NULL);
-		sigaction(SIGHUP, &old_hup, NULL);
-	}
+	tcsetattr(STDIN_FILENO, TCSANOW, &tio);
+	tio_saved = 0;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	if (!silent)
+		return PROMPT_ECHO_ON;
 	fputc('\n', stderr);
 	if (len > 0 && buf[len - 1] == '\r')
 		len--;
@@ -235,6 +249,11 @@ static int pass_from_tty(bool confirm, const char *what, struct ist_cli_pass *p)
 	char prompt[160];
 	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", what);
 	long n = prompt_line(prompt, p->buf, PASS_CAP);
+	if (n == PROMPT_ECHO_ON) {
+		ist_cli_err("cannot turn off echo on the terminal: not asking for the passphrase "
+			    "(use --passphrase-file FILE or ISTHMUS_PASSPHRASE)");
+		return -IST_EPASSPHRASE;
+	}
 	if (n < 0) {
 		ist_cli_err("no passphrase read from the terminal (at most %d bytes)", IST_KEYSTORE_PASSPHRASE_MAX);
 		return -IST_EPASSPHRASE;
@@ -252,6 +271,10 @@ static int pass_from_tty(bool confirm, const char *what, struct ist_cli_pass *p)
 	long m = prompt_line("Repeat the passphrase: ", again.buf, PASS_CAP);
 	bool same = m == n && sodium_memcmp(again.buf, p->buf, (size_t)n) == 0;
 	ist_cli_passphrase_free(&again);
+	if (m == PROMPT_ECHO_ON) {
+		ist_cli_err("cannot turn off echo on the terminal: not asking for the passphrase again");
+		return -IST_EPASSPHRASE;
+	}
 	if (!same) {
 		ist_cli_err("the passphrases do not match");
 		return -IST_EPASSPHRASE;

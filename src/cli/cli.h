@@ -36,22 +36,26 @@ struct ist_cli_cmd {
  * for messages ("isthmus keys"). An unknown name is a usage error (2). */
 int ist_cli_dispatch(const char *prefix, const struct ist_cli_cmd *cmds, size_t n_cmds, int argc, char **argv);
 
-/* Prints the table as "  name  help" lines. */
-void ist_cli_print_table(FILE *out, const struct ist_cli_cmd *cmds, size_t n_cmds);
+/* Prints a table's usage page: `head`, then the table as "  name  help"
+ * lines, then `tail`. */
+void ist_cli_print_usage(FILE *out, const char *head, const struct ist_cli_cmd *cmds, size_t n_cmds,
+			 const char *tail);
 
 /* "isthmus: <message>\n" on stderr, with control characters replaced so that
  * it is always one line. */
 void ist_cli_err(const char *fmt, ...) IST_PRINTF(1, 2);
 /* "isthmus: warning: <message>\n" on stderr. */
 void ist_cli_warn(const char *fmt, ...) IST_PRINTF(1, 2);
-/* Prints "isthmus: <cmd>: <message> (see 'isthmus <cmd> --help')" and returns
- * IST_CLI_USAGE. */
+/* Prints "isthmus: <cmd>: <message> (see 'isthmus <cmd> --help')", or for
+ * the top level (cmd NULL) "isthmus: <message> (see 'isthmus --help')", and
+ * returns IST_CLI_USAGE. */
 int ist_cli_usage_err(const char *cmd, const char *fmt, ...) IST_PRINTF(2, 3);
 
 /* Resets getopt for a new argument vector (each level parses its own). */
 void ist_cli_getopt_reset(void);
 /* Reports the option getopt_long just refused (it returned '?' or ':' with
- * opterr = 0 and an optstring starting with ':') and returns IST_CLI_USAGE. */
+ * opterr = 0 and an optstring starting with ':') as a usage error of `cmd`
+ * (NULL: the top level) and returns IST_CLI_USAGE. */
 int ist_cli_bad_option(const char *cmd, int c, char **argv);
 
 /* Prints `text` (a help page) on stdout and returns IST_CLI_OK. */
@@ -93,5 +97,8 @@ static inline int ist_cli_status(int r) { return r < 0 ? IST_CLI_ERROR : IST_CLI
 /* The top-level commands. */
 int ist_cli_keys(int argc, char **argv);
 int ist_cli_version(int argc, char **argv);
+int ist_cli_init(int argc, char **argv);
+int ist_cli_testnet(int argc, char **argv);
+int ist_cli_config(int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/bytes.h"
 #include "common/err.h"
@@ -45,9 +46,7 @@ static const char keys_tail[] =
 
 static void keys_usage(FILE *out)
 {
-	fputs(keys_head, out);
-	ist_cli_print_table(out, keys_cmds, IST_ARRAY_SIZE(keys_cmds));
-	fputs(keys_tail, out);
+	ist_cli_print_usage(out, keys_head, keys_cmds, IST_ARRAY_SIZE(keys_cmds), keys_tail);
 }
 
 int ist_cli_keys(int argc, char **argv)
@@ -94,6 +93,16 @@ int ist_cli_keys_dir(const char *opt, bool create, const char *name, char **ret_
 	return 0;
 }
 
+int ist_cli_keys_name_arg(const char *cmd, int argc, char **argv, const char **ret_name)
+{
+	if (optind >= argc)
+		return ist_cli_usage_err(cmd, "missing NAME");
+	if (optind + 1 < argc)
+		return ist_cli_usage_err(cmd, "unexpected argument '%s'", argv[optind + 1]);
+	*ret_name = argv[optind];
+	return 0;
+}
+
 int ist_cli_keys_check_name(const char *cmd, const char *name)
 {
 	if (!ist_keystore_name_valid(name))
@@ -102,35 +111,118 @@ int ist_cli_keys_check_name(const char *cmd, const char *name)
 	return 0;
 }
 
-int ist_cli_keys_load(const char *dir, const char *name, struct ist_keystore_file *ret_file, char **ret_path)
+int ist_cli_keys_type_arg(const char *cmd, const char *type, enum ist_key_type ret_types[IST_KEYSTORE_MAX_KEYS],
+			  size_t *ret_n)
+{
+	if (ist_keyset_kind_parse(type, ret_types, ret_n) < 0)
+		return ist_cli_usage_err(cmd, "unknown --type (validator, ed25519, secp256k1 or x25519)");
+	return 0;
+}
+
+int ist_cli_keys_dir_for_new(const char *opt, const char *name, bool force, char **ret_dir)
+{
+	char *dir = NULL, *path = NULL;
+	int r = ist_cli_keys_dir(opt, true, NULL, &dir);
+	if (r < 0)
+		return r;
+	if ((r = ist_keystore_path(dir, name, &path)) < 0) {
+		ist_cli_err("out of memory");
+		goto fail;
+	}
+	if (!force && access(path, F_OK) == 0) {
+		ist_cli_err("%s: key file already exists (use --force to replace it)", path);
+		r = -IST_EEXISTS;
+		goto fail;
+	}
+	free(path);
+	*ret_dir = dir;
+	return 0;
+fail:
+	free(path);
+	free(dir);
+	return r;
+}
+
+int ist_cli_keys_write(const char *dir, struct ist_keyset *ks, struct ist_cli_pass *pass,
+		       const struct ist_keystore_kdf *kdf, bool force, bool json, const char *verb, const char *prep)
 {
 	char *path = NULL;
-	int r = ist_keystore_path(dir, name, &path);
+	char err[1024];
+	int r = ist_keystore_write(dir, ks, pass->buf, pass->len, kdf, force, &path, err, sizeof(err));
+	ist_cli_passphrase_free(pass);
 	if (r < 0) {
-		ist_cli_err("%s: invalid keyset name", dir);
+		ist_cli_err("%s", err);
 		return r;
+	}
+	struct ist_keystore_file *f = calloc(1, sizeof(*f));
+	if (!f) {
+		ist_cli_err("out of memory");
+		r = -IST_ENOMEM;
+		goto out;
+	}
+	/* show what is on disk, creation time included */
+	if ((r = ist_keystore_load_public(path, f, err, sizeof(err))) < 0) {
+		ist_cli_err("%s", err);
+		goto out;
+	}
+	if (json) {
+		r = ist_cli_print_json(ist_cli_keys_info_json(&f->info, path));
+	} else {
+		printf("%s keyset %s %s %s\n", verb, ist_keyset_info(ks)->name, prep, path);
+		ist_cli_keys_info_print(&f->info, NULL);
+	}
+out:
+	free(f);
+	free(path);
+	return r;
+}
+
+int ist_cli_keys_check_holds(const struct ist_keyset_info *info, const char *path, const char *name, char *err,
+			     size_t errlen)
+{
+	if (strcmp(info->name, name) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: the file holds keyset \"%s\", not \"%s\"", path, info->name, name);
+	return -IST_EPARSE;
+}
+
+int ist_cli_keys_load(const char *opt, const char *name, struct ist_keystore_file **ret_file, char **ret_path)
+{
+	struct ist_keystore_file *f = calloc(1, sizeof(*f));
+	char *dir = NULL, *path = NULL;
+	char err[1024];
+	if (!f) {
+		ist_cli_err("out of memory");
+		return -IST_ENOMEM;
+	}
+	int r = ist_cli_keys_dir(opt, false, name, &dir);
+	if (r < 0)
+		goto fail;
+	if ((r = ist_keystore_path(dir, name, &path)) < 0) {
+		ist_cli_err("%s: invalid keyset name", dir);
+		goto fail;
 	}
 	struct stat st;
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077)) {
 		ist_cli_err("%s: key file is accessible by group or others (mode %04o); fix with: chmod 600 %s", path,
 			    (unsigned)(st.st_mode & 07777), path);
-		free(path);
-		return -IST_EPERM;
+		r = -IST_EPERM;
+		goto fail;
 	}
-	char err[1024];
-	r = ist_keystore_load_public(path, ret_file, err, sizeof(err));
-	if (r < 0) {
+	if ((r = ist_keystore_load_public(path, f, err, sizeof(err))) < 0 ||
+	    (r = ist_cli_keys_check_holds(&f->info, path, name, err, sizeof(err))) < 0) {
 		ist_cli_err("%s", err);
-		free(path);
-		return r;
+		goto fail;
 	}
-	if (strcmp(ret_file->info.name, name) != 0) {
-		ist_cli_err("%s: the file holds keyset \"%s\", not \"%s\"", path, ret_file->info.name, name);
-		free(path);
-		return -IST_EPARSE;
-	}
+	free(dir);
+	*ret_file = f;
 	*ret_path = path;
 	return 0;
+fail:
+	free(f);
+	free(path);
+	free(dir);
+	return r;
 }
 
 const char *ist_cli_keys_kind(const struct ist_keyset_info *info, char *buf, size_t len)
@@ -151,35 +243,22 @@ const char *ist_cli_keys_kind(const struct ist_keyset_info *info, char *buf, siz
 
 json_t *ist_cli_keys_info_json(const struct ist_keyset_info *info, const char *path)
 {
-	json_t *o = json_object(), *keys = json_array();
-	if (!o || !keys) {
+	char kind[64];
+	json_t *o = json_object();
+	/* json_object_set_new consumes the value even when it fails, and fails
+	 * for a NULL one (a constructor out of memory) */
+	bool ok = json_object_set_new(o, "name", json_string(info->name)) == 0 &&
+		  json_object_set_new(o, "kind", json_string(ist_cli_keys_kind(info, kind, sizeof(kind)))) == 0;
+	/* FIXME: a path that is not UTF-8 cannot be a JSON string
+	 * (json_string refuses it) and is left out silently */
+	if (ok && path)
+		json_object_set_new(o, "file", json_string(path));
+	ok = ok && (!info->created[0] || json_object_set_new(o, "created", json_string(info->created)) == 0) &&
+	     json_object_set_new(o, "keys", ist_keystore_keys_json(info)) == 0;
+	if (!ok) {
 		json_decref(o);
-		json_decref(keys);
 		return NULL;
 	}
-	char kind[64];
-	json_object_set_new(o, "name", json_string(info->name));
-	json_object_set_new(o, "kind", json_string(ist_cli_keys_kind(info, kind, sizeof(kind))));
-	if (path)
-		json_object_set_new(o, "file", json_string(path));
-	if (info->created[0])
-		json_object_set_new(o, "created", json_string(info->created));
-	for (size_t i = 0; i < info->n_keys; i++) {
-		const struct ist_keystore_key *k = &info->keys[i];
-		json_t *ko = json_object();
-		char hex[2 * IST_KEYSTORE_PUBKEY_MAX + 1];
-		ist_hex_encode(k->pub, k->pub_len, hex);
-		json_object_set_new(ko, "type", json_string(ist_key_type_name(k->type)));
-		json_object_set_new(ko, "purpose", json_string(ist_key_type_purpose(k->type)));
-		json_object_set_new(ko, "public", json_string(hex));
-		if (k->type == IST_KEY_SECP256K1) {
-			char addr[43];
-			ist_eth_address_format(k->addr, addr);
-			json_object_set_new(ko, "address", json_string(addr));
-		}
-		json_array_append_new(keys, ko);
-	}
-	json_object_set_new(o, "keys", keys);
 	return o;
 }
 

@@ -56,14 +56,50 @@ enum {
  * Out: *ret_dir (malloc'd). Returns 0 or a -IST_E* code. */
 int ist_cli_keys_dir(const char *opt, bool create, const char *name, char **ret_dir) IST_WUR;
 
+/* The one NAME argument of `cmd` (argv[optind], after getopt_long): a usage
+ * error (2, printed) when it is missing or followed by another argument.
+ * Says nothing of the name itself (ist_cli_keys_check_name does).
+ * Out: *ret_name, borrowed from argv. Returns 0 or IST_CLI_USAGE. */
+int ist_cli_keys_name_arg(const char *cmd, int argc, char **argv, const char **ret_name) IST_WUR;
+
 /* Checks that NAME may name a keyset; a usage error (2) otherwise. */
 int ist_cli_keys_check_name(const char *cmd, const char *name) IST_WUR;
 
-/* Loads DIR/NAME.json without a passphrase, refusing a file that group or
- * others may access and a file holding a keyset of another name. Prints the
- * error (one line naming the file). Out: *ret_file, *ret_path (malloc'd).
+/* The keyset kind of `cmd`'s --type option: validator, ed25519, secp256k1 or
+ * x25519 (ist_keyset_kind_parse); a usage error (2, printed) otherwise.
+ * Out: ret_types[0..*ret_n). Returns 0 or IST_CLI_USAGE. */
+int ist_cli_keys_type_arg(const char *cmd, const char *type, enum ist_key_type ret_types[IST_KEYSTORE_MAX_KEYS],
+			  size_t *ret_n) IST_WUR;
+
+/* For a command that is about to write KEYSTORE/NAME.json: resolves the
+ * keystore directory (ist_cli_keys_dir, made 0700 when missing) and, unless
+ * `force`, refuses an existing key file, so that the operator does not type a
+ * passphrase in vain (ist_keystore_write checks again, atomically). Prints
+ * the error. Out: *ret_dir (malloc'd). Returns 0 or a -IST_E* code. */
+int ist_cli_keys_dir_for_new(const char *opt, const char *name, bool force, char **ret_dir) IST_WUR;
+
+/* Encrypts `ks` into DIR/NAME.json (ist_keystore_write; NAME is the
+ * keyset's), wipes and frees *pass whatever happens, reads the file back and
+ * prints what is on disk: "<verb> keyset NAME <prep> FILE" and the public
+ * keys, or with `json` the object of `show --json`. Prints the error.
  * Returns 0 or a -IST_E* code. */
-int ist_cli_keys_load(const char *dir, const char *name, struct ist_keystore_file *ret_file,
+int ist_cli_keys_write(const char *dir, struct ist_keyset *ks, struct ist_cli_pass *pass,
+		       const struct ist_keystore_kdf *kdf, bool force, bool json, const char *verb,
+		       const char *prep) IST_WUR;
+
+/* When `info`, read from `path`, is not the keyset `name` (the file was
+ * renamed): writes the error line into `err` and returns -IST_EPARSE.
+ * Returns 0 otherwise. */
+int ist_cli_keys_check_holds(const struct ist_keyset_info *info, const char *path, const char *name, char *err,
+			     size_t errlen) IST_WUR;
+
+/* Loads KEYSTORE/NAME.json without a passphrase: resolves the keystore
+ * directory (ist_cli_keys_dir with `opt`, never created), refuses a key file
+ * that group or others may access and a file holding a keyset of another
+ * name. Prints the error (one line naming the file).
+ * Out: *ret_file and *ret_path (both malloc'd; free them).
+ * Returns 0 or a -IST_E* code. */
+int ist_cli_keys_load(const char *opt, const char *name, struct ist_keystore_file **ret_file,
 		      char **ret_path) IST_WUR;
 
 /* "validator" for the three keys in order, else the type names joined by

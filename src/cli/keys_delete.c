@@ -57,13 +57,11 @@ int ist_cli_keys_delete(int argc, char **argv)
 		default: return ist_cli_bad_option("keys delete", c, argv);
 		}
 	}
-	if (optind >= argc)
-		return ist_cli_usage_err("keys delete", "missing NAME");
-	if (optind + 1 < argc)
-		return ist_cli_usage_err("keys delete", "unexpected argument '%s'", argv[optind + 1]);
-	const char *name = argv[optind];
-	int r = ist_cli_keys_check_name("keys delete", name);
+	const char *name;
+	int r = ist_cli_keys_name_arg("keys delete", argc, argv, &name);
 	if (r)
+		return r;
+	if ((r = ist_cli_keys_check_name("keys delete", name)))
 		return r;
 
 	char *dir = NULL, *path = NULL;

@@ -121,24 +121,16 @@ int ist_cli_keys_export(int argc, char **argv)
 		default: return ist_cli_bad_option("keys export", c, argv);
 		}
 	}
-	if (optind >= argc)
-		return ist_cli_usage_err("keys export", "missing NAME");
-	if (optind + 1 < argc)
-		return ist_cli_usage_err("keys export", "unexpected argument '%s'", argv[optind + 1]);
-	const char *name = argv[optind];
-	int r = ist_cli_keys_check_name("keys export", name);
+	const char *name;
+	int r = ist_cli_keys_name_arg("keys export", argc, argv, &name);
 	if (r)
 		return r;
+	if ((r = ist_cli_keys_check_name("keys export", name)))
+		return r;
 
-	char *dir = NULL, *path = NULL;
-	struct ist_keystore_file *f = calloc(1, sizeof(*f));
-	if (!f) {
-		ist_cli_err("out of memory");
-		return IST_CLI_ERROR;
-	}
-	if ((r = ist_cli_keys_dir(keystore, false, name, &dir)) < 0)
-		goto out;
-	if ((r = ist_cli_keys_load(dir, name, f, &path)) < 0)
+	char *path = NULL;
+	struct ist_keystore_file *f = NULL;
+	if ((r = ist_cli_keys_load(keystore, name, &f, &path)) < 0)
 		goto out;
 	json_t *o = export_json(&f->info);
 	if (!o) {
@@ -155,6 +147,5 @@ int ist_cli_keys_export(int argc, char **argv)
 out:
 	free(f);
 	free(path);
-	free(dir);
 	return ist_cli_status(r);
 }

@@ -163,45 +163,32 @@ int ist_cli_keys_import(int argc, char **argv)
 		default: return ist_cli_bad_option("keys import", c, argv);
 		}
 	}
-	if (optind >= argc)
-		return ist_cli_usage_err("keys import", "missing NAME");
-	if (optind + 1 < argc)
-		return ist_cli_usage_err("keys import", "unexpected argument '%s'", argv[optind + 1]);
+	const char *name;
+	int r = ist_cli_keys_name_arg("keys import", argc, argv, &name);
+	if (r)
+		return r;
 	if (!from == !secret_file)
 		return ist_cli_usage_err("keys import", "give one of --from FILE or --secret-file FILE");
 	if (from && type)
 		return ist_cli_usage_err("keys import", "--type goes with --secret-file (a key file says its types)");
-	const char *name = argv[optind];
-	int r = ist_cli_keys_check_name("keys import", name);
-	if (r)
+	if ((r = ist_cli_keys_check_name("keys import", name)))
 		return r;
 	enum ist_key_type types[IST_KEYSTORE_MAX_KEYS];
 	size_t n_types = 0;
-	if (ist_keyset_kind_parse(type ? type : "validator", types, &n_types) < 0)
-		return ist_cli_usage_err("keys import", "unknown --type (validator, ed25519, secp256k1 or x25519)");
+	if ((r = ist_cli_keys_type_arg("keys import", type ? type : "validator", types, &n_types)))
+		return r;
 	struct ist_keystore_kdf kdf;
 	if (ist_cli_kdf(kdf_fast, &kdf) < 0)
 		return IST_CLI_USAGE;
 
-	char *dir = NULL, *path = NULL;
+	char *dir = NULL;
 	struct ist_keystore_file *src = NULL;
 	struct ist_keyset *ks = NULL;
 	struct ist_cli_pass pass = { 0 };
 	uint8_t *secrets = NULL;
 	char err[1024];
-	if ((r = ist_cli_keys_dir(keystore, true, NULL, &dir)) < 0)
+	if ((r = ist_cli_keys_dir_for_new(keystore, name, force, &dir)) < 0)
 		goto out;
-	if ((r = ist_keystore_path(dir, name, &path)) < 0) {
-		ist_cli_err("out of memory");
-		goto out;
-	}
-	if (!force && access(path, F_OK) == 0) {
-		ist_cli_err("%s: key file already exists (use --force to replace it)", path);
-		r = -IST_EEXISTS;
-		goto out;
-	}
-	free(path);
-	path = NULL;
 
 	if (from) {
 		if (!(src = calloc(1, sizeof(*src)))) {
@@ -238,34 +225,13 @@ int ist_cli_keys_import(int argc, char **argv)
 		if ((r = ist_cli_passphrase_get(passfile, true, name, &pass)) < 0)
 			goto out;
 	}
-	r = ist_keystore_write(dir, ks, pass.buf, pass.len, &kdf, force, &path, err, sizeof(err));
-	ist_cli_passphrase_free(&pass);
-	if (r < 0) {
-		ist_cli_err("%s", err);
-		goto out;
-	}
-	if (!src && !(src = calloc(1, sizeof(*src)))) {
-		ist_cli_err("out of memory");
-		r = -IST_ENOMEM;
-		goto out;
-	}
-	if ((r = ist_keystore_load_public(path, src, err, sizeof(err))) < 0) {
-		ist_cli_err("%s", err);
-		goto out;
-	}
-	if (json) {
-		r = ist_cli_print_json(ist_cli_keys_info_json(&src->info, path));
-	} else {
-		printf("imported keyset %s into %s\n", name, path);
-		ist_cli_keys_info_print(&src->info, NULL);
-	}
+	r = ist_cli_keys_write(dir, ks, &pass, &kdf, force, json, "imported", "into");
 out:
 	if (secrets)
 		sodium_free(secrets);
 	ist_cli_passphrase_free(&pass);
 	ist_keyset_free(ks);
 	free(src);
-	free(path);
 	free(dir);
 	return ist_cli_status(r);
 }

@@ -74,11 +74,8 @@ int ist_cli_keys_list(int argc, char **argv)
 			goto out;
 		}
 		int lr = ist_keystore_load_public(path, f, err, sizeof(err));
-		if (lr == 0 && strcmp(f->info.name, names[i]) != 0) {
-			snprintf(err, sizeof(err), "%s: the file holds keyset \"%s\", not \"%s\"", path, f->info.name,
-				 names[i]);
-			lr = -IST_EPARSE;
-		}
+		if (lr == 0)
+			lr = ist_cli_keys_check_holds(&f->info, path, names[i], err, sizeof(err));
 		if (json) {
 			json_t *o;
 			if (lr == 0) {

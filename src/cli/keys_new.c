@@ -1,7 +1,5 @@
 /* `isthmus keys new NAME`: makes a keyset and writes it encrypted. */
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "cli/keys.h"
 #include "common/err.h"
@@ -61,76 +59,35 @@ int ist_cli_keys_new(int argc, char **argv)
 		default: return ist_cli_bad_option("keys new", c, argv);
 		}
 	}
-	if (optind >= argc)
-		return ist_cli_usage_err("keys new", "missing NAME");
-	if (optind + 1 < argc)
-		return ist_cli_usage_err("keys new", "unexpected argument '%s'", argv[optind + 1]);
-	const char *name = argv[optind];
-	int r = ist_cli_keys_check_name("keys new", name);
+	const char *name;
+	int r = ist_cli_keys_name_arg("keys new", argc, argv, &name);
 	if (r)
+		return r;
+	if ((r = ist_cli_keys_check_name("keys new", name)))
 		return r;
 	enum ist_key_type types[IST_KEYSTORE_MAX_KEYS];
 	size_t n_types = 0;
-	if (ist_keyset_kind_parse(type, types, &n_types) < 0)
-		return ist_cli_usage_err("keys new", "unknown --type (validator, ed25519, secp256k1 or x25519)");
+	if ((r = ist_cli_keys_type_arg("keys new", type, types, &n_types)))
+		return r;
 	struct ist_keystore_kdf kdf;
 	if (ist_cli_kdf(kdf_fast, &kdf) < 0)
 		return IST_CLI_USAGE;
 
-	char *dir = NULL, *path = NULL;
+	char *dir = NULL;
 	struct ist_keyset *ks = NULL;
 	struct ist_cli_pass pass = { 0 };
-	if ((r = ist_cli_keys_dir(keystore, true, NULL, &dir)) < 0)
+	if ((r = ist_cli_keys_dir_for_new(keystore, name, force, &dir)) < 0)
 		goto out;
-	if ((r = ist_keystore_path(dir, name, &path)) < 0) {
-		ist_cli_err("out of memory");
-		goto out;
-	}
-	/* before asking for a passphrase: do not make the operator type it in
-	 * vain (the write checks again, atomically) */
-	if (!force && access(path, F_OK) == 0) {
-		ist_cli_err("%s: key file already exists (use --force to replace it)", path);
-		r = -IST_EEXISTS;
-		goto out;
-	}
-	free(path);
-	path = NULL;
 	if ((r = ist_cli_passphrase_get(passfile, true, name, &pass)) < 0)
 		goto out;
 	if ((r = ist_keyset_generate(name, types, n_types, ist_rng_system(), &ks)) < 0) {
 		ist_cli_err("cannot make keys: %s", ist_strerror(r));
 		goto out;
 	}
-	char err[1024];
-	r = ist_keystore_write(dir, ks, pass.buf, pass.len, &kdf, force, &path, err, sizeof(err));
-	ist_cli_passphrase_free(&pass);
-	if (r < 0) {
-		ist_cli_err("%s", err);
-		goto out;
-	}
-	struct ist_keystore_file *f = calloc(1, sizeof(*f));
-	if (!f) {
-		r = -IST_ENOMEM;
-		ist_cli_err("out of memory");
-		goto out;
-	}
-	/* show what is on disk, creation time included */
-	if ((r = ist_keystore_load_public(path, f, err, sizeof(err))) < 0) {
-		ist_cli_err("%s", err);
-		free(f);
-		goto out;
-	}
-	if (json) {
-		r = ist_cli_print_json(ist_cli_keys_info_json(&f->info, path));
-	} else {
-		printf("created keyset %s in %s\n", name, path);
-		ist_cli_keys_info_print(&f->info, NULL);
-	}
-	free(f);
+	r = ist_cli_keys_write(dir, ks, &pass, &kdf, force, json, "created", "in");
 out:
 	ist_cli_passphrase_free(&pass);
 	ist_keyset_free(ks);
-	free(path);
 	free(dir);
 	return ist_cli_status(r);
 }

@@ -100,28 +100,20 @@ int ist_cli_keys_show(int argc, char **argv)
 		default: return ist_cli_bad_option("keys show", c, argv);
 		}
 	}
-	if (optind >= argc)
-		return ist_cli_usage_err("keys show", "missing NAME");
-	if (optind + 1 < argc)
-		return ist_cli_usage_err("keys show", "unexpected argument '%s'", argv[optind + 1]);
-	if (json && reveal)
-		return ist_cli_usage_err("keys show", "--reveal-secret prints text only, not with --json");
-	const char *name = argv[optind];
-	int r = ist_cli_keys_check_name("keys show", name);
+	const char *name;
+	int r = ist_cli_keys_name_arg("keys show", argc, argv, &name);
 	if (r)
 		return r;
+	if (json && reveal)
+		return ist_cli_usage_err("keys show", "--reveal-secret prints text only, not with --json");
+	if ((r = ist_cli_keys_check_name("keys show", name)))
+		return r;
 
-	char *dir = NULL, *path = NULL;
-	struct ist_keystore_file *f = calloc(1, sizeof(*f));
+	char *path = NULL;
+	struct ist_keystore_file *f = NULL;
 	struct ist_keyset *ks = NULL;
 	struct ist_cli_pass pass = { 0 };
-	if (!f) {
-		ist_cli_err("out of memory");
-		return IST_CLI_ERROR;
-	}
-	if ((r = ist_cli_keys_dir(keystore, false, name, &dir)) < 0)
-		goto out;
-	if ((r = ist_cli_keys_load(dir, name, f, &path)) < 0)
+	if ((r = ist_cli_keys_load(keystore, name, &f, &path)) < 0)
 		goto out;
 	if (verify || reveal) {
 		if ((r = ist_cli_passphrase_get(passfile, false, name, &pass)) < 0)
@@ -160,6 +152,5 @@ out:
 	ist_keyset_free(ks);
 	free(f);
 	free(path);
-	free(dir);
 	return ist_cli_status(r);
 }

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "cli/cli.h"
 #include "common/err.h"
@@ -16,6 +17,9 @@
 #endif
 
 static const struct ist_cli_cmd commands[] = {
+	{ "init", ist_cli_init, "create a validator node home: config.json and keys" },
+	{ "testnet", ist_cli_testnet, "write the node homes and genesis of a local devnet" },
+	{ "config", ist_cli_config, "check a node home's configuration and genesis" },
 	{ "keys", ist_cli_keys, "manage validator keys: new, list, show, export, import, delete" },
 	{ "version", ist_cli_version, "print the version" },
 };
@@ -41,9 +45,14 @@ static const char usage_tail[] =
 
 static void usage(FILE *out)
 {
-	fputs(usage_head, out);
-	ist_cli_print_table(out, commands, IST_ARRAY_SIZE(commands));
-	fputs(usage_tail, out);
+	ist_cli_print_usage(out, usage_head, commands, IST_ARRAY_SIZE(commands), usage_tail);
+}
+
+/* `isthmus version` and `isthmus --version` */
+static int print_version(void)
+{
+	printf("isthmus %s\n", IST_VERSION);
+	return IST_CLI_OK;
 }
 
 static const char version_help[] =
@@ -72,8 +81,7 @@ int ist_cli_version(int argc, char **argv)
 	}
 	if (optind < argc)
 		return ist_cli_usage_err("version", "unexpected argument '%s'", argv[optind]);
-	printf("isthmus %s\n", IST_VERSION);
-	return IST_CLI_OK;
+	return print_version();
 }
 
 static int run(int argc, char **argv)
@@ -92,14 +100,9 @@ static int run(int argc, char **argv)
 			usage(stdout);
 			return IST_CLI_OK;
 		case 'V':
-			printf("isthmus %s\n", IST_VERSION);
-			return IST_CLI_OK;
+			return print_version();
 		default:
-			if (c == ':')
-				ist_cli_err("option '%s' needs an argument (see 'isthmus --help')", argv[optind - 1]);
-			else
-				ist_cli_err("unknown option '%s' (see 'isthmus --help')", argv[optind - 1]);
-			return IST_CLI_USAGE;
+			return ist_cli_bad_option(NULL, c, argv);
 		}
 	}
 	if (optind >= argc) {
@@ -115,6 +118,13 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* This process reads passphrases and decrypts keys. sodium_malloc keeps
+	 * its guarded copies out of core dumps, but not every copy that passes
+	 * through (ISTHMUS_PASSPHRASE in the environment, temporaries of the
+	 * crypto libraries): no core dump, and no ptrace or /proc/PID/mem access
+	 * by other processes of the same user. Best effort: the commands work
+	 * without it. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	int status = run(argc, argv);
 	/* a full disk or a closed pipe must not pass for success */
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -62,44 +62,51 @@ static void IST_PRINTF(4, 5) seterr(char *errbuf, size_t errlen, const char *lab
 
 /* ---- key types -------------------------------------------------------- */
 
+/* One row per key type, in the order of a validator keyset. */
+static const struct key_type_def {
+	enum ist_key_type type;
+	const char *name;
+	const char *purpose;
+	size_t pub_len;
+} key_types[] = {
+	{ IST_KEY_ED25519, "ed25519", "node", IST_ED25519_PUBKEY_BYTES },
+	{ IST_KEY_SECP256K1, "secp256k1", "attestation", IST_SECP_PUBKEY_BYTES },
+	{ IST_KEY_X25519, "x25519", "dkg", IST_X25519_PUBKEY_BYTES },
+};
+
+static const struct key_type_def *type_def(enum ist_key_type type)
+{
+	for (size_t i = 0; i < IST_ARRAY_SIZE(key_types); i++)
+		if (key_types[i].type == type)
+			return &key_types[i];
+	return NULL;
+}
+
 const char *ist_key_type_name(enum ist_key_type type)
 {
-	switch (type) {
-	case IST_KEY_ED25519: return "ed25519";
-	case IST_KEY_SECP256K1: return "secp256k1";
-	case IST_KEY_X25519: return "x25519";
-	}
-	return "?";
+	const struct key_type_def *d = type_def(type);
+	return d ? d->name : "?";
 }
 
 const char *ist_key_type_purpose(enum ist_key_type type)
 {
-	switch (type) {
-	case IST_KEY_ED25519: return "node";
-	case IST_KEY_SECP256K1: return "attestation";
-	case IST_KEY_X25519: return "dkg";
-	}
-	return "?";
+	const struct key_type_def *d = type_def(type);
+	return d ? d->purpose : "?";
 }
 
 size_t ist_key_type_pubkey_len(enum ist_key_type type)
 {
-	switch (type) {
-	case IST_KEY_ED25519: return IST_ED25519_PUBKEY_BYTES;
-	case IST_KEY_SECP256K1: return IST_SECP_PUBKEY_BYTES;
-	case IST_KEY_X25519: return IST_X25519_PUBKEY_BYTES;
-	}
-	return 0;
+	const struct key_type_def *d = type_def(type);
+	return d ? d->pub_len : 0;
 }
 
 int ist_key_type_parse(const char *s, enum ist_key_type *ret_type)
 {
-	static const enum ist_key_type all[] = { IST_KEY_ED25519, IST_KEY_SECP256K1, IST_KEY_X25519 };
 	if (!s)
 		return -IST_EINVAL;
-	for (size_t i = 0; i < IST_ARRAY_SIZE(all); i++)
-		if (strcmp(s, ist_key_type_name(all[i])) == 0) {
-			*ret_type = all[i];
+	for (size_t i = 0; i < IST_ARRAY_SIZE(key_types); i++)
+		if (strcmp(s, key_types[i].name) == 0) {
+			*ret_type = key_types[i].type;
 			return 0;
 		}
 	return -IST_EINVAL;
@@ -108,10 +115,10 @@ int ist_key_type_parse(const char *s, enum ist_key_type *ret_type)
 int ist_keyset_kind_parse(const char *s, enum ist_key_type ret_types[IST_KEYSTORE_MAX_KEYS], size_t *ret_n)
 {
 	if (s && strcmp(s, "validator") == 0) {
-		ret_types[0] = IST_KEY_ED25519;
-		ret_types[1] = IST_KEY_SECP256K1;
-		ret_types[2] = IST_KEY_X25519;
-		*ret_n = 3;
+		_Static_assert(IST_ARRAY_SIZE(key_types) == IST_KEYSTORE_MAX_KEYS, "a validator has every key type");
+		for (size_t i = 0; i < IST_ARRAY_SIZE(key_types); i++)
+			ret_types[i] = key_types[i].type;
+		*ret_n = IST_ARRAY_SIZE(key_types);
 		return 0;
 	}
 	enum ist_key_type t;
@@ -404,52 +411,92 @@ static bool pass_ok(const char *pass, size_t pass_len)
 
 /* ---- encryption and serialisation ------------------------------------ */
 
-static void hex_set(json_t *obj, const char *key, const uint8_t *p, size_t len)
+/* json_object_set_new that says whether it worked: it consumes `v` either
+ * way, and fails for a NULL `obj` or `v` (a json_* constructor out of
+ * memory), so that a chain of them stops at the first failure. */
+static bool set(json_t *obj, const char *key, json_t *v)
+{
+	return json_object_set_new(obj, key, v) == 0;
+}
+
+/* `obj` when every set into it worked, else NULL (and `obj` released). */
+static json_t *built(json_t *obj, bool ok)
+{
+	if (ok)
+		return obj;
+	json_decref(obj);
+	return NULL;
+}
+
+static bool hex_set(json_t *obj, const char *key, const uint8_t *p, size_t len)
 {
 	char hex[2 * IST_KEYSTORE_CIPHERTEXT_MAX + 1];
 	IST_REQUIRE(len <= IST_KEYSTORE_CIPHERTEXT_MAX);
 	ist_hex_encode(p, len, hex);
-	json_object_set_new(obj, key, json_string(hex));
+	return set(obj, key, json_string(hex));
 }
 
+static json_t *key_json(const struct ist_keystore_key *k)
+{
+	IST_REQUIRE(k->pub_len <= IST_KEYSTORE_PUBKEY_MAX);
+	json_t *o = json_object();
+	bool ok = set(o, "type", json_string(ist_key_type_name(k->type))) &&
+		  set(o, "purpose", json_string(ist_key_type_purpose(k->type))) && hex_set(o, "public", k->pub, k->pub_len);
+	if (ok && k->type == IST_KEY_SECP256K1) {
+		char addr[43];
+		ist_eth_address_format(k->addr, addr);
+		ok = set(o, "address", json_string(addr));
+	}
+	return built(o, ok);
+}
+
+json_t *ist_keystore_keys_json(const struct ist_keyset_info *info)
+{
+	json_t *keys = json_array();
+	if (!keys)
+		return NULL;
+	for (size_t i = 0; i < info->n_keys; i++) {
+		/* consumes the key's object, and fails for a NULL one */
+		if (json_array_append_new(keys, key_json(&info->keys[i])) != 0) {
+			json_decref(keys);
+			return NULL;
+		}
+	}
+	return keys;
+}
+
+static json_t *kdf_json(const struct ist_keystore_file *f)
+{
+	json_t *o = json_object();
+	bool ok = set(o, "name", json_string(KDF_NAME)) &&
+		  set(o, "opslimit", json_integer((json_int_t)f->kdf.opslimit)) &&
+		  set(o, "memlimit", json_integer((json_int_t)f->kdf.memlimit)) &&
+		  hex_set(o, "salt", f->salt, sizeof(f->salt));
+	return built(o, ok);
+}
+
+static json_t *cipher_json(const struct ist_keystore_file *f)
+{
+	json_t *o = json_object();
+	bool ok = set(o, "name", json_string(CIPHER_NAME)) && hex_set(o, "nonce", f->nonce, sizeof(f->nonce)) &&
+		  hex_set(o, "ciphertext", f->ciphertext, f->ciphertext_len);
+	return built(o, ok);
+}
+
+/* The key file's text, or NULL when out of memory: never a file with a
+ * field missing, which would not open again. */
 static char *file_to_json(const struct ist_keystore_file *f)
 {
-	json_t *root = json_object(), *keys = json_array(), *kdf = json_object(), *cipher = json_object();
-	char *text = NULL;
-	if (!root || !keys || !kdf || !cipher) {
-		json_decref(keys);
-		json_decref(kdf);
-		json_decref(cipher);
-		goto out;
-	}
-	json_object_set_new(root, "format", json_string(IST_KEYSTORE_FORMAT));
-	json_object_set_new(root, "version", json_integer(f->info.version));
-	json_object_set_new(root, "name", json_string(f->info.name));
-	for (size_t i = 0; i < f->info.n_keys; i++) {
-		const struct ist_keystore_key *k = &f->info.keys[i];
-		json_t *o = json_object();
-		json_object_set_new(o, "type", json_string(ist_key_type_name(k->type)));
-		json_object_set_new(o, "purpose", json_string(ist_key_type_purpose(k->type)));
-		hex_set(o, "public", k->pub, k->pub_len);
-		if (k->type == IST_KEY_SECP256K1) {
-			char addr[43];
-			ist_eth_address_format(k->addr, addr);
-			json_object_set_new(o, "address", json_string(addr));
-		}
-		json_array_append_new(keys, o);
-	}
-	json_object_set_new(root, "keys", keys);
-	json_object_set_new(kdf, "name", json_string(KDF_NAME));
-	json_object_set_new(kdf, "opslimit", json_integer((json_int_t)f->kdf.opslimit));
-	json_object_set_new(kdf, "memlimit", json_integer((json_int_t)f->kdf.memlimit));
-	hex_set(kdf, "salt", f->salt, sizeof(f->salt));
-	json_object_set_new(root, "kdf", kdf);
-	json_object_set_new(cipher, "name", json_string(CIPHER_NAME));
-	hex_set(cipher, "nonce", f->nonce, sizeof(f->nonce));
-	hex_set(cipher, "ciphertext", f->ciphertext, f->ciphertext_len);
-	json_object_set_new(root, "cipher", cipher);
-	json_object_set_new(root, "created", json_string(f->info.created));
-	char *dumped = json_dumps(root, JSON_INDENT(2));
+	json_t *root = json_object();
+	/* every set runs (no short cut), so that each part built is consumed */
+	bool ok = set(root, "format", json_string(IST_KEYSTORE_FORMAT));
+	ok = set(root, "version", json_integer(f->info.version)) && ok;
+	ok = set(root, "name", json_string(f->info.name)) && ok;
+	ok = set(root, "keys", ist_keystore_keys_json(&f->info)) && ok;
+	ok = set(root, "kdf", kdf_json(f)) && ok;
+	ok = set(root, "cipher", cipher_json(f)) && ok;
+	ok = set(root, "created", json_string(f->info.created)) && ok;
+	char *text = NULL, *dumped = ok ? json_dumps(root, JSON_INDENT(2)) : NULL;
 	if (dumped) {
 		/* a trailing newline, as text files have */
 		size_t n = strlen(dumped);
@@ -461,7 +508,6 @@ static char *file_to_json(const struct ist_keystore_file *f)
 		}
 		free(dumped);
 	}
-out:
 	json_decref(root);
 	return text;
 }
@@ -988,7 +1034,10 @@ int ist_keystore_path(const char *dir, const char *name, char **ret_path)
 
 int ist_keystore_load_public(const char *path, struct ist_keystore_file *ret_file, char *errbuf, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer
+	 * before the check below refuses it; it changes nothing for the reads
+	 * of a regular file */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT) {
@@ -1231,9 +1280,16 @@ int ist_keystore_list(const char *dir, char ***ret_names, size_t *ret_n, char *e
 	}
 	char **names = NULL;
 	size_t n = 0, cap = 0;
-	int r = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
+	int r = 0, read_err = 0;
+	for (;;) {
+		/* readdir returns NULL at the end and on an error, which only
+		 * errno tells apart: a failed read must not pass for a short list */
+		errno = 0;
+		struct dirent *e = readdir(d);
+		if (!e) {
+			read_err = errno;
+			break;
+		}
 		size_t len = strlen(e->d_name);
 		if (len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0)
 			continue;
@@ -1259,10 +1315,13 @@ int ist_keystore_list(const char *dir, char ***ret_names, size_t *ret_n, char *e
 		names[n++] = name;
 	}
 	closedir(d);
-	if (r < 0) {
+	if (r < 0 || read_err) {
 		ist_keystore_names_free(names, n);
-		seterr(errbuf, errlen, dir, "out of memory");
-		return r;
+		if (r < 0) {
+			seterr(errbuf, errlen, dir, "out of memory");
+			return r;
+		}
+		return errno_err(errbuf, errlen, dir, "cannot read the keystore directory", read_err);
 	}
 	if (n > 0)
 		qsort(names, n, sizeof(*names), name_cmp);

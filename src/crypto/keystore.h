@@ -169,7 +169,8 @@ void ist_keyset_free(struct ist_keyset *ks);
 /* The public description of `ks`, borrowed for the life of `ks`. */
 const struct ist_keyset_info *ist_keyset_info(const struct ist_keyset *ks);
 
-/* Gives the keyset a new name (the secrets stay). Returns 0 or -IST_EINVAL. */
+/* Gives the keyset a new name (the secrets stay) and clears its creation
+ * time (a key file gets a new one when written). Returns 0 or -IST_EINVAL. */
 int ist_keyset_rename(struct ist_keyset *ks, const char *name) IST_WUR;
 
 /* The secrets are inaccessible memory while sealed. ist_keyset_unseal() makes
@@ -184,6 +185,14 @@ const uint8_t *ist_keyset_secret(const struct ist_keyset *ks, size_t index);
 /*
  * Serialisation (no file system).
  */
+
+struct json_t;   /* jansson's */
+
+/* The "keys" array of a key file, as JSON: per key {"type", "purpose",
+ * "public" (hex), and for secp256k1 "address" (EIP-55)}, in key order. What
+ * the CLI prints for a keyset is this same array.
+ * Returns a new reference (json_decref it) or NULL when out of memory. */
+struct json_t *ist_keystore_keys_json(const struct ist_keyset_info *info);
 
 /* Encrypts `ks` under `pass` (`ks` is not const only because reading its
  * secrets unseals and reseals them) with the KDF cost `kdf` (a NULL kdf means

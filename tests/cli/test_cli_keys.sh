@@ -31,10 +31,11 @@ not_ok() {
 
 # run ARGS...: runs the binary; stdout in $T/out, stderr in $T/err, status in
 # $rc. Everything printed is also kept in $T/all, which must never show a
-# secret.
+# secret. A run that hangs is cut off after 60 s (status 124), so that it
+# fails its check instead of the whole test timing out.
 ENVV=()
 run() {
-	env "${ENVV[@]}" "$BIN" "$@" >"$T/out" 2>"$T/err" </dev/null
+	timeout 60 env "${ENVV[@]}" "$BIN" "$@" >"$T/out" 2>"$T/err" </dev/null
 	rc=$?
 	cat "$T/out" "$T/err" >>"$T/all"
 }
@@ -99,6 +100,8 @@ expect "keys without subcommand: usage error" 2 keys
 expect_err "unknown command: status 2" 2 "unknown command 'isthmus frobnicate'" frobnicate
 expect_err "unknown subcommand: status 2" 2 "unknown command 'isthmus keys rotate'" keys rotate
 expect_err "unknown option: status 2" 2 "unknown option '--bogus'" keys list --bogus
+expect_err "unknown top-level option: status 2" 2 "unknown option '--bogus' (see 'isthmus --help')" --bogus
+expect_err "an unknown short option in a group is named" 2 "unknown option '-x' (see 'isthmus --help')" -xh
 expect_err "option without its argument: status 2" 2 "needs an argument" keys list --keystore
 expect_err "keys new without NAME: status 2" 2 "missing NAME" keys new --keystore "$KS"
 expect_err "an invalid name: status 2" 2 "invalid keyset name" keys new ../evil --keystore "$KS"
@@ -249,6 +252,16 @@ printf 'not json at all' >"$KS/junk.json"
 chmod 600 "$KS/junk.json"
 expect_err "a file that is not JSON: one line naming it" 1 "$KS/junk.json: truncated or not JSON" \
 	keys export junk --keystore "$KS"
+
+# a FIFO where a key file belongs: refused at once, never waited on
+mkfifo -m 600 "$KS/pipe.json"
+expect_err "a FIFO as key file: refused without waiting, naming it" 1 "$KS/pipe.json: not a regular file" \
+	keys show pipe --keystore "$KS"
+expect "list goes on past a FIFO (status 0)" 0 keys list --keystore "$KS"
+check "list marks the FIFO broken" grep -qF "$(printf 'pipe\tbroken\t%s/pipe.json: not a regular file' "$KS")" "$T/out"
+expect_err "import --from a FIFO: refused without waiting" 1 "$KS/pipe.json: not a regular file" \
+	keys import frompipe --from "$KS/pipe.json" --keystore "$KS"
+rm -f "$KS/pipe.json"
 
 # ---- missing keys -----------------------------------------------------------------
 

@@ -822,6 +822,36 @@ START_TEST(test_open_directory_refused)
 }
 END_TEST
 
+/* A path that is no regular file is refused at once, naming it: a FIFO must
+ * not make the reader wait for a writer (this test would hang, then time
+ * out), nor a directory be read. */
+START_TEST(test_special_files_refused)
+{
+	char *base = ist_test_tmpdir("ks-special");
+	char *fifo = NULL, *dir = NULL, *want = NULL;
+	ck_assert_int_gt(asprintf(&fifo, "%s/fifo.json", base), 0);
+	ck_assert_int_gt(asprintf(&dir, "%s/dir.json", base), 0);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	const char *paths[] = { fifo, dir };
+	for (size_t i = 0; i < IST_ARRAY_SIZE(paths); i++) {
+		struct ist_keystore_file f;
+		struct ist_keyset *ks = NULL;
+		char err[512] = "";
+		ck_assert_int_eq(ist_keystore_load_public(paths[i], &f, err, sizeof(err)), -IST_EINVAL);
+		ck_assert_int_gt(asprintf(&want, "%s: not a regular file", paths[i]), 0);
+		ck_assert_str_eq(err, want);
+		free(want);
+		ck_assert_int_eq(ist_keystore_unlock(paths[i], PASS, strlen(PASS), &ks, err, sizeof(err)), -IST_EINVAL);
+		ck_assert_ptr_null(ks);
+	}
+	free(fifo);
+	free(dir);
+	ist_test_rmtree(base);
+	free(base);
+}
+END_TEST
+
 START_TEST(test_kdf_limits)
 {
 	struct ist_keystore_kdf k = ist_keystore_kdf_default();
@@ -966,6 +996,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_parse_error_never_quotes_input);
 	tcase_add_test(tc, test_write_unlock_modes);
 	tcase_add_test(tc, test_open_directory_refused);
+	tcase_add_test(tc, test_special_files_refused);
 	tcase_add_test(tc, test_kdf_limits);
 	suite_add_tcase(s, tc);
 	return ist_test_run(s);

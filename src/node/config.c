@@ -1,0 +1,586 @@
+/*
+ * config.json: parsing, defaults, formatting, and the checks against the
+ * genesis and the keystore that decide whether a node may start.
+ */
+#include "node/config.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/bytes.h"
+#include "common/err.h"
+#include "wire/types.h"
+
+#define NAME_RULE "must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-', not starting with '.' or '-'"
+#define LOG_RULE "must be a level (error, warn, info, debug, trace), optionally followed by ,SUBSYSTEM=LEVEL overrides"
+
+const char *ist_node_role_name(enum ist_node_role role)
+{
+	return role == IST_NODE_ROLE_OBSERVER ? "observer" : "validator";
+}
+
+void ist_node_config_init(struct ist_node_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->key_name, sizeof(cfg->key_name), "%s", IST_NODE_DEFAULT_KEY_NAME);
+	snprintf(cfg->moniker, sizeof(cfg->moniker), "%s", cfg->key_name);
+	cfg->role = IST_NODE_ROLE_VALIDATOR;
+	snprintf(cfg->listen, sizeof(cfg->listen), "%s", IST_NODE_DEFAULT_LISTEN);
+	snprintf(cfg->api, sizeof(cfg->api), "%s", IST_NODE_DEFAULT_API);
+	snprintf(cfg->keystore, sizeof(cfg->keystore), "%s", IST_NODE_KEYS_DIR);
+	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s", IST_NODE_DATA_DIR);
+	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+	cfg->log_format = IST_LOG_TEXT;
+	cfg->limits.max_peer_msgs_per_sec = 1000;
+	cfg->limits.max_peer_burst = 2000;
+	cfg->limits.max_frame_bytes = IST_WIRE_MAX_ENVELOPE_BYTES;
+	cfg->metrics_enabled = true;
+}
+
+void ist_node_config_fini(struct ist_node_config *cfg)
+{
+	free(cfg->peers);
+	free(cfg->home);
+	free(cfg->config_path);
+	free(cfg->genesis_path);
+	free(cfg->keystore_path);
+	free(cfg->key_path);
+	free(cfg->passphrase_path);
+	free(cfg->data_path);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+bool ist_node_log_spec_valid(const char *spec)
+{
+	size_t n = strlen(spec);
+	if (n == 0 || n > IST_NODE_LOG_SPEC_MAX)
+		return false;
+	char buf[IST_NODE_LOG_SPEC_MAX + 1];
+	memcpy(buf, spec, n + 1);
+	int overrides = 0;
+	char *p = buf;
+	for (;;) {
+		char *comma = strchr(p, ',');
+		if (comma)
+			*comma = '\0';
+		char *eq = strchr(p, '=');
+		enum ist_log_level lvl;
+		if (eq) {
+			*eq = '\0';
+			size_t sn = strlen(p);
+			if (sn == 0 || sn > 23 || ++overrides > 16)
+				return false;
+			for (size_t i = 0; i < sn; i++)
+				if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '_' || p[i] == '-'))
+					return false;
+			p = eq + 1;
+		}
+		if (ist_log_level_parse(p, &lvl) < 0)
+			return false;
+		if (!comma)
+			return true;
+		p = comma + 1;
+	}
+}
+
+/* ---- parsing ------------------------------------------------------------------ */
+
+static void copy_checked(struct ist_node_jr *jr, const char *path, const char *s, char *out, size_t cap,
+			 const char *rule)
+{
+	if (!ist_node_jr_ok(jr))
+		return;
+	if (strlen(s) >= cap) {
+		json_t *j = json_string(s);
+		char got[96];
+		ist_node_jr_fail(jr, -IST_ECONFIG, path, "%s (got %s)", rule,
+				 j ? ist_node_jr_describe(j, got, sizeof(got)) : "a string");
+		json_decref(j);
+		return;
+	}
+	memcpy(out, s, strlen(s) + 1);
+}
+
+static void path_field(struct ist_node_jr *jr, json_t *obj, const char *parent, const char *key, char *out,
+		       bool required_nonempty)
+{
+	char path[IST_NODE_ERR_FIELD_MAX];
+	ist_node_jr_path(path, parent, key);
+	const char *s = ist_node_jr_string(jr, obj, parent, key, false, out);
+	if (!ist_node_jr_ok(jr) || s == out)
+		return;
+	if ((required_nonempty && !*s) || strlen(s) > IST_NODE_PATH_MAX) {
+		ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be a path of 1 to %d bytes (got %zu bytes)",
+				 IST_NODE_PATH_MAX, strlen(s));
+		return;
+	}
+	memcpy(out, s, strlen(s) + 1);
+}
+
+static void url_field(struct ist_node_jr *jr, json_t *obj, const char *key, const char *schemes, char *out)
+{
+	const char *s = ist_node_jr_string(jr, obj, "", key, false, out);
+	char problem[256];
+	if (ist_node_jr_ok(jr) && ist_node_url_parse(s, schemes, true, NULL, problem, sizeof(problem)) < 0) {
+		ist_node_jr_fail(jr, -IST_ECONFIG, key, "%s", problem);
+		return;
+	}
+	if (ist_node_jr_ok(jr) && s != out)
+		memcpy(out, s, strlen(s) + 1);
+}
+
+static void parse_key(struct ist_node_jr *jr, json_t *root, struct ist_node_config *c)
+{
+	static const char *const fields[] = { "keystore", "name", "passphrase_file", NULL };
+	json_t *o = ist_node_jr_member(jr, root, "", "key", false);
+	if (!o || !ist_node_jr_object(jr, o, "key", fields))
+		return;
+	path_field(jr, o, "key", "keystore", c->keystore, true);
+	const char *name = ist_node_jr_string(jr, o, "key", "name", false, c->key_name);
+	if (ist_node_jr_ok(jr) && !ist_keystore_name_valid(name)) {
+		json_t *j = json_string(name);
+		char got[96];
+		ist_node_jr_fail(jr, -IST_ECONFIG, "key.name", NAME_RULE " (got %s)",
+				 j ? ist_node_jr_describe(j, got, sizeof(got)) : "a string");
+		json_decref(j);
+	}
+	if (ist_node_jr_ok(jr) && name != c->key_name)
+		memmove(c->key_name, name, strlen(name) + 1);
+	path_field(jr, o, "key", "passphrase_file", c->passphrase_file, true);
+}
+
+static void parse_log(struct ist_node_jr *jr, json_t *root, struct ist_node_config *c)
+{
+	static const char *const fields[] = { "level", "format", NULL };
+	json_t *o = ist_node_jr_member(jr, root, "", "log", false);
+	if (!o || !ist_node_jr_object(jr, o, "log", fields))
+		return;
+	const char *level = ist_node_jr_string(jr, o, "log", "level", false, c->log_level);
+	if (ist_node_jr_ok(jr) && !ist_node_log_spec_valid(level)) {
+		json_t *j = json_string(level);
+		char got[96];
+		ist_node_jr_fail(jr, -IST_ECONFIG, "log.level", LOG_RULE " (got %s)",
+				 j ? ist_node_jr_describe(j, got, sizeof(got)) : "a string");
+		json_decref(j);
+	}
+	if (ist_node_jr_ok(jr) && level != c->log_level)
+		memcpy(c->log_level, level, strlen(level) + 1);
+	json_t *fmt = ist_node_jr_member(jr, o, "log", "format", false);
+	if (fmt && ist_node_jr_ok(jr)) {
+		const char *f = json_string_value(fmt);
+		if (f && strcmp(f, "text") == 0) {
+			c->log_format = IST_LOG_TEXT;
+		} else if (f && strcmp(f, "json") == 0) {
+			c->log_format = IST_LOG_JSON;
+		} else {
+			char got[96];
+			ist_node_jr_fail(jr, -IST_ECONFIG, "log.format", "must be \"text\" or \"json\" (got %s)",
+					 ist_node_jr_describe(fmt, got, sizeof(got)));
+		}
+	}
+}
+
+static void parse_peers(struct ist_node_jr *jr, json_t *root, struct ist_node_config *c)
+{
+	static const char *const fields[] = { "node_key", "address", NULL };
+	json_t *a = ist_node_jr_member(jr, root, "", "peers", false);
+	if (!a || !ist_node_jr_ok(jr))
+		return;
+	char got[96];
+	if (!json_is_array(a)) {
+		ist_node_jr_fail(jr, -IST_ECONFIG, "peers", "must be an array (got %s)",
+				 ist_node_jr_describe(a, got, sizeof(got)));
+		return;
+	}
+	size_t n = json_array_size(a);
+	if (n > IST_NODE_MAX_PEERS) {
+		ist_node_jr_fail(jr, -IST_ECONFIG, "peers", "must list at most %d peers (got %zu)", IST_NODE_MAX_PEERS, n);
+		return;
+	}
+	if (n == 0)
+		return;
+	c->peers = calloc(n, sizeof(*c->peers));
+	if (!c->peers) {
+		ist_node_jr_fail(jr, -IST_ENOMEM, "", "out of memory");
+		return;
+	}
+	c->n_peers = n;
+	for (size_t i = 0; i < n && ist_node_jr_ok(jr); i++) {
+		char base[IST_NODE_ERR_FIELD_MAX], path[IST_NODE_ERR_FIELD_MAX], problem[256];
+		struct ist_node_peer *p = &c->peers[i];
+		json_t *o = json_array_get(a, i);
+		ist_node_jr_index(base, "peers", i);
+		if (!ist_node_jr_object(jr, o, base, fields))
+			return;
+		ist_node_jr_hex(jr, o, base, "node_key", p->node_key, sizeof(p->node_key), "an Ed25519 public key");
+		const char *addr = ist_node_jr_string(jr, o, base, "address", true, NULL);
+		ist_node_jr_path(path, base, "address");
+		if (ist_node_jr_ok(jr) && ist_node_url_parse(addr, IST_NODE_URL_P2P, false, NULL, problem, sizeof(problem)) < 0)
+			ist_node_jr_fail(jr, -IST_ECONFIG, path, "%s", problem);
+		if (ist_node_jr_ok(jr))
+			memcpy(p->address, addr, strlen(addr) + 1);
+		ist_node_jr_path(path, base, "node_key");
+		for (size_t j = 0; j < i && ist_node_jr_ok(jr); j++)
+			if (memcmp(c->peers[j].node_key, p->node_key, sizeof(p->node_key)) == 0)
+				ist_node_jr_fail(jr, -IST_ECONFIG, path, "duplicate of peers[%zu].node_key", j);
+	}
+}
+
+static void parse_limits(struct ist_node_jr *jr, json_t *root, struct ist_node_config *c)
+{
+	static const char *const fields[] = { "max_peer_msgs_per_sec", "max_peer_burst", "max_frame_bytes", NULL };
+	json_t *o = ist_node_jr_member(jr, root, "", "limits", false);
+	if (!o || !ist_node_jr_object(jr, o, "limits", fields))
+		return;
+	struct ist_node_limits *l = &c->limits;
+	l->max_peer_msgs_per_sec = (uint32_t)ist_node_jr_uint(jr, o, "limits", "max_peer_msgs_per_sec", false,
+							      l->max_peer_msgs_per_sec, 1, IST_NODE_MAX_MSGS_PER_SEC);
+	l->max_peer_burst = (uint32_t)ist_node_jr_uint(jr, o, "limits", "max_peer_burst", false, l->max_peer_burst, 1,
+						       IST_NODE_MAX_MSGS_PER_SEC);
+	l->max_frame_bytes = (uint32_t)ist_node_jr_uint(jr, o, "limits", "max_frame_bytes", false, l->max_frame_bytes,
+							IST_NODE_MIN_FRAME_BYTES, IST_WIRE_MAX_ENVELOPE_BYTES);
+}
+
+static int derive(struct ist_node_config *c, const char *label, const char *home)
+{
+	char *key_file = NULL;
+	int r = 0;
+	if (!(c->home = strdup(home)) || !(c->config_path = strdup(label)))
+		return -IST_ENOMEM;
+	if ((r = ist_node_home_path(home, IST_NODE_GENESIS_FILE, &c->genesis_path)) < 0 ||
+	    (r = ist_node_home_path(home, c->keystore, &c->keystore_path)) < 0 ||
+	    (r = ist_node_home_path(home, c->data_dir, &c->data_path)) < 0)
+		return r;
+	if (c->passphrase_file[0] && (r = ist_node_home_path(home, c->passphrase_file, &c->passphrase_path)) < 0)
+		return r;
+	if (asprintf(&key_file, "%s/%s.json", c->keystore_path, c->key_name) < 0)
+		return -IST_ENOMEM;
+	c->key_path = key_file;
+	return 0;
+}
+
+int ist_node_config_parse(const char *json, size_t len, const char *label, const char *home,
+			  struct ist_node_config *ret_cfg, struct ist_node_err *err)
+{
+	static const char *const fields[] = { "moniker", "role", "listen", "api", "key", "data_dir", "log", "peers",
+					      "limits", "metrics", NULL };
+	static const char *const metrics_fields[] = { "enabled", NULL };
+	struct ist_node_jr jr;
+	ist_node_jr_init(&jr, label, err);
+	if (len > IST_NODE_CONFIG_FILE_MAX)
+		return ist_node_jr_fail(&jr, -IST_ETOOBIG, "", "larger than %d bytes", IST_NODE_CONFIG_FILE_MAX);
+	struct ist_node_config c;
+	ist_node_config_init(&c);
+	char problem[256];
+	json_t *root = ist_node_jr_parse(&jr, json, len);
+	if (!root)
+		return jr.code;
+	if (!ist_node_jr_object(&jr, root, "", fields))
+		goto out;
+	/* the key first: the moniker defaults to its name */
+	parse_key(&jr, root, &c);
+	snprintf(c.moniker, sizeof(c.moniker), "%s", c.key_name);
+	const char *moniker = ist_node_jr_string(&jr, root, "", "moniker", false, c.moniker);
+	if (ist_node_jr_ok(&jr) && !ist_keystore_name_valid(moniker)) {
+		char got[96];
+		json_t *j = json_string(moniker);
+		ist_node_jr_fail(&jr, -IST_ECONFIG, "moniker", NAME_RULE " (got %s)",
+				 j ? ist_node_jr_describe(j, got, sizeof(got)) : "a string");
+		json_decref(j);
+	}
+	copy_checked(&jr, "moniker", moniker, c.moniker, sizeof(c.moniker), NAME_RULE);
+	json_t *role = ist_node_jr_member(&jr, root, "", "role", false);
+	if (role && ist_node_jr_ok(&jr)) {
+		const char *s = json_string_value(role);
+		if (s && strcmp(s, "validator") == 0) {
+			c.role = IST_NODE_ROLE_VALIDATOR;
+		} else if (s && strcmp(s, "observer") == 0) {
+			c.role = IST_NODE_ROLE_OBSERVER;
+		} else {
+			char got[96];
+			ist_node_jr_fail(&jr, -IST_ECONFIG, "role", "must be \"validator\" or \"observer\" (got %s)",
+					 ist_node_jr_describe(role, got, sizeof(got)));
+		}
+	}
+	url_field(&jr, root, "listen", IST_NODE_URL_P2P, c.listen);
+	url_field(&jr, root, "api", IST_NODE_URL_HTTP, c.api);
+	path_field(&jr, root, "", "data_dir", c.data_dir, true);
+	parse_log(&jr, root, &c);
+	parse_peers(&jr, root, &c);
+	parse_limits(&jr, root, &c);
+	json_t *metrics = ist_node_jr_member(&jr, root, "", "metrics", false);
+	if (metrics && ist_node_jr_object(&jr, metrics, "metrics", metrics_fields))
+		c.metrics_enabled = ist_node_jr_bool(&jr, metrics, "metrics", "enabled", true);
+	if (!ist_node_jr_ok(&jr))
+		goto out;
+
+	if (ist_node_url_parse(c.listen, IST_NODE_URL_P2P, true, &c.listen_url, problem, sizeof(problem)) < 0 ||
+	    ist_node_url_parse(c.api, IST_NODE_URL_HTTP, true, &c.api_url, problem, sizeof(problem)) < 0) {
+		ist_node_jr_fail(&jr, -IST_EINTERNAL, "", "default URL does not parse");
+		goto out;
+	}
+	if (c.listen_url.port == c.api_url.port && strcmp(c.listen_url.host, c.api_url.host) == 0) {
+		ist_node_jr_fail(&jr, -IST_ECONFIG, "api", "must not use the host and port of listen (%s)", c.listen);
+		goto out;
+	}
+	int r = derive(&c, label, home);
+	if (r < 0)
+		ist_node_jr_fail(&jr, r, "", "out of memory");
+out:
+	json_decref(root);
+	if (jr.code) {
+		ist_node_config_fini(&c);
+		return jr.code;
+	}
+	*ret_cfg = c;
+	return 0;
+}
+
+int ist_node_config_load(const char *home, struct ist_node_config *ret_cfg, struct ist_node_err *err)
+{
+	char *path = NULL, *text = NULL;
+	size_t len = 0;
+	int r = ist_node_home_path(home, IST_NODE_CONFIG_FILE, &path);
+	if (r < 0) {
+		ist_node_err_set(err, IST_NODE_CONFIG_FILE, "", "out of memory");
+		return r;
+	}
+	r = ist_node_file_read(path, IST_NODE_CONFIG_FILE_MAX, &text, &len, err);
+	if (r == 0)
+		r = ist_node_config_parse(text, len, path, home, ret_cfg, err);
+	free(text);
+	free(path);
+	return r;
+}
+
+/* ---- formatting ------------------------------------------------------------------ */
+
+int ist_node_config_format(const struct ist_node_config *cfg, char **ret_json)
+{
+	char problem[256];
+	if (!ist_keystore_name_valid(cfg->moniker) || !ist_keystore_name_valid(cfg->key_name) ||
+	    !ist_node_log_spec_valid(cfg->log_level) || !cfg->keystore[0] || !cfg->data_dir[0] ||
+	    ist_node_url_parse(cfg->listen, IST_NODE_URL_P2P, true, NULL, problem, sizeof(problem)) < 0 ||
+	    ist_node_url_parse(cfg->api, IST_NODE_URL_HTTP, true, NULL, problem, sizeof(problem)) < 0)
+		return -IST_EINVAL;
+	json_t *root = json_object(), *key = json_object(), *log = json_object(), *limits = json_object(),
+	       *metrics = json_object();
+	int bad = !root || !key || !log || !limits || !metrics;
+	bad |= json_object_set_new(root, "moniker", json_string(cfg->moniker));
+	bad |= json_object_set_new(root, "role", json_string(ist_node_role_name(cfg->role)));
+	bad |= json_object_set_new(root, "listen", json_string(cfg->listen));
+	bad |= json_object_set_new(root, "api", json_string(cfg->api));
+	bad |= json_object_set_new(key, "keystore", json_string(cfg->keystore));
+	bad |= json_object_set_new(key, "name", json_string(cfg->key_name));
+	if (cfg->passphrase_file[0])
+		bad |= json_object_set_new(key, "passphrase_file", json_string(cfg->passphrase_file));
+	bad |= json_object_set(root, "key", key);
+	bad |= json_object_set_new(root, "data_dir", json_string(cfg->data_dir));
+	bad |= json_object_set_new(log, "level", json_string(cfg->log_level));
+	bad |= json_object_set_new(log, "format", json_string(cfg->log_format == IST_LOG_JSON ? "json" : "text"));
+	bad |= json_object_set(root, "log", log);
+	if (cfg->n_peers > 0) {
+		json_t *peers = json_array();
+		bad |= !peers;
+		for (size_t i = 0; i < cfg->n_peers; i++) {
+			char hex[2 * IST_ED25519_PUBKEY_BYTES + 1];
+			json_t *o = json_object();
+			ist_hex_encode(cfg->peers[i].node_key, sizeof(cfg->peers[i].node_key), hex);
+			bad |= !o;
+			bad |= json_object_set_new(o, "node_key", json_string(hex));
+			bad |= json_object_set_new(o, "address", json_string(cfg->peers[i].address));
+			bad |= json_array_append_new(peers, o);
+		}
+		bad |= json_object_set_new(root, "peers", peers);
+	}
+	bad |= json_object_set_new(limits, "max_peer_msgs_per_sec", json_integer(cfg->limits.max_peer_msgs_per_sec));
+	bad |= json_object_set_new(limits, "max_peer_burst", json_integer(cfg->limits.max_peer_burst));
+	bad |= json_object_set_new(limits, "max_frame_bytes", json_integer(cfg->limits.max_frame_bytes));
+	bad |= json_object_set(root, "limits", limits);
+	bad |= json_object_set_new(metrics, "enabled", json_boolean(cfg->metrics_enabled));
+	bad |= json_object_set(root, "metrics", metrics);
+	char *text = bad ? NULL : json_dumps(root, JSON_INDENT(2));
+	json_decref(key);
+	json_decref(log);
+	json_decref(limits);
+	json_decref(metrics);
+	json_decref(root);
+	if (!text)
+		return -IST_ENOMEM;
+	size_t n = strlen(text);
+	char *out = realloc(text, n + 2);
+	if (!out) {
+		free(text);
+		return -IST_ENOMEM;
+	}
+	out[n] = '\n';
+	out[n + 1] = '\0';
+	*ret_json = out;
+	return 0;
+}
+
+/* ---- checks against the genesis and the keystore --------------------------------- */
+
+/* Copies a keystore error line "LABEL: problem" into `err` as file LABEL. */
+static void keystore_err(struct ist_node_err *err, const char *label, const char *line)
+{
+	size_t n = strlen(label);
+	if (strncmp(line, label, n) == 0 && line[n] == ':' && line[n + 1] == ' ')
+		line += n + 2;
+	ist_node_err_set(err, label, "", "%s", line);
+}
+
+static int check_keys(const struct ist_node_config *cfg, const struct ist_node_genesis *g,
+		      struct ist_node_identity *id, struct ist_node_err *err)
+{
+	char line[1024];
+	int r = ist_keystore_dir_check(cfg->keystore_path, false, line, sizeof(line));
+	if (r < 0) {
+		keystore_err(err, cfg->keystore_path, line);
+		return r;
+	}
+	struct stat st;
+	if (stat(cfg->key_path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+		ist_node_err_set(err, cfg->key_path, "",
+				 "key file is accessible by group or others (mode %04o); fix with: chmod 600 %s",
+				 (unsigned)(st.st_mode & 07777), cfg->key_path);
+		return -IST_EPERM;
+	}
+	struct ist_keystore_file *f = calloc(1, sizeof(*f));
+	if (!f) {
+		ist_node_err_set(err, cfg->key_path, "", "out of memory");
+		return -IST_ENOMEM;
+	}
+	r = ist_keystore_load_public(cfg->key_path, f, line, sizeof(line));
+	if (r < 0) {
+		keystore_err(err, cfg->key_path, line);
+		goto out;
+	}
+	const struct ist_keyset_info *info = &f->info;
+	if (strcmp(info->name, cfg->key_name) != 0) {
+		ist_node_err_set(err, cfg->key_path, "", "the file holds keyset \"%s\", not \"%s\"", info->name,
+				 cfg->key_name);
+		r = -IST_ECONFIG;
+		goto out;
+	}
+	const struct ist_keystore_key *node = ist_keyset_info_find(info, IST_KEY_ED25519);
+	const struct ist_keystore_key *att = ist_keyset_info_find(info, IST_KEY_SECP256K1);
+	const struct ist_keystore_key *dkg = ist_keyset_info_find(info, IST_KEY_X25519);
+	if (!node || !att || !dkg) {
+		ist_node_err_set(err, cfg->config_path, "key.name",
+				 "keyset \"%s\" (%s) is not a validator keyset (it needs node, attestation and dkg keys)",
+				 cfg->key_name, cfg->key_path);
+		r = -IST_ECONFIG;
+		goto out;
+	}
+	long idx = ist_node_genesis_find(g, node->pub);
+	if (idx < 0) {
+		char hex[2 * IST_ED25519_PUBKEY_BYTES + 1];
+		ist_hex_encode(node->pub, IST_ED25519_PUBKEY_BYTES, hex);
+		ist_node_err_set(err, cfg->config_path, "key.name",
+				 "the node key of keyset \"%s\" (%.16s...) is not a validator's in %s; run with "
+				 "\"role\": \"observer\" to follow the chain without validating",
+				 cfg->key_name, hex, cfg->genesis_path);
+		r = -IST_ECONFIG;
+		goto out;
+	}
+	const struct ist_node_validator *v = &g->validators[idx];
+	const char *differs = NULL;
+	if (memcmp(att->pub, v->attestation_key, IST_SECP_PUBKEY_BYTES) != 0)
+		differs = "attestation_key";
+	else if (memcmp(dkg->pub, v->dkg_key, IST_X25519_PUBKEY_BYTES) != 0)
+		differs = "dkg_key";
+	if (differs) {
+		ist_node_err_set(err, cfg->config_path, "key.name",
+				 "keyset \"%s\" has the node key of genesis validators[%ld] (\"%s\") but not its %s",
+				 cfg->key_name, idx, v->name, differs);
+		r = -IST_ECONFIG;
+		goto out;
+	}
+	id->validator = true;
+	id->index = (size_t)idx;
+	id->keys = *info;
+	r = 0;
+out:
+	free(f);
+	return r;
+}
+
+int ist_node_config_check_genesis(const struct ist_node_config *cfg, const struct ist_node_genesis *g,
+				  struct ist_node_identity *ret_id, struct ist_node_err *err)
+{
+	struct ist_node_identity id;
+	memset(&id, 0, sizeof(id));
+	int r;
+	/* the largest frame the genesis lets a peer send: a proposal with the
+	 * largest block and timeout certificate, in an envelope */
+	uint64_t need = (uint64_t)g->consensus.max_block_bytes + IST_WIRE_MAX_TC_BYTES + 256 + 16;
+	if (cfg->limits.max_frame_bytes < need) {
+		ist_node_err_set(err, cfg->config_path, "limits.max_frame_bytes",
+				 "must be at least %llu to carry the largest proposal of the genesis "
+				 "(consensus.max_block_bytes %u) (got %u)",
+				 (unsigned long long)need, g->consensus.max_block_bytes, cfg->limits.max_frame_bytes);
+		return -IST_ECONFIG;
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		if (ist_node_genesis_find(g, cfg->peers[i].node_key) < 0) {
+			char path[IST_NODE_ERR_FIELD_MAX];
+			ist_node_jr_index(path, "peers", i);
+			strncat(path, ".node_key", sizeof(path) - strlen(path) - 1);
+			ist_node_err_set(err, cfg->config_path, path, "is not a validator's node key in %s",
+					 cfg->genesis_path);
+			return -IST_ECONFIG;
+		}
+	}
+	if (cfg->passphrase_path) {
+		struct stat st;
+		if (stat(cfg->passphrase_path, &st) < 0) {
+			int e = errno;
+			ist_node_err_set(err, cfg->config_path, "key.passphrase_file", "%s: %s", cfg->passphrase_path,
+					 e == ENOENT ? "no such file" : strerror(e));
+			return e == ENOENT ? -IST_ENOTFOUND : ist_err_from_errno(e);
+		}
+		if (!S_ISREG(st.st_mode)) {
+			ist_node_err_set(err, cfg->config_path, "key.passphrase_file", "%s: not a regular file",
+					 cfg->passphrase_path);
+			return -IST_ECONFIG;
+		}
+		if (st.st_mode & 077) {
+			ist_node_err_set(err, cfg->config_path, "key.passphrase_file",
+					 "%s is accessible by group or others (mode %04o); fix with: chmod 600 %s",
+					 cfg->passphrase_path, (unsigned)(st.st_mode & 07777), cfg->passphrase_path);
+			return -IST_EPERM;
+		}
+	}
+	if (cfg->role == IST_NODE_ROLE_VALIDATOR && (r = check_keys(cfg, g, &id, err)) < 0)
+		return r;
+	if (ret_id)
+		*ret_id = id;
+	return 0;
+}
+
+int ist_node_home_load(const char *home, struct ist_node_config *ret_cfg, struct ist_node_genesis *ret_g,
+		       struct ist_node_identity *ret_id, struct ist_node_err *err)
+{
+	struct ist_node_config cfg;
+	struct ist_node_genesis g;
+	ist_node_config_init(&cfg);
+	ist_node_genesis_init(&g);
+	int r = ist_node_config_load(home, &cfg, err);
+	if (r == 0)
+		r = ist_node_genesis_load(cfg.genesis_path, &g, err);
+	if (r == 0)
+		r = ist_node_config_check_genesis(&cfg, &g, ret_id, err);
+	if (r < 0) {
+		ist_node_config_fini(&cfg);
+		ist_node_genesis_fini(&g);
+		return r;
+	}
+	*ret_cfg = cfg;
+	*ret_g = g;
+	return 0;
+}

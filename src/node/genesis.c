@@ -1,0 +1,619 @@
+/*
+ * genesis.json: parsing, checking, the canonical bytes and hash, and
+ * formatting.
+ *
+ * Parsing is in two steps: the JSON step checks what only the text can get
+ * wrong (types, unknown and missing fields, hex, the optional EIP-55
+ * address) and fills the struct; ist_node_genesis_check() then checks the
+ * values (ranges, names, points, addresses, duplicates, totals), so that a
+ * genesis built in memory (`isthmus testnet`) passes the very same rules.
+ */
+#include "node/genesis.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/bytes.h"
+#include "common/err.h"
+#include "crypto/keystore.h"
+#include "crypto/tags.h"
+#include "wire/types.h"
+
+void ist_node_genesis_init(struct ist_node_genesis *g)
+{
+	memset(g, 0, sizeof(*g));
+}
+
+void ist_node_genesis_fini(struct ist_node_genesis *g)
+{
+	free(g->validators);
+	free(g->accounts);
+	memset(g, 0, sizeof(*g));
+}
+
+struct ist_node_consensus_params ist_node_consensus_defaults(void)
+{
+	return (struct ist_node_consensus_params){
+		.timeout_base_ms = 1000,
+		.timeout_max_ms = 60000,
+		.max_block_items = IST_WIRE_MAX_BLOCK_ITEMS,
+		.max_block_bytes = IST_WIRE_MAX_BLOCK_BYTES,
+		.epoch_length_blocks = 1000,
+	};
+}
+
+/* ---- times ------------------------------------------------------------------ */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil), for years >= 1. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = y / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool leap(unsigned y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int ist_node_time_parse(const char *s, uint64_t *ret_unix)
+{
+	static const char pattern[] = "dddd-dd-ddTdd:dd:ddZ";
+	if (strlen(s) != sizeof(pattern) - 1)
+		return -IST_EINVAL;
+	for (size_t i = 0; pattern[i]; i++)
+		if (pattern[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != pattern[i])
+			return -IST_EINVAL;
+#define NUM2(p) ((unsigned)((p)[0] - '0') * 10 + (unsigned)((p)[1] - '0'))
+	unsigned y = NUM2(s) * 100 + NUM2(s + 2), mo = NUM2(s + 5), d = NUM2(s + 8);
+	unsigned h = NUM2(s + 11), mi = NUM2(s + 14), se = NUM2(s + 17);
+#undef NUM2
+	static const unsigned mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59)
+		return -IST_EINVAL;
+	if (d > mdays[mo - 1] + (mo == 2 && leap(y)))
+		return -IST_EINVAL;
+	*ret_unix = (uint64_t)days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	return 0;
+}
+
+void ist_node_time_format(uint64_t unix_s, char out[21])
+{
+	if (unix_s > IST_NODE_TIME_MAX)
+		unix_s = IST_NODE_TIME_MAX;
+	uint64_t z = unix_s / 86400 + 719468, secs = unix_s % 86400;
+	uint64_t era = z / 146097, doe = z - era * 146097;
+	uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	uint64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	uint64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
+	uint64_t m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)y, (unsigned)m, (unsigned)d,
+		 (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
+	memcpy(out, buf, 21);   /* 20 characters and the NUL: y <= 9999 */
+}
+
+bool ist_node_chain_id_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > IST_NODE_CHAIN_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* ---- key checks --------------------------------------------------------------- */
+
+/* A canonical X25519 public key (u < 2^255 - 19) of large order: what
+ * crypto_box_keypair makes. libsodium's scalar multiplication refuses the
+ * small-order points (and an all-zero result). */
+static bool x25519_pub_valid(const uint8_t pub[IST_X25519_PUBKEY_BYTES])
+{
+	if (pub[31] & 0x80)
+		return false;
+	bool ge_p = pub[31] == 0x7f && pub[0] >= 0xed;
+	for (size_t i = 1; i < 31 && ge_p; i++)
+		ge_p = pub[i] == 0xff;
+	if (ge_p)
+		return false;
+	static const uint8_t scalar[crypto_scalarmult_SCALARBYTES] = { 0x4b, 0x66, 0xe9, 0xd4, 0xd1, 0xb4, 0x67, 0x3c,
+								       0x5a, 0xd2, 0x26, 0x91, 0x95, 0x7d, 0x6a, 0xf5,
+								       0xc1, 0x1b, 0x64, 0x21, 0xe0, 0xea, 0x01, 0xd4,
+								       0x2c, 0xa4, 0x16, 0x9e, 0x79, 0x18, 0xba, 0x0d };
+	uint8_t out[crypto_scalarmult_BYTES];
+	int r = crypto_scalarmult(out, scalar, pub);
+	sodium_memzero(out, sizeof(out));
+	return r == 0;
+}
+
+/* ---- checking the values ------------------------------------------------------- */
+
+#define CHAIN_ID_RULE "must be 1 to 64 characters of a-z, 0-9 and -"
+#define NAME_RULE "must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-', not starting with '.' or '-'"
+
+static void describe_cstr(const char *s, char *buf, size_t len)
+{
+	json_t *j = json_string(s);
+	if (j)
+		ist_node_jr_describe(j, buf, len);
+	else
+		snprintf(buf, len, "a string that is not UTF-8");
+	json_decref(j);
+}
+
+static int check_range(struct ist_node_jr *jr, const char *path, uint64_t v, uint64_t min, uint64_t max)
+{
+	if (v < min || v > max)
+		return ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be an integer from %llu to %llu (got %llu)",
+					(unsigned long long)min, (unsigned long long)max, (unsigned long long)v);
+	return 0;
+}
+
+static void check_validator(struct ist_node_jr *jr, const struct ist_node_validator *v, size_t i)
+{
+	char base[IST_NODE_ERR_FIELD_MAX], path[IST_NODE_ERR_FIELD_MAX], got[96];
+	ist_node_jr_index(base, "validators", i);
+	if (!ist_keystore_name_valid(v->name)) {
+		ist_node_jr_path(path, base, "name");
+		describe_cstr(v->name, got, sizeof(got));
+		ist_node_jr_fail(jr, -IST_ECONFIG, path, NAME_RULE " (got %s)", got);
+		return;
+	}
+	if (!crypto_core_ed25519_is_valid_point(v->node_key)) {
+		ist_node_jr_path(path, base, "node_key");
+		ist_node_jr_fail(jr, -IST_ECONFIG, path, "is not a valid Ed25519 public key");
+		return;
+	}
+	uint8_t addr[IST_ETH_ADDRESS_BYTES];
+	if (ist_secp_eth_address(v->attestation_key, addr) < 0) {
+		ist_node_jr_path(path, base, "attestation_key");
+		ist_node_jr_fail(jr, -IST_ECONFIG, path, "is not a valid compressed secp256k1 public key");
+		return;
+	}
+	if (!x25519_pub_valid(v->dkg_key)) {
+		ist_node_jr_path(path, base, "dkg_key");
+		ist_node_jr_fail(jr, -IST_ECONFIG, path, "is not a valid X25519 public key");
+		return;
+	}
+	char problem[256];
+	if (ist_node_url_parse(v->address, IST_NODE_URL_P2P, false, NULL, problem, sizeof(problem)) < 0) {
+		ist_node_jr_path(path, base, "address");
+		ist_node_jr_fail(jr, -IST_ECONFIG, path, "%s", problem);
+		return;
+	}
+	if (v->stake == 0) {
+		ist_node_jr_path(path, base, "stake");
+		ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be a positive integer (got 0)");
+	}
+}
+
+/* The first j < i whose field equals validator i's, or -1. */
+static long dup_of(const struct ist_node_genesis *g, size_t i, int what)
+{
+	const struct ist_node_validator *a = &g->validators[i];
+	for (size_t j = 0; j < i; j++) {
+		const struct ist_node_validator *b = &g->validators[j];
+		bool same = false;
+		switch (what) {
+		case 0: same = strcmp(a->name, b->name) == 0; break;
+		case 1: same = memcmp(a->node_key, b->node_key, sizeof(a->node_key)) == 0; break;
+		case 2: same = memcmp(a->attestation_key, b->attestation_key, sizeof(a->attestation_key)) == 0; break;
+		case 3: same = memcmp(a->dkg_key, b->dkg_key, sizeof(a->dkg_key)) == 0; break;
+		default: same = strcmp(a->address, b->address) == 0; break;
+		}
+		if (same)
+			return (long)j;
+	}
+	return -1;
+}
+
+int ist_node_genesis_check(struct ist_node_genesis *g, const char *label, struct ist_node_err *err)
+{
+	struct ist_node_jr jr;
+	ist_node_jr_init(&jr, label, err);
+	char got[96], path[IST_NODE_ERR_FIELD_MAX];
+	if (!ist_node_chain_id_valid(g->chain_id)) {
+		describe_cstr(g->chain_id, got, sizeof(got));
+		return ist_node_jr_fail(&jr, -IST_ECONFIG, "chain_id", CHAIN_ID_RULE " (got %s)", got);
+	}
+	if (g->network_id == 0)
+		return ist_node_jr_fail(&jr, -IST_ECONFIG, "network_id", "must be a positive integer (got 0)");
+	if (g->genesis_time > IST_NODE_TIME_MAX)
+		return ist_node_jr_fail(&jr, -IST_ECONFIG, "genesis_time", "must be a time before the year 10000");
+	const struct ist_node_consensus_params *c = &g->consensus;
+	if (check_range(&jr, "consensus.timeout_base_ms", c->timeout_base_ms, IST_NODE_TIMEOUT_MIN_MS,
+			IST_NODE_TIMEOUT_MAX_MS) ||
+	    check_range(&jr, "consensus.timeout_max_ms", c->timeout_max_ms, c->timeout_base_ms, IST_NODE_TIMEOUT_MAX_MS) ||
+	    check_range(&jr, "consensus.max_block_items", c->max_block_items, 1, IST_WIRE_MAX_BLOCK_ITEMS) ||
+	    check_range(&jr, "consensus.max_block_bytes", c->max_block_bytes, IST_NODE_MIN_BLOCK_BYTES,
+			IST_WIRE_MAX_BLOCK_BYTES) ||
+	    check_range(&jr, "consensus.epoch_length_blocks", c->epoch_length_blocks, IST_NODE_EPOCH_MIN_BLOCKS,
+			IST_NODE_EPOCH_MAX_BLOCKS))
+		return jr.code;
+	if (g->n_validators < 1 || g->n_validators > IST_WIRE_MAX_VALIDATORS)
+		return ist_node_jr_fail(&jr, -IST_ECONFIG, "validators", "must list 1 to %d validators (got %zu)",
+					IST_WIRE_MAX_VALIDATORS, g->n_validators);
+	static const char *const what[] = { "name", "node_key", "attestation_key", "dkg_key", "address" };
+	uint64_t total = 0;
+	for (size_t i = 0; i < g->n_validators; i++) {
+		check_validator(&jr, &g->validators[i], i);
+		if (jr.code)
+			return jr.code;
+		char base[IST_NODE_ERR_FIELD_MAX], other[IST_NODE_ERR_FIELD_MAX];
+		ist_node_jr_index(base, "validators", i);
+		for (int w = 0; w < 5; w++) {
+			long j = dup_of(g, i, w);
+			if (j >= 0) {
+				ist_node_jr_path(path, base, what[w]);
+				ist_node_jr_index(other, "validators", (size_t)j);
+				return ist_node_jr_fail(&jr, -IST_ECONFIG, path, "duplicate of %s.%s", other, what[w]);
+			}
+		}
+		if (g->validators[i].stake > UINT64_MAX - total) {
+			ist_node_jr_path(path, base, "stake");
+			return ist_node_jr_fail(&jr, -IST_ECONFIG, path, "the total stake exceeds 2^64 - 1");
+		}
+		total += g->validators[i].stake;
+	}
+	if (g->n_accounts > IST_NODE_GENESIS_MAX_ACCOUNTS)
+		return ist_node_jr_fail(&jr, -IST_ECONFIG, "accounts", "must list at most %d accounts (got %zu)",
+					IST_NODE_GENESIS_MAX_ACCOUNTS, g->n_accounts);
+	uint64_t supply = total;
+	for (size_t i = 0; i < g->n_accounts; i++) {
+		const struct ist_node_account *a = &g->accounts[i];
+		char base[IST_NODE_ERR_FIELD_MAX];
+		ist_node_jr_index(base, "accounts", i);
+		if (!crypto_core_ed25519_is_valid_point(a->key)) {
+			ist_node_jr_path(path, base, "key");
+			return ist_node_jr_fail(&jr, -IST_ECONFIG, path, "is not a valid Ed25519 public key");
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (memcmp(g->accounts[j].key, a->key, sizeof(a->key)) == 0) {
+				ist_node_jr_path(path, base, "key");
+				return ist_node_jr_fail(&jr, -IST_ECONFIG, path, "duplicate of accounts[%zu].key", j);
+			}
+		}
+		if (a->balance > UINT64_MAX - supply) {
+			ist_node_jr_path(path, base, "balance");
+			return ist_node_jr_fail(&jr, -IST_ECONFIG, path,
+						"the total supply (stakes and balances) exceeds 2^64 - 1");
+		}
+		supply += a->balance;
+	}
+	int r = ist_node_genesis_hash(g);
+	if (r < 0)
+		return ist_node_jr_fail(&jr, r, "", "out of memory");
+	g->total_stake = total;
+	return 0;
+}
+
+/* ---- parsing -------------------------------------------------------------------------- */
+
+static void copy_str(struct ist_node_jr *jr, const char *path, const char *s, char *out, size_t cap,
+		     const char *rule)
+{
+	if (!ist_node_jr_ok(jr))
+		return;
+	if (strlen(s) >= cap) {
+		char got[96];
+		describe_cstr(s, got, sizeof(got));
+		ist_node_jr_fail(jr, -IST_ECONFIG, path, "%s (got %s)", rule, got);
+		return;
+	}
+	memcpy(out, s, strlen(s) + 1);
+}
+
+static void parse_consensus(struct ist_node_jr *jr, json_t *root, struct ist_node_consensus_params *c)
+{
+	static const char *const fields[] = { "timeout_base_ms", "timeout_max_ms", "max_block_items", "max_block_bytes",
+					      "epoch_length_blocks", NULL };
+	json_t *o = ist_node_jr_member(jr, root, "", "consensus", true);
+	if (!ist_node_jr_object(jr, o, "consensus", fields))
+		return;
+	c->timeout_base_ms = ist_node_jr_uint(jr, o, "consensus", "timeout_base_ms", true, 0, IST_NODE_TIMEOUT_MIN_MS,
+					      IST_NODE_TIMEOUT_MAX_MS);
+	c->timeout_max_ms = ist_node_jr_uint(jr, o, "consensus", "timeout_max_ms", true, 0, c->timeout_base_ms,
+					     IST_NODE_TIMEOUT_MAX_MS);
+	c->max_block_items = (uint32_t)ist_node_jr_uint(jr, o, "consensus", "max_block_items", true, 0, 1,
+							IST_WIRE_MAX_BLOCK_ITEMS);
+	c->max_block_bytes = (uint32_t)ist_node_jr_uint(jr, o, "consensus", "max_block_bytes", true, 0,
+							IST_NODE_MIN_BLOCK_BYTES, IST_WIRE_MAX_BLOCK_BYTES);
+	c->epoch_length_blocks = ist_node_jr_uint(jr, o, "consensus", "epoch_length_blocks", true, 0,
+						  IST_NODE_EPOCH_MIN_BLOCKS, IST_NODE_EPOCH_MAX_BLOCKS);
+}
+
+static void parse_validator(struct ist_node_jr *jr, json_t *o, size_t i, struct ist_node_validator *v)
+{
+	static const char *const fields[] = { "name", "node_key", "attestation_key", "attestation_address", "dkg_key",
+					      "address", "stake", NULL };
+	char base[IST_NODE_ERR_FIELD_MAX], path[IST_NODE_ERR_FIELD_MAX];
+	ist_node_jr_index(base, "validators", i);
+	if (!ist_node_jr_object(jr, o, base, fields))
+		return;
+	ist_node_jr_path(path, base, "name");
+	copy_str(jr, path, ist_node_jr_string(jr, o, base, "name", true, NULL), v->name, sizeof(v->name), NAME_RULE);
+	ist_node_jr_hex(jr, o, base, "node_key", v->node_key, sizeof(v->node_key), "an Ed25519 public key");
+	ist_node_jr_hex(jr, o, base, "attestation_key", v->attestation_key, sizeof(v->attestation_key),
+			"a compressed secp256k1 public key");
+	const char *eip55 = ist_node_jr_string(jr, o, base, "attestation_address", false, NULL);
+	ist_node_jr_hex(jr, o, base, "dkg_key", v->dkg_key, sizeof(v->dkg_key), "an X25519 public key");
+	const char *addr = ist_node_jr_string(jr, o, base, "address", true, NULL);
+	char problem[256];
+	if (ist_node_jr_ok(jr) && ist_node_url_parse(addr, IST_NODE_URL_P2P, false, NULL, problem, sizeof(problem)) < 0) {
+		ist_node_jr_path(path, base, "address");
+		ist_node_jr_fail(jr, -IST_ECONFIG, path, "%s", problem);
+	}
+	ist_node_jr_path(path, base, "address");
+	copy_str(jr, path, addr, v->address, sizeof(v->address), "must be at most 255 bytes");
+	v->stake = ist_node_jr_u64(jr, o, base, "stake", true, 0, 1);
+	if (!ist_node_jr_ok(jr))
+		return;
+	if (ist_secp_eth_address(v->attestation_key, v->attestation_address) < 0) {
+		ist_node_jr_path(path, base, "attestation_key");
+		ist_node_jr_fail(jr, -IST_ECONFIG, path, "is not a valid compressed secp256k1 public key");
+		return;
+	}
+	if (eip55) {
+		char want[43];
+		ist_eth_address_format(v->attestation_address, want);
+		ist_node_jr_path(path, base, "attestation_address");
+		if (strcmp(eip55, want) != 0)
+			ist_node_jr_fail(jr, -IST_ECONFIG, path,
+					 "is not the EIP-55 address of attestation_key (expected %s)", want);
+	}
+}
+
+static void parse_account(struct ist_node_jr *jr, json_t *o, size_t i, struct ist_node_account *a)
+{
+	static const char *const fields[] = { "key", "balance", NULL };
+	char base[IST_NODE_ERR_FIELD_MAX];
+	ist_node_jr_index(base, "accounts", i);
+	if (!ist_node_jr_object(jr, o, base, fields))
+		return;
+	ist_node_jr_hex(jr, o, base, "key", a->key, sizeof(a->key), "an Ed25519 public key");
+	a->balance = ist_node_jr_u64(jr, o, base, "balance", true, 0, 0);
+}
+
+/* The array member `key`: NULL when absent and optional; fails when it is
+ * not an array or holds more than `max` items. */
+static json_t *array_member(struct ist_node_jr *jr, json_t *root, const char *key, bool required, size_t min,
+			    size_t max, const char *items)
+{
+	json_t *a = ist_node_jr_member(jr, root, "", key, required);
+	if (!a || !ist_node_jr_ok(jr))
+		return NULL;
+	char got[96];
+	if (!json_is_array(a)) {
+		ist_node_jr_fail(jr, -IST_ECONFIG, key, "must be an array (got %s)", ist_node_jr_describe(a, got, sizeof(got)));
+		return NULL;
+	}
+	if (json_array_size(a) < min || json_array_size(a) > max) {
+		ist_node_jr_fail(jr, -IST_ECONFIG, key, "must list %zu to %zu %s (got %zu)", min, max, items,
+				 json_array_size(a));
+		return NULL;
+	}
+	return a;
+}
+
+int ist_node_genesis_parse(const char *json, size_t len, const char *label, struct ist_node_genesis *ret_g,
+			   struct ist_node_err *err)
+{
+	static const char *const fields[] = { "chain_id", "network_id", "genesis_time", "consensus", "validators",
+					      "accounts", NULL };
+	struct ist_node_jr jr;
+	ist_node_jr_init(&jr, label, err);
+	if (len > IST_NODE_GENESIS_FILE_MAX)
+		return ist_node_jr_fail(&jr, -IST_ETOOBIG, "", "larger than %u bytes", IST_NODE_GENESIS_FILE_MAX);
+	struct ist_node_genesis g;
+	ist_node_genesis_init(&g);
+	json_t *root = ist_node_jr_parse(&jr, json, len);
+	if (!root)
+		return jr.code;
+	char got[96];
+	if (!ist_node_jr_object(&jr, root, "", fields))
+		goto out;
+	const char *chain_id = ist_node_jr_string(&jr, root, "", "chain_id", true, NULL);
+	if (ist_node_jr_ok(&jr) && !ist_node_chain_id_valid(chain_id)) {
+		describe_cstr(chain_id, got, sizeof(got));
+		ist_node_jr_fail(&jr, -IST_ECONFIG, "chain_id", CHAIN_ID_RULE " (got %s)", got);
+	}
+	copy_str(&jr, "chain_id", chain_id, g.chain_id, sizeof(g.chain_id), CHAIN_ID_RULE);
+	g.network_id = ist_node_jr_u64(&jr, root, "", "network_id", true, 0, 1);
+	const char *t = ist_node_jr_string(&jr, root, "", "genesis_time", true, NULL);
+	if (ist_node_jr_ok(&jr) && ist_node_time_parse(t, &g.genesis_time) < 0) {
+		describe_cstr(t, got, sizeof(got));
+		ist_node_jr_fail(&jr, -IST_ECONFIG, "genesis_time",
+				 "must be an RFC 3339 UTC time YYYY-MM-DDTHH:MM:SSZ from 1970 to 9999 (got %s)", got);
+	}
+	parse_consensus(&jr, root, &g.consensus);
+
+	json_t *vals = array_member(&jr, root, "validators", true, 1, IST_WIRE_MAX_VALIDATORS, "validators");
+	if (vals) {
+		g.n_validators = json_array_size(vals);
+		g.validators = calloc(g.n_validators, sizeof(*g.validators));
+		if (!g.validators) {
+			ist_node_jr_fail(&jr, -IST_ENOMEM, "", "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < g.n_validators && ist_node_jr_ok(&jr); i++)
+			parse_validator(&jr, json_array_get(vals, i), i, &g.validators[i]);
+	}
+	json_t *accts = array_member(&jr, root, "accounts", false, 0, IST_NODE_GENESIS_MAX_ACCOUNTS, "accounts");
+	if (accts && json_array_size(accts) > 0) {
+		g.n_accounts = json_array_size(accts);
+		g.accounts = calloc(g.n_accounts, sizeof(*g.accounts));
+		if (!g.accounts) {
+			ist_node_jr_fail(&jr, -IST_ENOMEM, "", "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < g.n_accounts && ist_node_jr_ok(&jr); i++)
+			parse_account(&jr, json_array_get(accts, i), i, &g.accounts[i]);
+	}
+	if (ist_node_jr_ok(&jr)) {
+		int r = ist_node_genesis_check(&g, label, err);
+		if (r < 0)
+			jr.code = r;
+	}
+out:
+	json_decref(root);
+	if (jr.code) {
+		ist_node_genesis_fini(&g);
+		return jr.code;
+	}
+	*ret_g = g;
+	return 0;
+}
+
+int ist_node_genesis_load(const char *path, struct ist_node_genesis *ret_g, struct ist_node_err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r = ist_node_file_read(path, IST_NODE_GENESIS_FILE_MAX, &text, &len, err);
+	if (r < 0)
+		return r;
+	r = ist_node_genesis_parse(text, len, path, ret_g, err);
+	free(text);
+	return r;
+}
+
+/* ---- canonical bytes, hash, format ------------------------------------------------------ */
+
+int ist_node_genesis_bytes(const struct ist_node_genesis *g, uint8_t **ret_bytes, size_t *ret_len)
+{
+	struct ist_buf b;
+	ist_buf_init(&b, 0);
+	ist_buf_put_var(&b, g->chain_id, strlen(g->chain_id));
+	ist_buf_put_be64(&b, g->network_id);
+	ist_buf_put_be64(&b, g->genesis_time);
+	ist_buf_put_be64(&b, g->consensus.timeout_base_ms);
+	ist_buf_put_be64(&b, g->consensus.timeout_max_ms);
+	ist_buf_put_be32(&b, g->consensus.max_block_items);
+	ist_buf_put_be32(&b, g->consensus.max_block_bytes);
+	ist_buf_put_be64(&b, g->consensus.epoch_length_blocks);
+	ist_buf_put_be32(&b, (uint32_t)g->n_validators);
+	for (size_t i = 0; i < g->n_validators; i++) {
+		const struct ist_node_validator *v = &g->validators[i];
+		ist_buf_put_var(&b, v->name, strlen(v->name));
+		ist_buf_put(&b, v->node_key, sizeof(v->node_key));
+		ist_buf_put(&b, v->attestation_key, sizeof(v->attestation_key));
+		ist_buf_put(&b, v->dkg_key, sizeof(v->dkg_key));
+		ist_buf_put_var(&b, v->address, strlen(v->address));
+		ist_buf_put_be64(&b, v->stake);
+	}
+	ist_buf_put_be32(&b, (uint32_t)g->n_accounts);
+	for (size_t i = 0; i < g->n_accounts; i++) {
+		ist_buf_put(&b, g->accounts[i].key, sizeof(g->accounts[i].key));
+		ist_buf_put_be64(&b, g->accounts[i].balance);
+	}
+	return ist_buf_take(&b, ret_bytes, ret_len);
+}
+
+int ist_node_genesis_hash(struct ist_node_genesis *g)
+{
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+	int r = ist_node_genesis_bytes(g, &bytes, &len);
+	if (r < 0)
+		return r;
+	ist_tagged_hash(IST_TAG_GENESIS, bytes, len, g->hash);
+	free(bytes);
+	return 0;
+}
+
+static json_t *u64_json(uint64_t v)
+{
+	if (v <= IST_NODE_JSON_SAFE_INT)
+		return json_integer((json_int_t)v);
+	char s[24];
+	snprintf(s, sizeof(s), "%llu", (unsigned long long)v);
+	return json_string(s);
+}
+
+static json_t *hex_json(const uint8_t *p, size_t len)
+{
+	char hex[2 * IST_SECP_PUBKEY_BYTES + 1];
+	if (len > IST_SECP_PUBKEY_BYTES)
+		return NULL;
+	ist_hex_encode(p, len, hex);
+	return json_string(hex);
+}
+
+int ist_node_genesis_format(const struct ist_node_genesis *g, char **ret_json)
+{
+	json_t *root = json_object(), *cons = json_object(), *vals = json_array();
+	char t[21];
+	int bad = !root || !cons || !vals;
+	ist_node_time_format(g->genesis_time, t);
+	bad |= json_object_set_new(root, "chain_id", json_string(g->chain_id));
+	bad |= json_object_set_new(root, "network_id", u64_json(g->network_id));
+	bad |= json_object_set_new(root, "genesis_time", json_string(t));
+	bad |= json_object_set_new(cons, "timeout_base_ms", json_integer((json_int_t)g->consensus.timeout_base_ms));
+	bad |= json_object_set_new(cons, "timeout_max_ms", json_integer((json_int_t)g->consensus.timeout_max_ms));
+	bad |= json_object_set_new(cons, "max_block_items", json_integer(g->consensus.max_block_items));
+	bad |= json_object_set_new(cons, "max_block_bytes", json_integer(g->consensus.max_block_bytes));
+	bad |= json_object_set_new(cons, "epoch_length_blocks", json_integer((json_int_t)g->consensus.epoch_length_blocks));
+	bad |= json_object_set(root, "consensus", cons);
+	for (size_t i = 0; i < g->n_validators; i++) {
+		const struct ist_node_validator *v = &g->validators[i];
+		json_t *o = json_object();
+		char addr[43];
+		ist_eth_address_format(v->attestation_address, addr);
+		bad |= !o;
+		bad |= json_object_set_new(o, "name", json_string(v->name));
+		bad |= json_object_set_new(o, "node_key", hex_json(v->node_key, sizeof(v->node_key)));
+		bad |= json_object_set_new(o, "attestation_key", hex_json(v->attestation_key, sizeof(v->attestation_key)));
+		bad |= json_object_set_new(o, "attestation_address", json_string(addr));
+		bad |= json_object_set_new(o, "dkg_key", hex_json(v->dkg_key, sizeof(v->dkg_key)));
+		bad |= json_object_set_new(o, "address", json_string(v->address));
+		bad |= json_object_set_new(o, "stake", u64_json(v->stake));
+		bad |= json_array_append_new(vals, o);
+	}
+	bad |= json_object_set(root, "validators", vals);
+	if (g->n_accounts > 0) {
+		json_t *accts = json_array();
+		bad |= !accts;
+		for (size_t i = 0; i < g->n_accounts; i++) {
+			json_t *o = json_object();
+			bad |= !o;
+			bad |= json_object_set_new(o, "key", hex_json(g->accounts[i].key, sizeof(g->accounts[i].key)));
+			bad |= json_object_set_new(o, "balance", u64_json(g->accounts[i].balance));
+			bad |= json_array_append_new(accts, o);
+		}
+		bad |= json_object_set_new(root, "accounts", accts);
+	}
+	char *text = bad ? NULL : json_dumps(root, JSON_INDENT(2));
+	json_decref(cons);
+	json_decref(vals);
+	json_decref(root);
+	if (!text)
+		return -IST_ENOMEM;
+	size_t n = strlen(text);
+	char *out = realloc(text, n + 2);
+	if (!out) {
+		free(text);
+		return -IST_ENOMEM;
+	}
+	out[n] = '\n';
+	out[n + 1] = '\0';
+	*ret_json = out;
+	return 0;
+}
+
+long ist_node_genesis_find(const struct ist_node_genesis *g, const uint8_t node_key32[IST_ED25519_PUBKEY_BYTES])
+{
+	for (size_t i = 0; i < g->n_validators; i++)
+		if (memcmp(g->validators[i].node_key, node_key32, IST_ED25519_PUBKEY_BYTES) == 0)
+			return (long)i;
+	return -1;
+}

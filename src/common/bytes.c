@@ -105,9 +105,9 @@ void ist_buf_put(struct ist_buf *b, const void *p, size_t len)
 		return;
 	}
 	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		while (cap < b->len + len)
-			cap *= 2;
+		size_t need = b->len + len, cap = b->cap ? b->cap : 64;
+		while (cap < need)
+			cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 		uint8_t *d = malloc(cap);
 		if (!d) {
 			b->err = -IST_ENOMEM;

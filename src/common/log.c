@@ -57,11 +57,27 @@ void ist_log_set_level(enum ist_log_level level)
 	pthread_mutex_unlock(&L.lock);
 }
 
-enum ist_log_level ist_log_get_level(void) { return L.level; }
+enum ist_log_level ist_log_get_level(void)
+{
+	pthread_mutex_lock(&L.lock);
+	enum ist_log_level level = L.level;
+	pthread_mutex_unlock(&L.lock);
+	return level;
+}
 
-void ist_log_set_format(enum ist_log_format format) { L.format = format; }
+void ist_log_set_format(enum ist_log_format format)
+{
+	pthread_mutex_lock(&L.lock);
+	L.format = format;
+	pthread_mutex_unlock(&L.lock);
+}
 
-void ist_log_set_stream(FILE *stream) { L.stream = stream; }
+void ist_log_set_stream(FILE *stream)
+{
+	pthread_mutex_lock(&L.lock);
+	L.stream = stream;
+	pthread_mutex_unlock(&L.lock);
+}
 
 int ist_log_configure(const char *spec)
 {
@@ -101,12 +117,14 @@ int ist_log_configure(const char *spec)
 
 bool ist_log_enabled(enum ist_log_level level, const char *subsys)
 {
+	pthread_mutex_lock(&L.lock);
 	enum ist_log_level limit = L.level;
 	for (int i = 0; i < L.n_overrides; i++)
 		if (subsys && strcmp(L.overrides[i].subsys, subsys) == 0) {
 			limit = L.overrides[i].level;
 			break;
 		}
+	pthread_mutex_unlock(&L.lock);
 	return level <= limit;
 }
 

@@ -386,8 +386,37 @@ static int timeout_check(struct ctx *c, const struct ist_timeout *t)
 	return qc_check(c, &t->high_qc);
 }
 
+static int block_request_check(struct ctx *c, const struct ist_block_request *r)
+{
+	if (r->max_blocks == 0)
+		return bad(c, "block_request.max_blocks: zero");
+	if (r->max_blocks > IST_WIRE_MAX_SYNC_BLOCKS)
+		return toobig(c, "block_request.max_blocks: too many");
+	return 0;
+}
+
+static int block_response_check(struct ctx *c, const struct ist_block_response *r)
+{
+	if (r->n_blocks == 0)
+		return bad(c, "block_response.blocks: empty");
+	if (r->n_blocks > IST_WIRE_MAX_SYNC_BLOCKS)
+		return toobig(c, "block_response.blocks: too many");
+	if (!r->blocks)
+		return bad(c, "block_response.blocks: missing");
+	for (size_t i = 0; i < r->n_blocks; i++)
+		TRY(block_check(c, &r->blocks[i]));
+	if (r->has_qc)
+		TRY(qc_check(c, &r->qc));
+	return 0;
+}
+
 static int envelope_check(struct ctx *c, const struct ist_envelope *e)
 {
+	/* the sync kinds are not enumerators (types.h): if/else, not case */
+	if (e->kind == IST_ENVELOPE_BLOCK_REQUEST)
+		return block_request_check(c, &e->u.block_request);
+	if (e->kind == IST_ENVELOPE_BLOCK_RESPONSE)
+		return block_response_check(c, &e->u.block_response);
 	switch (e->kind) {
 	case IST_ENVELOPE_PROPOSAL:
 		return proposal_check(c, &e->u.proposal);
@@ -706,9 +735,45 @@ static int timeout_from_pb(struct ctx *c, const Isthmus__V1__Timeout *pb, struct
 	return nested_qc_from_pb(c, pb->high_qc, &t->high_qc, "timeout.high_qc: missing", "timeout.high_qc: too big");
 }
 
+static int block_request_from_pb(struct ctx *c, const Isthmus__V1__BlockRequest *pb, struct ist_block_request *r)
+{
+	TRY(get_fixed(c, &pb->block_id, r->block_id, sizeof(r->block_id), "block_request.block_id: wrong length"));
+	r->max_blocks = pb->max_blocks;
+	return 0;
+}
+
+static int block_response_from_pb(struct ctx *c, const Isthmus__V1__BlockResponse *pb, struct ist_block_response *r)
+{
+	if (pb->n_blocks > IST_WIRE_MAX_SYNC_BLOCKS)
+		return toobig(c, "block_response.blocks: too many");
+	if (pb->n_blocks == 0)
+		return bad(c, "block_response.blocks: empty");
+	/* zeroed, so that _fini is safe on the blocks not converted yet */
+	r->blocks = calloc(pb->n_blocks, sizeof(*r->blocks));
+	if (!r->blocks)
+		return fail(c, -IST_ENOMEM, reason_nomem);
+	r->n_blocks = pb->n_blocks;
+	for (size_t i = 0; i < pb->n_blocks; i++) {
+		TRY(nested_size(c, &pb->blocks[i]->base, IST_WIRE_MAX_BLOCK_BYTES, "block_response.blocks: too big"));
+		TRY(block_from_pb(c, pb->blocks[i], &r->blocks[i]));
+	}
+	if (pb->qc) {
+		TRY(nested_qc_from_pb(c, pb->qc, &r->qc, "block_response.qc: missing", "block_response.qc: too big"));
+		r->has_qc = true;
+	}
+	return 0;
+}
+
 static int envelope_from_pb(struct ctx *c, const Isthmus__V1__Envelope *pb, struct ist_envelope *e)
 {
 	switch (pb->kind_case) {
+	case ISTHMUS__V1__ENVELOPE__KIND_BLOCK_REQUEST:
+		e->kind = IST_ENVELOPE_BLOCK_REQUEST;
+		TRY(nested_size(c, &pb->block_request->base, 64, "envelope.block_request: too big"));
+		return block_request_from_pb(c, pb->block_request, &e->u.block_request);
+	case ISTHMUS__V1__ENVELOPE__KIND_BLOCK_RESPONSE:
+		e->kind = IST_ENVELOPE_BLOCK_RESPONSE;
+		return block_response_from_pb(c, pb->block_response, &e->u.block_response);
 	case ISTHMUS__V1__ENVELOPE__KIND_PROPOSAL:
 		e->kind = IST_ENVELOPE_PROPOSAL;
 		TRY(nested_size(c, &pb->proposal->base, IST_WIRE_MAX_PROPOSAL_BYTES, "envelope.proposal: too big"));
@@ -1064,11 +1129,49 @@ static Isthmus__V1__Timeout *timeout_to_pb(struct ctx *c, const struct ist_timeo
 	return c->err ? NULL : pb;
 }
 
+static Isthmus__V1__BlockRequest *block_request_to_pb(struct ctx *c, const struct ist_block_request *r)
+{
+	Isthmus__V1__BlockRequest *pb = NEW(c, Isthmus__V1__BlockRequest, isthmus__v1__block_request__init);
+	if (!pb)
+		return NULL;
+	pb->block_id = bin(r->block_id, sizeof(r->block_id));
+	pb->max_blocks = r->max_blocks;
+	return pb;
+}
+
+static Isthmus__V1__BlockResponse *block_response_to_pb(struct ctx *c, const struct ist_block_response *r)
+{
+	Isthmus__V1__BlockResponse *pb = NEW(c, Isthmus__V1__BlockResponse, isthmus__v1__block_response__init);
+	Isthmus__V1__Block **blocks = ctx_array(c, r->n_blocks, sizeof(*blocks));
+	if (c->err)
+		return NULL;
+	for (size_t i = 0; i < r->n_blocks && !c->err; i++) {
+		blocks[i] = block_to_pb(c, &r->blocks[i]);
+		if (blocks[i])
+			nested_size(c, &blocks[i]->base, IST_WIRE_MAX_BLOCK_BYTES, "block_response.blocks: too big");
+	}
+	pb->n_blocks = r->n_blocks;
+	pb->blocks = blocks;
+	if (r->has_qc)
+		pb->qc = nested_qc_to_pb(c, &r->qc, "block_response.qc: too big");
+	return c->err ? NULL : pb;
+}
+
 static Isthmus__V1__Envelope *envelope_to_pb(struct ctx *c, const struct ist_envelope *e)
 {
 	Isthmus__V1__Envelope *pb = NEW(c, Isthmus__V1__Envelope, isthmus__v1__envelope__init);
 	if (!pb)
 		return NULL;
+	if (e->kind == IST_ENVELOPE_BLOCK_REQUEST) {
+		pb->kind_case = ISTHMUS__V1__ENVELOPE__KIND_BLOCK_REQUEST;
+		pb->block_request = block_request_to_pb(c, &e->u.block_request);
+		return c->err ? NULL : pb;
+	}
+	if (e->kind == IST_ENVELOPE_BLOCK_RESPONSE) {
+		pb->kind_case = ISTHMUS__V1__ENVELOPE__KIND_BLOCK_RESPONSE;
+		pb->block_response = block_response_to_pb(c, &e->u.block_response);
+		return c->err ? NULL : pb;
+	}
 	switch (e->kind) {
 	case IST_ENVELOPE_PROPOSAL:
 		pb->kind_case = ISTHMUS__V1__ENVELOPE__KIND_PROPOSAL;

@@ -105,7 +105,19 @@ void ist_wire_envelope_fini(struct ist_envelope *e)
 		return;
 	if (e->kind == IST_ENVELOPE_PROPOSAL)
 		ist_wire_proposal_fini(&e->u.proposal);
+	else if (e->kind == IST_ENVELOPE_BLOCK_RESPONSE)
+		ist_wire_block_response_fini(&e->u.block_response);
 	memset(e, 0, sizeof(*e));
+}
+
+void ist_wire_block_response_fini(struct ist_block_response *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; r->blocks && i < r->n_blocks; i++)
+		ist_wire_block_fini(&r->blocks[i]);
+	free(r->blocks);
+	memset(r, 0, sizeof(*r));
 }
 
 void ist_wire_envelope_free(struct ist_envelope *e)
@@ -259,6 +271,18 @@ bool ist_wire_envelope_equal(const struct ist_envelope *a, const struct ist_enve
 		return ist_wire_vote_equal(&a->u.vote, &b->u.vote);
 	case IST_ENVELOPE_TIMEOUT:
 		return ist_wire_timeout_equal(&a->u.timeout, &b->u.timeout);
+	}
+	if (a->kind == IST_ENVELOPE_BLOCK_REQUEST)
+		return memcmp(a->u.block_request.block_id, b->u.block_request.block_id, IST_HASH_BYTES) == 0 &&
+		       a->u.block_request.max_blocks == b->u.block_request.max_blocks;
+	if (a->kind == IST_ENVELOPE_BLOCK_RESPONSE) {
+		const struct ist_block_response *x = &a->u.block_response, *y = &b->u.block_response;
+		if (x->n_blocks != y->n_blocks || x->has_qc != y->has_qc)
+			return false;
+		for (size_t i = 0; i < x->n_blocks; i++)
+			if (!ist_wire_block_equal(&x->blocks[i], &y->blocks[i]))
+				return false;
+		return !x->has_qc || ist_wire_qc_equal(&x->qc, &y->qc);
 	}
 	return true;
 }

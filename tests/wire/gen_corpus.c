@@ -197,8 +197,8 @@ int main(int argc, char **argv)
 	free(t);
 
 	struct ist_envelope *e = zalloc(sizeof(*e));
-	static const char *env_names[] = { "", "proposal", "vote", "timeout" };
-	for (int k = IST_ENVELOPE_PROPOSAL; k <= IST_ENVELOPE_TIMEOUT; k++) {
+	static const char *env_names[] = { "", "proposal", "vote", "timeout", "block-request", "block-response" };
+	for (int k = IST_ENVELOPE_PROPOSAL; k <= (int)IST_ENVELOPE_BLOCK_RESPONSE; k++) {
 		sample_envelope(e, (enum ist_envelope_kind)k);
 		ENCODE(envelope, e, "x");
 		ist_wire_envelope_fini(e);

@@ -248,6 +248,24 @@ void sample_envelope(struct ist_envelope *e, enum ist_envelope_kind kind)
 {
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
+	/* the sync kinds are not enumerators (wire/types.h) */
+	if (kind == IST_ENVELOPE_BLOCK_REQUEST) {
+		sample_fill(e->u.block_request.block_id, IST_HASH_BYTES, 0x51);
+		e->u.block_request.max_blocks = IST_WIRE_MAX_SYNC_BLOCKS;
+		return;
+	}
+	if (kind == IST_ENVELOPE_BLOCK_RESPONSE) {
+		struct ist_block_response *r = &e->u.block_response;
+		r->n_blocks = 3;
+		r->blocks = calloc(r->n_blocks, sizeof(*r->blocks));
+		if (!r->blocks)
+			abort();
+		for (size_t i = 0; i < r->n_blocks; i++)
+			sample_block(&r->blocks[i], i);
+		r->has_qc = true;
+		sample_qc(&r->qc, 3);
+		return;
+	}
 	switch (kind) {
 	case IST_ENVELOPE_PROPOSAL:
 		sample_proposal(&e->u.proposal, 4, 1);

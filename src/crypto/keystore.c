@@ -17,6 +17,7 @@
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/file.h"
 #include "crypto/ed25519.h"
 #include "crypto/tags.h"
 #include "crypto/x25519.h"
@@ -1100,51 +1101,11 @@ int ist_keystore_unlock(const char *path, const char *pass, size_t pass_len, str
 	return r;
 }
 
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	int e = fsync(fd) < 0 ? errno : 0;
-	close(fd);
-	return e;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Moves tmp to path without replacing an existing file: renameat2's
- * RENAME_NOREPLACE where the file system has it, else link + unlink (both
- * atomic about the existence check). */
-static int rename_noreplace(const char *tmp, const char *path)
-{
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return errno;
-	if (link(tmp, path) < 0)
-		return errno;
-	unlink(tmp);
-	return 0;
-}
-
 int ist_keystore_write(const char *dir, struct ist_keyset *ks, const char *pass, size_t pass_len,
 		       const struct ist_keystore_kdf *kdf, bool force, char **ret_path, char *errbuf, size_t errlen)
 {
-	char *path = NULL, *tmp = NULL, *json = NULL;
-	int fd = -1, r;
+	char *path = NULL, *json = NULL;
+	int r;
 	if ((r = ist_keystore_dir_check(dir, true, errbuf, errlen)) < 0)
 		return r;
 	if ((r = ist_keystore_path(dir, ks->info.name, &path)) < 0) {
@@ -1153,7 +1114,7 @@ int ist_keystore_write(const char *dir, struct ist_keyset *ks, const char *pass,
 	}
 	struct stat st;
 	if (!force && lstat(path, &st) == 0) {
-		/* checked before the costly KDF; the rename below checks again */
+		/* checked before the costly KDF; the write below checks again */
 		seterr(errbuf, errlen, path, "key file already exists (use --force to replace it)");
 		r = -IST_EEXISTS;
 		goto out;
@@ -1163,52 +1124,33 @@ int ist_keystore_write(const char *dir, struct ist_keyset *ks, const char *pass,
 		seterr(errbuf, errlen, path, "cannot encrypt the keyset: %s", ist_strerror(r));
 		goto out;
 	}
-	if (asprintf(&tmp, "%s/.%s.json.XXXXXX", dir, ks->info.name) < 0) {
-		tmp = NULL;
-		seterr(errbuf, errlen, path, "out of memory");
-		r = -IST_ENOMEM;
-		goto out;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		free(tmp);
-		tmp = NULL;
-		r = errno_err(errbuf, errlen, dir, "cannot create a temporary file", errno);
-		goto out;
-	}
-	int e = fchmod(fd, 0600) < 0 ? errno : 0;
-	if (e == 0)
-		e = write_all(fd, json, strlen(json));
-	if (e == 0 && fsync(fd) < 0)
-		e = errno;
-	if (e != 0) {
-		r = errno_err(errbuf, errlen, tmp, "cannot write", e);
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		r = errno_err(errbuf, errlen, tmp, "cannot write", errno);
-		goto out;
-	}
-	fd = -1;
-	if (force) {
-		if (rename(tmp, path) < 0) {
-			r = errno_err(errbuf, errlen, path, "cannot rename the temporary file", errno);
-			goto out;
+	struct ist_file_fail ff;
+	if ((r = ist_file_write_atomic(path, json, strlen(json), 0600, force, &ff)) < 0) {
+		switch (ff.step) {
+		case IST_FILE_STEP_CREATE:
+			errno_err(errbuf, errlen, dir, "cannot create a temporary file", ff.errnum);
+			break;
+		case IST_FILE_STEP_WRITE:
+			errno_err(errbuf, errlen, ff.tmp, "cannot write", ff.errnum);
+			break;
+		case IST_FILE_STEP_RENAME:
+			if (!force && ff.errnum == EEXIST) {
+				seterr(errbuf, errlen, path, "key file already exists (use --force to replace it)");
+				r = -IST_EEXISTS;
+			} else {
+				errno_err(errbuf, errlen, path, "cannot rename the temporary file", ff.errnum);
+			}
+			break;
+		case IST_FILE_STEP_SYNC_DIR:
+			errno_err(errbuf, errlen, dir, "cannot sync the keystore directory", ff.errnum);
+			break;
+		case IST_FILE_STEP_PREPARE:
+		case IST_FILE_STEP_NONE:
+		default:
+			seterr(errbuf, errlen, path, "out of memory");
+			r = -IST_ENOMEM;
+			break;
 		}
-	} else if ((e = rename_noreplace(tmp, path)) != 0) {
-		if (e == EEXIST) {
-			seterr(errbuf, errlen, path, "key file already exists (use --force to replace it)");
-			r = -IST_EEXISTS;
-		} else {
-			r = errno_err(errbuf, errlen, path, "cannot rename the temporary file", e);
-		}
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	if ((e = sync_dir(dir)) != 0) {
-		r = errno_err(errbuf, errlen, dir, "cannot sync the keystore directory", e);
 		goto out;
 	}
 	if (ret_path) {
@@ -1217,12 +1159,6 @@ int ist_keystore_write(const char *dir, struct ist_keyset *ks, const char *pass,
 	}
 	r = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
 	free(json);
 	free(path);
 	return r;
@@ -1245,8 +1181,8 @@ int ist_keystore_delete(const char *dir, const char *name, char *errbuf, size_t 
 			r = errno_err(errbuf, errlen, path, "cannot delete", e);
 		}
 	} else {
-		int e = sync_dir(dir);
-		if (e != 0)
+		int e = 0;
+		if (ist_file_sync_dir(dir, &e) < 0)
 			r = errno_err(errbuf, errlen, dir, "cannot sync the keystore directory", e);
 	}
 	free(path);

@@ -261,8 +261,9 @@ int ist_keystore_unlock(const char *path, const char *pass, size_t pass_len, str
 			char *errbuf, size_t errlen) IST_WUR;
 
 /* Encrypts `ks` (as ist_keystore_encrypt, salt and nonce from the system RNG,
- * the current time) and writes it to DIR/NAME.json atomically: a 0600
- * temporary file in `dir`, fsync, rename, fsync of the directory. An existing
+ * the current time) and writes it to DIR/NAME.json atomically and durably
+ * (ist_file_write_atomic, common/file.h: a 0600 temporary file in `dir`,
+ * fsync, rename, fsync of the directory). An existing
  * file is replaced only with `force`. `dir` goes through
  * ist_keystore_dir_check(dir, create = true): made 0700 when missing, refused
  * when group or others may access it.

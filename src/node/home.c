@@ -17,6 +17,7 @@
 
 #include "common/bytes.h"
 #include "common/err.h"
+#include "common/file.h"
 
 /* ---- paths -------------------------------------------------------------- */
 
@@ -147,113 +148,34 @@ out:
 	return r;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	int e = fsync(fd) < 0 ? errno : 0;
-	close(fd);
-	return e;
-}
-
-/* renameat2(RENAME_NOREPLACE) where the file system has it, else link +
- * unlink: both refuse an existing target atomically. */
-static int rename_noreplace(const char *tmp, const char *path)
-{
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return errno;
-	if (link(tmp, path) < 0)
-		return errno;
-	unlink(tmp);
-	return 0;
-}
-
 int ist_node_file_write(const char *path, const void *data, size_t len, bool replace, struct ist_node_err *err)
 {
-	char *dir = NULL, *tmp = NULL;
-	int fd = -1, r, e;
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
 	if (!*base) {
 		ist_node_err_set(err, path, "", "not a file name");
 		return -IST_EINVAL;
 	}
-	dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
-	if (!dir || asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
-		tmp = NULL;
-		ist_node_err_set(err, path, "", "out of memory");
-		r = -IST_ENOMEM;
-		goto out;
-	}
 	struct stat st;
 	if (!replace && lstat(path, &st) == 0) {
 		ist_node_err_set(err, path, "", "file exists");
-		r = -IST_EEXISTS;
-		goto out;
+		return -IST_EEXISTS;
 	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		free(tmp);
-		tmp = NULL;
-		r = errno_fail(err, path, "cannot write", errno);
-		goto out;
+	struct ist_file_fail ff;
+	int r = ist_file_write_atomic(path, data, len, 0600, replace, &ff);
+	if (r == 0)
+		return 0;
+	if (ff.step == IST_FILE_STEP_PREPARE) {
+		ist_node_err_set(err, path, "", "out of memory");
+		return -IST_ENOMEM;
 	}
-	e = fchmod(fd, 0600) < 0 ? errno : 0;
-	if (e == 0)
-		e = write_all(fd, data, len);
-	if (e == 0 && fsync(fd) < 0)
-		e = errno;
-	if (close(fd) < 0 && e == 0)
-		e = errno;
-	fd = -1;
-	if (e != 0) {
-		r = errno_fail(err, path, "cannot write", e);
-		goto out;
-	}
-	e = replace ? (rename(tmp, path) < 0 ? errno : 0) : rename_noreplace(tmp, path);
-	if (e == EEXIST) {
+	if (ff.step == IST_FILE_STEP_RENAME && ff.errnum == EEXIST) {
 		ist_node_err_set(err, path, "", "file exists");
-		r = -IST_EEXISTS;
-		goto out;
+		return -IST_EEXISTS;
 	}
-	if (e != 0) {
-		r = errno_fail(err, path, "cannot write", e);
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	if ((e = sync_dir(dir)) != 0) {
-		r = errno_fail(err, path, "cannot sync its directory", e);
-		goto out;
-	}
-	r = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	free(dir);
-	return r;
+	if (ff.step == IST_FILE_STEP_SYNC_DIR)
+		return errno_fail(err, path, "cannot sync its directory", ff.errnum);
+	return errno_fail(err, path, "cannot write", ff.errnum);
 }
 
 int ist_node_dir_make(const char *dir, struct ist_node_err *err)

@@ -88,11 +88,12 @@ const char *ist_node_err_format(const struct ist_node_err *err, char *buf, size_
  *   -IST_ENOMEM. */
 int ist_node_file_read(const char *path, size_t max, char **ret_text, size_t *ret_len, struct ist_node_err *err) IST_WUR;
 
-/* Writes `len` bytes to `path` with mode 0600, atomically: a temporary file
- * in the same directory, fsync, rename, fsync of the directory. An existing
- * file is replaced only with `replace`. Returns 0, -IST_EEXISTS ("file
- * exists"), -IST_EIO/-IST_EPERM ("cannot write: ..."), -IST_ENOMEM; `err`
- * names `path`. */
+/* Writes `len` bytes to `path` with mode 0600, atomically and durably
+ * (ist_file_write_atomic, common/file.h: a temporary file in the same
+ * directory, fsync, rename, fsync of the directory). An existing file is
+ * replaced only with `replace`. Returns 0, -IST_EEXISTS ("file exists"),
+ * -IST_EIO/-IST_EPERM/... ("cannot write: ..." or "cannot sync its directory:
+ * ..."), -IST_ENOMEM; `err` names `path`. */
 int ist_node_file_write(const char *path, const void *data, size_t len, bool replace, struct ist_node_err *err) IST_WUR;
 
 /* Makes the directory `dir` (and missing parents) with mode 0700, or checks

@@ -1,61 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end test of `isthmus init`, `isthmus testnet` and `isthmus config
 # check` against the real binary ($ISTHMUS_BIN, set by tests/cli/meson.build),
-# in a temporary directory. A TAP producer: one "ok N - ..." or "not ok N -
-# ..." per check, the plan at the end.
-#
-# The fast KDF keeps it quick; stdin is /dev/null for every run, so nothing
-# ever waits on a prompt.
-set -u
+# in a temporary directory. The harness
+# (TAP, the binary, the temporary home, the fast KDF) is tests/cli/lib.sh.
+TEST_NAME=node
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-BIN=${ISTHMUS_BIN:?ISTHMUS_BIN must point to the isthmus binary}
-T=$(mktemp -d "${TMPDIR:-/tmp}/isthmus-node.XXXXXX") || exit 1
-trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
-
-unset ISTHMUS_PASSPHRASE ISTHMUS_HOME
-export ISTHMUS_KEYSTORE_KDF=fast
-export HOME="$T/home"
 PASS='node test passphrase'
-
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1)); failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	local l
-	for l in "$@"; do echo "# $l"; done
-	sed 's/^/# stderr: /' "$T/err" | head -5
-}
-
-# run ARGS...: stdout in $T/out, stderr in $T/err, status in $rc
-run() {
-	"$BIN" "$@" >"$T/out" 2>"$T/err" </dev/null
-	rc=$?
-}
-
-expect() {
-	local desc=$1 want=$2
-	shift 2
-	run "$@"
-	if [ "$rc" -eq "$want" ]; then ok "$desc"; else not_ok "$desc" "status $rc, want $want"; fi
-}
-
-# expect_err DESC STATUS TEXT ARGS...: the status, and stderr is exactly one
-# line "isthmus: ..." containing TEXT.
-expect_err() {
-	local desc=$1 want=$2 text=$3
-	shift 3
-	run "$@"
-	local lines
-	lines=$(wc -l <"$T/err")
-	if [ "$rc" -eq "$want" ] && [ "$lines" -eq 1 ] && grep -q '^isthmus: ' "$T/err" && grep -qF -- "$text" "$T/err"; then
-		ok "$desc"
-	else
-		not_ok "$desc" "status $rc (want $want), $lines stderr lines (want 1), want text: $text"
-	fi
-}
 
 # expect_line DESC STATUS LINE ARGS...: the status, and stderr is exactly LINE.
 expect_line() {
@@ -68,15 +19,6 @@ expect_line() {
 		not_ok "$desc" "status $rc (want $want)" "want: $line"
 	fi
 }
-
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc" "failed: $*"; fi
-}
-
-out_has() { grep -qF -- "$1" "$T/out"; }
-mode_of() { stat -c %a "$1"; }
 # edit FILE PYTHON: runs PYTHON with `o` the JSON of FILE, then writes `o` back
 edit() {
 	python3 - "$1" "$2" <<'EOF'
@@ -284,5 +226,4 @@ with_home() { ISTHMUS_HOME="$V" "$BIN" config check >"$T/out" 2>"$T/err" </dev/n
 with_home
 check "\$ISTHMUS_HOME is the default home" bash -c "[ $rc -eq 0 ] && grep -qF 'OK: $V' '$T/out'"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+finish

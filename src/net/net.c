@@ -260,17 +260,15 @@ static bool url_scheme_ok(const char *url, bool *ret_tls)
 	return false;
 }
 
-/* The block sync kinds are values outside enum ist_envelope_kind (see the
- * FIXME in wire/types.h): a case label for them would warn under -Wswitch, so
- * they are tested before the switch. The default keeps any other value (from a
- * newer peer, say) counted as "unknown". */
+/* The metric label of a kind; the default keeps any other value (from a newer
+ * peer, say) counted as "unknown". */
 static const char *kind_label(enum ist_envelope_kind kind)
 {
-	if (kind == IST_ENVELOPE_BLOCK_REQUEST)
-		return "block_request";
-	if (kind == IST_ENVELOPE_BLOCK_RESPONSE)
-		return "block_response";
 	switch (kind) {
+	case IST_ENVELOPE_BLOCK_REQUEST:
+		return "block_request";
+	case IST_ENVELOPE_BLOCK_RESPONSE:
+		return "block_response";
 	case IST_ENVELOPE_PROPOSAL:
 		return "proposal";
 	case IST_ENVELOPE_VOTE:

@@ -404,6 +404,11 @@ static void act_send(struct ist_node *n, struct ist_cons_action *a)
 		if (a->u.send.timeout)
 			env->u.timeout = *a->u.send.timeout;
 		break;
+	case IST_ENVELOPE_BLOCK_REQUEST:
+	case IST_ENVELOPE_BLOCK_RESPONSE:
+		/* the core never sends these: the node's sync does */
+		free(env);
+		return;
 	}
 	int r = a->u.send.to == IST_CONS_TO_ALL ? ist_net_broadcast(n->net, env)
 						 : ist_net_send(n->net, a->u.send.to, env);
@@ -650,7 +655,6 @@ static int step(struct ist_node *n, const struct ist_cons_event *first)
 static int step_envelope(struct ist_node *n, uint32_t peer, const struct ist_envelope *env)
 {
 	struct ist_cons_event ev = { .from = peer < n->epoch->n ? peer : IST_CONS_PEER_NONE };
-	/* the sync kinds are not enumerators (wire/types.h) */
 	if (env->kind == IST_ENVELOPE_BLOCK_REQUEST) {
 		serve_blocks(n, peer, &env->u.block_request);
 		return 0;

@@ -412,12 +412,11 @@ static int block_response_check(struct ctx *c, const struct ist_block_response *
 
 static int envelope_check(struct ctx *c, const struct ist_envelope *e)
 {
-	/* the sync kinds are not enumerators (types.h): if/else, not case */
-	if (e->kind == IST_ENVELOPE_BLOCK_REQUEST)
-		return block_request_check(c, &e->u.block_request);
-	if (e->kind == IST_ENVELOPE_BLOCK_RESPONSE)
-		return block_response_check(c, &e->u.block_response);
 	switch (e->kind) {
+	case IST_ENVELOPE_BLOCK_REQUEST:
+		return block_request_check(c, &e->u.block_request);
+	case IST_ENVELOPE_BLOCK_RESPONSE:
+		return block_response_check(c, &e->u.block_response);
 	case IST_ENVELOPE_PROPOSAL:
 		return proposal_check(c, &e->u.proposal);
 	case IST_ENVELOPE_VOTE:
@@ -1162,17 +1161,15 @@ static Isthmus__V1__Envelope *envelope_to_pb(struct ctx *c, const struct ist_env
 	Isthmus__V1__Envelope *pb = NEW(c, Isthmus__V1__Envelope, isthmus__v1__envelope__init);
 	if (!pb)
 		return NULL;
-	if (e->kind == IST_ENVELOPE_BLOCK_REQUEST) {
+	switch (e->kind) {
+	case IST_ENVELOPE_BLOCK_REQUEST:
 		pb->kind_case = ISTHMUS__V1__ENVELOPE__KIND_BLOCK_REQUEST;
 		pb->block_request = block_request_to_pb(c, &e->u.block_request);
-		return c->err ? NULL : pb;
-	}
-	if (e->kind == IST_ENVELOPE_BLOCK_RESPONSE) {
+		break;
+	case IST_ENVELOPE_BLOCK_RESPONSE:
 		pb->kind_case = ISTHMUS__V1__ENVELOPE__KIND_BLOCK_RESPONSE;
 		pb->block_response = block_response_to_pb(c, &e->u.block_response);
-		return c->err ? NULL : pb;
-	}
-	switch (e->kind) {
+		break;
 	case IST_ENVELOPE_PROPOSAL:
 		pb->kind_case = ISTHMUS__V1__ENVELOPE__KIND_PROPOSAL;
 		pb->proposal = proposal_to_pb(c, &e->u.proposal);

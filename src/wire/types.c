@@ -271,11 +271,10 @@ bool ist_wire_envelope_equal(const struct ist_envelope *a, const struct ist_enve
 		return ist_wire_vote_equal(&a->u.vote, &b->u.vote);
 	case IST_ENVELOPE_TIMEOUT:
 		return ist_wire_timeout_equal(&a->u.timeout, &b->u.timeout);
-	}
-	if (a->kind == IST_ENVELOPE_BLOCK_REQUEST)
+	case IST_ENVELOPE_BLOCK_REQUEST:
 		return memcmp(a->u.block_request.block_id, b->u.block_request.block_id, IST_HASH_BYTES) == 0 &&
 		       a->u.block_request.max_blocks == b->u.block_request.max_blocks;
-	if (a->kind == IST_ENVELOPE_BLOCK_RESPONSE) {
+	case IST_ENVELOPE_BLOCK_RESPONSE: {
 		const struct ist_block_response *x = &a->u.block_response, *y = &b->u.block_response;
 		if (x->n_blocks != y->n_blocks || x->has_qc != y->has_qc)
 			return false;
@@ -283,6 +282,7 @@ bool ist_wire_envelope_equal(const struct ist_envelope *a, const struct ist_enve
 			if (!ist_wire_block_equal(&x->blocks[i], &y->blocks[i]))
 				return false;
 		return !x->has_qc || ist_wire_qc_equal(&x->qc, &y->qc);
+	}
 	}
 	return true;
 }

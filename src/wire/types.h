@@ -286,17 +286,9 @@ enum ist_envelope_kind {
 	IST_ENVELOPE_PROPOSAL = 1,
 	IST_ENVELOPE_VOTE = 2,
 	IST_ENVELOPE_TIMEOUT = 3,
+	IST_ENVELOPE_BLOCK_REQUEST = 4,    /* block sync: "send me these blocks" */
+	IST_ENVELOPE_BLOCK_RESPONSE = 5,   /* block sync: the answer */
 };
-
-/*
- * Block sync kinds. FIXME: these belong in enum ist_envelope_kind; they are
- * values of that type defined apart only because code outside src/wire
- * (net.c kind_label, the consensus simulator) switches over the enum without
- * a default, and -Wswitch would fail its build. Switch over them with if/else
- * (a case label outside the enum warns) until those switches get a default.
- */
-#define IST_ENVELOPE_BLOCK_REQUEST ((enum ist_envelope_kind)4)
-#define IST_ENVELOPE_BLOCK_RESPONSE ((enum ist_envelope_kind)5)
 
 /* Blocks in one sync answer (and the most one request may ask for). */
 #define IST_WIRE_MAX_SYNC_BLOCKS 16

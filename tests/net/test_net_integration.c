@@ -98,6 +98,9 @@ static void on_envelope(void *ctx, uint32_t from, const uint8_t pub[32], struct 
 			if (env->u.proposal.block.n_items > 2)
 				r->size = env->u.proposal.block.items[2].u.opaque.len;
 			break;
+		case IST_ENVELOPE_BLOCK_REQUEST:
+		case IST_ENVELOPE_BLOCK_RESPONSE:
+			break;
 		}
 	}
 	pthread_cond_broadcast(&g_cond);

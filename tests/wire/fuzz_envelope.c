@@ -10,6 +10,16 @@ static int canonical(const struct ist_envelope *x, struct ist_buf *out)
 		return fuzz_vote_canonical(FUZZ_NETWORK_ID, &x->u.vote, out);
 	case IST_ENVELOPE_TIMEOUT:
 		return fuzz_timeout_canonical(FUZZ_NETWORK_ID, &x->u.timeout, out);
+	case IST_ENVELOPE_BLOCK_REQUEST:
+		fuzz_put_hash(out, x->u.block_request.block_id);
+		return 0;
+	case IST_ENVELOPE_BLOCK_RESPONSE:
+		for (size_t i = 0; i < x->u.block_response.n_blocks; i++) {
+			int r = fuzz_block_canonical(&x->u.block_response.blocks[i], out);
+			if (r < 0)
+				return r;
+		}
+		return 0;
 	}
 	return -IST_EINVAL;
 }

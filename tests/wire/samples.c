@@ -248,7 +248,6 @@ void sample_envelope(struct ist_envelope *e, enum ist_envelope_kind kind)
 {
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
-	/* the sync kinds are not enumerators (wire/types.h) */
 	if (kind == IST_ENVELOPE_BLOCK_REQUEST) {
 		sample_fill(e->u.block_request.block_id, IST_HASH_BYTES, 0x51);
 		e->u.block_request.max_blocks = IST_WIRE_MAX_SYNC_BLOCKS;
@@ -276,6 +275,9 @@ void sample_envelope(struct ist_envelope *e, enum ist_envelope_kind kind)
 	case IST_ENVELOPE_TIMEOUT:
 		sample_timeout(&e->u.timeout);
 		break;
+	case IST_ENVELOPE_BLOCK_REQUEST:
+	case IST_ENVELOPE_BLOCK_RESPONSE:
+		break;   /* handled above */
 	}
 }
 

@@ -166,6 +166,9 @@ static uint16_t status_of(int err, const char **ret_code)
 	case IST_EUNSUPPORTED:
 		*ret_code = "not_implemented";
 		return 501;
+	case IST_EPERM:
+		*ret_code = "forbidden";
+		return 403;
 	default:
 		*ret_code = "internal";
 		return 500;
@@ -562,7 +565,14 @@ static void handle_tx_body(struct call *c, const uint8_t *body, size_t len)
 	struct ist_buf b;
 	ist_buf_init(&b, IST_API_MAX_RESPONSE);
 	int rc = api->src.submit_tx(api->src.ctx, body, len, &b);
-	if (rc != 0) {
+	if (rc != 0 && b.len > 0 && ist_buf_err(&b) == 0) {
+		/* the source's reason (plain text) is the error's message */
+		const char *code;
+		uint16_t status = status_of(rc, &code);
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%.*s", (int)IST_MIN(b.len, sizeof(msg) - 1), (const char *)b.data);
+		respond_error(c, status, code, msg, NULL, NULL);
+	} else if (rc != 0) {
 		respond_source_error(c, rc);
 	} else if (b.len == 0 && ist_buf_err(&b) == 0) {
 		static const char accepted[] = "{\"accepted\":true}\n";

@@ -92,7 +92,9 @@ struct ist_api_source {
 	 * append one JSON object to json_out (e.g. {"tx_id":"..."}); the client
 	 * gets 202 with that object, or {"accepted":true} when nothing was
 	 * written. The encoding of a transaction is the ledger's (not fixed
-	 * yet); until then the node may answer -IST_EUNSUPPORTED (501). */
+	 * yet); until then the node may answer -IST_EUNSUPPORTED (501). On
+	 * failure the source may write a plain-text reason to json_out: it
+	 * becomes the error's message. */
 	int (*submit_tx)(void *ctx, const uint8_t *body, size_t len, struct ist_buf *json_out);
 	void *ctx;
 };

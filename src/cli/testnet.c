@@ -191,6 +191,8 @@ static int make_node(const struct plan *p, size_t i, const struct ist_cli_pass *
 	snprintf(cfg.api, sizeof(cfg.api), "http://127.0.0.1:%llu",
 		 (unsigned long long)(p->base_port + p->api_offset + i));
 	snprintf(cfg.passphrase_file, sizeof(cfg.passphrase_file), "%s", IST_NODE_PASSPHRASE_FILE);
+	/* a devnet takes application data through its API (benchmarks, demos) */
+	cfg.mempool.accept_data = true;
 	free(path);
 	path = NULL;
 	if ((r = ist_node_config_format(&cfg, &text)) < 0 || (r = ist_node_home_path(home, IST_NODE_CONFIG_FILE, &path)) < 0) {

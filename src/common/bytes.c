@@ -1,5 +1,7 @@
 #include "common/bytes.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -251,4 +253,54 @@ void ist_wipe(void *p, size_t len)
 {
 	/* explicit_bzero is in glibc >= 2.25; common must not depend on libsodium */
 	explicit_bzero(p, len);
+}
+
+void ist_buf_puts(struct ist_buf *b, const char *s)
+{
+	ist_buf_put(b, s, strlen(s));
+}
+
+void ist_buf_putf(struct ist_buf *b, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (k < 0) {
+		if (!b->err)
+			b->err = -IST_EINVAL;
+		return;
+	}
+	if ((size_t)k < sizeof(tmp)) {
+		ist_buf_put(b, tmp, (size_t)k);
+		return;
+	}
+	char *big = malloc((size_t)k + 1);
+	if (!big) {
+		if (!b->err)
+			b->err = -IST_ENOMEM;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)k + 1, fmt, ap);
+	va_end(ap);
+	ist_buf_put(b, big, (size_t)k);
+	free(big);
+}
+
+void ist_buf_put_hex(struct ist_buf *b, const uint8_t *p, size_t len)
+{
+	char hex[2 * 64 + 1];
+	for (size_t off = 0; off < len; off += 64) {
+		size_t k = len - off < 64 ? len - off : 64;
+		ist_hex_encode(p + off, k, hex);
+		ist_buf_put(b, hex, 2 * k);
+	}
+}
+
+void ist_buf_reset(struct ist_buf *b)
+{
+	b->len = 0;
+	b->err = 0;
 }

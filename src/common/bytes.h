@@ -71,6 +71,13 @@ void ist_buf_put_be32(struct ist_buf *b, uint32_t v);
 void ist_buf_put_be64(struct ist_buf *b, uint64_t v);
 /* A variable-length field: u32 big-endian length, then the bytes. */
 void ist_buf_put_var(struct ist_buf *b, const void *p, size_t len);
+/* Text: a string without its NUL; printf-style output of any length. */
+void ist_buf_puts(struct ist_buf *b, const char *s);
+void ist_buf_putf(struct ist_buf *b, const char *fmt, ...) IST_PRINTF(2, 3);
+/* Lower-case hex of `len` bytes. */
+void ist_buf_put_hex(struct ist_buf *b, const uint8_t *p, size_t len);
+/* Empties the buffer and clears its error (the storage stays). */
+void ist_buf_reset(struct ist_buf *b);
 static inline int ist_buf_err(const struct ist_buf *b) { return b->err; }
 /* Hands the bytes to the caller (who frees them) and resets the buffer.
  * Returns 0 or the buffer's error (the storage is then freed). */

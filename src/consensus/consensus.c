@@ -257,8 +257,8 @@ static int items_dup(const struct ist_block *src, struct ist_block *dst)
 	}
 	for (size_t i = 0; i < src->n_items; i++) {
 		dst->items[i] = src->items[i];
-		enum ist_payload_kind k = src->items[i].kind;
-		if (k != IST_PAYLOAD_EVIDENCE && k != IST_PAYLOAD_DKG && k != IST_PAYLOAD_NONCE_COMMITMENTS)
+		/* the opaque kinds own their bytes (wire/types.h) */
+		if (!ist_wire_payload_opaque_max(src->items[i].kind))
 			continue;
 		dst->items[i].u.opaque.data = NULL;
 		if (!src->items[i].u.opaque.len)

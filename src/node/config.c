@@ -39,6 +39,10 @@ void ist_node_config_init(struct ist_node_config *cfg)
 	cfg->limits.max_peer_burst = 2000;
 	cfg->limits.max_frame_bytes = IST_WIRE_MAX_ENVELOPE_BYTES;
 	cfg->metrics_enabled = true;
+	cfg->mempool.max_items = IST_MEMPOOL_DEFAULT_MAX_ITEMS;
+	cfg->mempool.max_bytes = IST_MEMPOOL_DEFAULT_MAX_BYTES;
+	cfg->mempool.max_per_sender = IST_MEMPOOL_DEFAULT_MAX_PER_SENDER;
+	cfg->mempool.accept_data = false;
 }
 
 void ist_node_config_fini(struct ist_node_config *cfg)
@@ -245,6 +249,22 @@ static void parse_limits(struct ist_node_jr *jr, json_t *root, struct ist_node_c
 							IST_NODE_MIN_FRAME_BYTES, IST_WIRE_MAX_ENVELOPE_BYTES);
 }
 
+static void parse_mempool(struct ist_node_jr *jr, json_t *root, struct ist_node_config *c)
+{
+	static const char *const fields[] = { "max_items", "max_bytes", "max_per_sender", "accept_data", NULL };
+	json_t *o = ist_node_jr_member(jr, root, "", "mempool", false);
+	if (!o || !ist_node_jr_object(jr, o, "mempool", fields))
+		return;
+	struct ist_node_mempool *m = &c->mempool;
+	m->max_items = (uint32_t)ist_node_jr_uint(jr, o, "mempool", "max_items", false, m->max_items, 1,
+						  IST_NODE_MEMPOOL_MAX_ITEMS);
+	m->max_bytes = (uint32_t)ist_node_jr_uint(jr, o, "mempool", "max_bytes", false, m->max_bytes,
+						  IST_NODE_MIN_BLOCK_BYTES, IST_NODE_MEMPOOL_MAX_BYTES);
+	m->max_per_sender = (uint32_t)ist_node_jr_uint(jr, o, "mempool", "max_per_sender", false, m->max_per_sender,
+						       1, IST_NODE_MEMPOOL_MAX_ITEMS);
+	m->accept_data = ist_node_jr_bool(jr, o, "mempool", "accept_data", false);
+}
+
 static int derive(struct ist_node_config *c, const char *label, const char *home)
 {
 	char *key_file = NULL;
@@ -267,7 +287,7 @@ int ist_node_config_parse(const char *json, size_t len, const char *label, const
 			  struct ist_node_config *ret_cfg, struct ist_node_err *err)
 {
 	static const char *const fields[] = { "moniker", "role", "listen", "api", "key", "data_dir", "log", "peers",
-					      "limits", "metrics", NULL };
+					      "limits", "mempool", "metrics", NULL };
 	static const char *const metrics_fields[] = { "enabled", NULL };
 	struct ist_node_jr jr;
 	ist_node_jr_init(&jr, label, err);
@@ -312,6 +332,7 @@ int ist_node_config_parse(const char *json, size_t len, const char *label, const
 	parse_log(&jr, root, &c);
 	parse_peers(&jr, root, &c);
 	parse_limits(&jr, root, &c);
+	parse_mempool(&jr, root, &c);
 	json_t *metrics = ist_node_jr_member(&jr, root, "", "metrics", false);
 	if (metrics && ist_node_jr_object(&jr, metrics, "metrics", metrics_fields))
 		c.metrics_enabled = ist_node_jr_bool(&jr, metrics, "metrics", "enabled", true);
@@ -368,8 +389,8 @@ int ist_node_config_format(const struct ist_node_config *cfg, char **ret_json)
 	    ist_node_url_parse(cfg->api, IST_NODE_URL_HTTP, true, NULL, problem, sizeof(problem)) < 0)
 		return -IST_EINVAL;
 	json_t *root = json_object(), *key = json_object(), *log = json_object(), *limits = json_object(),
-	       *metrics = json_object();
-	int bad = !root || !key || !log || !limits || !metrics;
+	       *mempool = json_object(), *metrics = json_object();
+	int bad = !root || !key || !log || !limits || !mempool || !metrics;
 	bad |= json_object_set_new(root, "moniker", json_string(cfg->moniker));
 	bad |= json_object_set_new(root, "role", json_string(ist_node_role_name(cfg->role)));
 	bad |= json_object_set_new(root, "listen", json_string(cfg->listen));
@@ -401,12 +422,18 @@ int ist_node_config_format(const struct ist_node_config *cfg, char **ret_json)
 	bad |= json_object_set_new(limits, "max_peer_burst", json_integer(cfg->limits.max_peer_burst));
 	bad |= json_object_set_new(limits, "max_frame_bytes", json_integer(cfg->limits.max_frame_bytes));
 	bad |= json_object_set(root, "limits", limits);
+	bad |= json_object_set_new(mempool, "max_items", json_integer(cfg->mempool.max_items));
+	bad |= json_object_set_new(mempool, "max_bytes", json_integer(cfg->mempool.max_bytes));
+	bad |= json_object_set_new(mempool, "max_per_sender", json_integer(cfg->mempool.max_per_sender));
+	bad |= json_object_set_new(mempool, "accept_data", json_boolean(cfg->mempool.accept_data));
+	bad |= json_object_set(root, "mempool", mempool);
 	bad |= json_object_set_new(metrics, "enabled", json_boolean(cfg->metrics_enabled));
 	bad |= json_object_set(root, "metrics", metrics);
 	char *text = bad ? NULL : json_dumps(root, JSON_INDENT(2));
 	json_decref(key);
 	json_decref(log);
 	json_decref(limits);
+	json_decref(mempool);
 	json_decref(metrics);
 	json_decref(root);
 	if (!text)

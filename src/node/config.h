@@ -16,6 +16,8 @@
  *    "peers": [{"node_key": "<hex32>", "address": "tcp://10.0.0.2:26600"}],
  *    "limits": {"max_peer_msgs_per_sec": 1000, "max_peer_burst": 2000,
  *               "max_frame_bytes": IST_WIRE_MAX_ENVELOPE_BYTES},
+ *    "mempool": {"max_items": 100000, "max_bytes": 67108864,
+ *                "max_per_sender": 256, "accept_data": false},
  *    "metrics": {"enabled": true}}
  *
  * Relative paths are relative to the home. Unknown fields are refused, as in
@@ -41,6 +43,7 @@
 #include "crypto/keystore.h"
 #include "node/genesis.h"
 #include "node/home.h"
+#include "node/mempool.h"
 
 #define IST_NODE_CONFIG_FILE_MAX 65536
 #define IST_NODE_MONIKER_MAX 64            /* as validator names */
@@ -63,6 +66,21 @@ enum ist_node_role {
 struct ist_node_peer {
 	uint8_t node_key[IST_ED25519_PUBKEY_BYTES];
 	char address[IST_NODE_URL_MAX + 1];
+};
+
+/* Bounds of the mempool section (inclusive; the minimum of max_bytes is
+ * IST_NODE_MIN_BLOCK_BYTES). */
+#define IST_NODE_MEMPOOL_MAX_ITEMS 1000000
+#define IST_NODE_MEMPOOL_MAX_BYTES (1u << 30)
+
+/* The mempool (node/mempool.h). accept_data: take application data items
+ * (POST /v1/txs {"data": [...]}) from the API: for devnets and benchmarks;
+ * a public node leaves it off. */
+struct ist_node_mempool {
+	uint32_t max_items;
+	uint32_t max_bytes;
+	uint32_t max_per_sender;
+	bool accept_data;
 };
 
 struct ist_node_limits {
@@ -91,6 +109,7 @@ struct ist_node_config {
 	size_t n_peers;
 	struct ist_node_peer *peers;                   /* heap, NULL when none */
 	struct ist_node_limits limits;
+	struct ist_node_mempool mempool;
 	bool metrics_enabled;
 
 	/* derived (NULL/zero until parsed) */

@@ -13,6 +13,7 @@
 #include "net/net.h"
 #include "node/config.h"
 #include "node/genesis.h"
+#include "node/mempool.h"
 #include "node/node.h"
 #include "node/queue.h"
 #include "storage/store.h"
@@ -73,6 +74,7 @@ struct ist_node {
 	uint8_t genesis_id[IST_HASH_BYTES];
 
 	struct ist_node_queue q;
+	struct ist_mempool *mempool;
 	pthread_t thread;
 	bool thread_started;
 	int fatal;                             /* the consensus thread's error */
@@ -84,6 +86,7 @@ struct ist_node {
 	/* a GET_PAYLOAD answered (with an empty block) at payload_deadline */
 	bool payload_pending;
 	uint64_t payload_epoch, payload_view, payload_deadline;
+	struct ist_payload_item payload_items[IST_WIRE_MAX_BLOCK_ITEMS];   /* the PAYLOAD event's */
 	struct ist_node_batch batch;
 	struct ist_node_ievent *iev;
 	size_t iev_len, iev_cap;
@@ -108,6 +111,19 @@ int ist_node_sign(void *ctx, const uint8_t *msg, size_t len, uint8_t ret_sig64[I
 void *ist_node_loop(void *arg);
 /* Reads the store and builds the core (root, safety, stored blocks). */
 int ist_node_core_load(struct ist_node *n, char *errbuf, size_t errlen) IST_WUR;
+
+/* app.c */
+/* Checks a transaction as far as this node can without the ledger: its
+ * network and signature. Returns 0 or an error with a reason in why. */
+int ist_node_tx_check(const struct ist_node *n, const struct ist_tx *tx, char *why, size_t why_len) IST_WUR;
+/* The core's validate callback (ctx: the node). */
+enum ist_cons_verdict ist_node_validate(void *ctx, const struct ist_block *b);
+/* Fills out (room for IST_WIRE_MAX_BLOCK_ITEMS) with the payload of the
+ * block this node proposes for (epoch, view); returns the item count. The
+ * items point into the mempool. */
+size_t ist_node_payload(struct ist_node *n, uint64_t epoch, uint64_t view, struct ist_payload_item *out);
+/* The API's submit_tx (ctx: the node): POST /v1/txs. */
+int ist_node_submit(void *ctx, const uint8_t *body, size_t len, struct ist_buf *out);
 
 /* source.c */
 void ist_node_api_source(struct ist_node *n, struct ist_api_source *ret);

@@ -166,6 +166,8 @@ int ist_node_core_load(struct ist_node *n, char *errbuf, size_t errlen)
 	memcpy(cc.pubkey, n->pub, IST_ED25519_PUBKEY_BYTES);
 	cc.signer.sign = ist_node_sign;
 	cc.signer.ctx = n;
+	cc.app.validate = ist_node_validate;
+	cc.app.ctx = n;
 	cc.safety = safety;
 	cc.safety_len = safety_len;
 	cc.blocks = (const struct ist_block *const *)blocks;
@@ -562,6 +564,8 @@ static int handle_action(struct ist_node *n, struct ist_cons_action *a)
 			a->u.store_block.block = NULL;
 		if (!b)
 			return 0;
+		if (commit)
+			ist_mempool_committed(n->mempool, b);
 		return batch_add(n, commit, b, id);
 	}
 	case IST_CONS_ACT_TIMER:
@@ -570,7 +574,8 @@ static int handle_action(struct ist_node *n, struct ist_cons_action *a)
 		n->timer_deadline = ist_clock_mono_ms(ist_clock_system()) + a->u.timer.ms;
 		return 0;
 	case IST_CONS_ACT_GET_PAYLOAD:
-		/* no transactions yet: an empty block, a little later (see
+		/* proposed by the loop: at once when the mempool has items (or
+		 * as soon as some arrive), an empty block a little later (see
 		 * IST_NODE_EMPTY_BLOCK_DELAY_MS); a newer request replaces it */
 		n->payload_pending = true;
 		n->payload_epoch = a->u.get_payload.epoch;
@@ -726,12 +731,14 @@ void *ist_node_loop(void *arg)
 		/* due timers first: a steady flow of envelopes must not starve
 		 * them (the queue only reports a deadline when it is empty) */
 		uint64_t now = ist_clock_mono_ms(ist_clock_system());
-		if (n->payload_pending && now >= n->payload_deadline) {
+		if (n->payload_pending && (now >= n->payload_deadline || ist_mempool_ready(n->mempool) > 0)) {
 			n->payload_pending = false;
 			struct ist_cons_event ev = { .kind = IST_CONS_EV_PAYLOAD, .from = IST_CONS_PEER_NONE };
 			ev.u.payload.epoch = n->payload_epoch;
 			ev.u.payload.view = n->payload_view;
 			ev.u.payload.timestamp_ms = ist_clock_now_ms(ist_clock_system());
+			ev.u.payload.items = n->payload_items;
+			ev.u.payload.n_items = ist_node_payload(n, n->payload_epoch, n->payload_view, n->payload_items);
 			r = step(n, &ev);
 			continue;
 		}
@@ -749,7 +756,7 @@ void *ist_node_loop(void *arg)
 		enum ist_node_pop p = ist_node_queue_pop(&n->q, deadline, &it);
 		if (p == IST_NODE_POP_STOP)
 			break;
-		if (p == IST_NODE_POP_TIMEOUT)
+		if (p == IST_NODE_POP_TIMEOUT || p == IST_NODE_POP_KICK)
 			continue;   /* handled at the top */
 		r = step_envelope(n, it.peer, it.env);
 		ist_wire_envelope_free(it.env);

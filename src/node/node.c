@@ -279,6 +279,13 @@ int ist_node_new(const struct ist_node_options *opts, struct ist_node **ret, cha
 		goto fail;
 	}
 
+	struct ist_mempool_config mc = { .max_items = n->cfg.mempool.max_items,
+					 .max_bytes = n->cfg.mempool.max_bytes,
+					 .max_per_sender = n->cfg.mempool.max_per_sender };
+	if ((r = ist_mempool_new(&mc, &n->mempool)) < 0) {
+		errf(errbuf, errlen, "out of memory");
+		goto fail;
+	}
 	n->metrics = ist_metrics_new();
 	if (!n->metrics || (r = metrics_setup(n)) < 0) {
 		r = -IST_ENOMEM;
@@ -380,6 +387,7 @@ int ist_node_free(struct ist_node *n)
 	ist_api_free(n->api);
 	ist_net_free(n->net);
 	ist_node_queue_fini(&n->q);
+	ist_mempool_free(n->mempool);
 	ist_cons_free(n->core);
 	for (size_t i = 0; i < n->batch.len; i++) {
 		ist_wire_block_free(n->batch.v[i].block);

@@ -52,6 +52,14 @@ bool ist_node_queue_push(struct ist_node_queue *q, uint32_t peer, struct ist_env
 	return ok;
 }
 
+void ist_node_queue_kick(struct ist_node_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->kicked = true;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
 void ist_node_queue_stop(struct ist_node_queue *q)
 {
 	pthread_mutex_lock(&q->mu);
@@ -76,6 +84,11 @@ enum ist_node_pop ist_node_queue_pop(struct ist_node_queue *q, uint64_t deadline
 			r = IST_NODE_POP_STOP;
 			break;
 		}
+		if (q->kicked) {
+			q->kicked = false;
+			r = IST_NODE_POP_KICK;
+			break;
+		}
 		if (q->len) {
 			*ret = q->v[q->head];
 			q->v[q->head].env = NULL;
@@ -95,7 +108,7 @@ enum ist_node_pop ist_node_queue_pop(struct ist_node_queue *q, uint64_t deadline
 		struct timespec ts = { .tv_sec = (time_t)(deadline / 1000u),
 				       .tv_nsec = (long)(deadline % 1000u) * 1000000L };
 		int e = pthread_cond_timedwait(&q->cv, &q->mu, &ts);
-		if (e == ETIMEDOUT && !q->len && !q->stop) {
+		if (e == ETIMEDOUT && !q->len && !q->stop && !q->kicked) {
 			r = IST_NODE_POP_TIMEOUT;
 			break;
 		}

@@ -32,6 +32,7 @@ struct ist_node_queue {
 	struct ist_node_qitem *v;
 	size_t cap, head, len;
 	bool stop;
+	bool kicked;                   /* ist_node_queue_kick since the last pop */
 	uint64_t dropped;              /* refused because full */
 };
 
@@ -44,6 +45,11 @@ void ist_node_queue_fini(struct ist_node_queue *q);
  * stopped) the caller still owns env. Never blocks for long. */
 bool ist_node_queue_push(struct ist_node_queue *q, uint32_t peer, struct ist_envelope *env) IST_WUR;
 
+/* Wakes the consumer without an item (something else it watches changed,
+ * e.g. the mempool): its next or current pop returns IST_NODE_POP_KICK
+ * once. Never blocks for long. */
+void ist_node_queue_kick(struct ist_node_queue *q);
+
 /* Asks the consumer to stop: a waiting pop returns at once. */
 void ist_node_queue_stop(struct ist_node_queue *q);
 
@@ -51,6 +57,7 @@ enum ist_node_pop {
 	IST_NODE_POP_ITEM = 0,   /* *ret holds an item (its env is the caller's) */
 	IST_NODE_POP_TIMEOUT,    /* the deadline passed */
 	IST_NODE_POP_STOP,       /* stop was asked */
+	IST_NODE_POP_KICK,       /* ist_node_queue_kick was called */
 };
 
 /* Waits until an item, the monotonic deadline (ms of ist_clock_system's

@@ -3,7 +3,6 @@
  * snapshot, blocks from short LMDB read transactions. Runs on NNG's threads.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +10,7 @@
 #include "common/err.h"
 #include "node/internal.h"
 #include "storage/blocks.h"
+#include "wire/canonical.h"
 #include "wire/codec.h"
 
 #ifndef IST_VERSION
@@ -36,30 +36,11 @@ static int src_status(void *ctx, struct ist_api_status *out)
 	return 0;
 }
 
-static void put_str(struct ist_buf *b, const char *s)
-{
-	ist_buf_put(b, s, strlen(s));
-}
-
-static void put_fmt(struct ist_buf *b, const char *fmt, ...) IST_PRINTF(2, 3);
-static void put_fmt(struct ist_buf *b, const char *fmt, ...)
-{
-	char tmp[256];
-	va_list ap;
-	va_start(ap, fmt);
-	int k = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (k > 0)
-		ist_buf_put(b, tmp, (size_t)k < sizeof(tmp) ? (size_t)k : sizeof(tmp) - 1);
-}
-
 static void put_hex(struct ist_buf *b, const char *name, const uint8_t *p, size_t len)
 {
-	char hex[2 * IST_WIRE_BITMAP_BYTES + 1];
-	if (len > IST_WIRE_BITMAP_BYTES)
-		len = IST_WIRE_BITMAP_BYTES;
-	ist_hex_encode(p, len, hex);
-	put_fmt(b, "\"%s\":\"%s\"", name, hex);
+	ist_buf_putf(b, "\"%s\":\"", name);
+	ist_buf_put_hex(b, p, len);
+	ist_buf_puts(b, "\"");
 }
 
 static const char *item_kind(enum ist_payload_kind k)
@@ -70,30 +51,69 @@ static const char *item_kind(enum ist_payload_kind k)
 	case IST_PAYLOAD_EVIDENCE: return "evidence";
 	case IST_PAYLOAD_DKG: return "dkg";
 	case IST_PAYLOAD_NONCE_COMMITMENTS: return "nonce_commitments";
+	case IST_PAYLOAD_DATA: return "data";
 	}
 	return "unknown";
+}
+
+/* One payload item: its kind and what a client needs to recognise it (a
+ * checkpoint's fields, a transaction's id, the bytes of a data item, the
+ * size of the other opaque kinds). */
+static void item_json(struct ist_buf *out, const struct ist_payload_item *it)
+{
+	ist_buf_putf(out, "{\"kind\":\"%s\"", item_kind(it->kind));
+	switch (it->kind) {
+	case IST_PAYLOAD_CHECKPOINT: {
+		const struct ist_checkpoint *cp = &it->u.checkpoint;
+		ist_buf_putf(out, ",\"src_chain\":\"%" PRIu64 "\",\"dst_chain\":\"%" PRIu64 "\",\"src_height\":\"%" PRIu64
+			"\",\"tree_size\":\"%" PRIu64 "\",", cp->src_chain, cp->dst_chain, cp->src_height, cp->tree_size);
+		put_hex(out, "root", cp->root, IST_HASH_BYTES);
+		break;
+	}
+	case IST_PAYLOAD_TRANSACTION: {
+		uint8_t id[IST_HASH_BYTES];
+		if (ist_wire_tx_id(&it->u.tx, id) == 0) {
+			ist_buf_puts(out, ",");
+			put_hex(out, "id", id, IST_HASH_BYTES);
+		}
+		break;
+	}
+	case IST_PAYLOAD_DATA:
+		ist_buf_puts(out, ",");
+		put_hex(out, "data", it->u.opaque.data, it->u.opaque.len);
+		break;
+	case IST_PAYLOAD_EVIDENCE:
+	case IST_PAYLOAD_DKG:
+	case IST_PAYLOAD_NONCE_COMMITMENTS:
+		ist_buf_putf(out, ",\"bytes\":%zu", it->u.opaque.len);
+		break;
+	}
+	ist_buf_puts(out, "}");
 }
 
 int ist_node_block_json(const struct ist_block *b, const uint8_t id[IST_HASH_BYTES], struct ist_buf *out)
 {
 	/* u64 values are decimal strings (JSON readers round above 2^53), as
 	 * in genesis.json */
-	put_str(out, "{");
+	ist_buf_puts(out, "{");
 	put_hex(out, "id", id, IST_HASH_BYTES);
-	put_fmt(out, ",\"height\":\"%" PRIu64 "\",\"epoch\":\"%" PRIu64 "\",\"view\":\"%" PRIu64 "\",", b->height,
+	ist_buf_putf(out, ",\"height\":\"%" PRIu64 "\",\"epoch\":\"%" PRIu64 "\",\"view\":\"%" PRIu64 "\",", b->height,
 		b->epoch, b->view);
 	put_hex(out, "parent_id", b->parent_id, IST_HASH_BYTES);
-	put_fmt(out, ",\"network_id\":\"%" PRIu64 "\",\"proposer\":%" PRIu32 ",\"timestamp_ms\":\"%" PRIu64 "\",",
+	ist_buf_putf(out, ",\"network_id\":\"%" PRIu64 "\",\"proposer\":%" PRIu32 ",\"timestamp_ms\":\"%" PRIu64 "\",",
 		b->network_id, b->proposer, b->timestamp_ms);
-	put_fmt(out, "\"justify\":{\"epoch\":\"%" PRIu64 "\",\"view\":\"%" PRIu64 "\",", b->justify.epoch,
+	ist_buf_putf(out, "\"justify\":{\"epoch\":\"%" PRIu64 "\",\"view\":\"%" PRIu64 "\",", b->justify.epoch,
 		b->justify.view);
 	put_hex(out, "block_id", b->justify.block_id, IST_HASH_BYTES);
-	put_str(out, ",");
+	ist_buf_puts(out, ",");
 	put_hex(out, "signers", b->justify.signers, IST_WIRE_BITMAP_BYTES);
-	put_fmt(out, ",\"signatures\":%zu},\"items\":[", b->justify.n_sigs);
-	for (size_t i = 0; i < b->n_items; i++)
-		put_fmt(out, "%s{\"kind\":\"%s\"}", i ? "," : "", item_kind(b->items[i].kind));
-	put_str(out, "]}");
+	ist_buf_putf(out, ",\"signatures\":%zu},\"items\":[", b->justify.n_sigs);
+	for (size_t i = 0; i < b->n_items; i++) {
+		if (i)
+			ist_buf_puts(out, ",");
+		item_json(out, &b->items[i]);
+	}
+	ist_buf_puts(out, "]}");
 	return ist_buf_err(out);
 }
 
@@ -134,24 +154,13 @@ static bool src_healthy(void *ctx, char *why, size_t why_len)
 	return true;
 }
 
-static int src_submit_tx(void *ctx, const uint8_t *body, size_t len, struct ist_buf *json_out)
-{
-	(void)ctx;
-	(void)body;
-	(void)len;
-	(void)json_out;
-	/* the ledger (src/state) fixes the transaction encoding: until then
-	 * blocks are empty and /v1/txs answers 501 */
-	return -IST_EUNSUPPORTED;
-}
-
 void ist_node_api_source(struct ist_node *n, struct ist_api_source *ret)
 {
 	*ret = (struct ist_api_source){
 		.status = src_status,
 		.block = src_block,
 		.healthy = src_healthy,
-		.submit_tx = src_submit_tx,
+		.submit_tx = ist_node_submit,
 		.ctx = n,
 	};
 }

@@ -296,6 +296,7 @@ static int payload_write(const struct ist_block *b, struct sink *s)
 		case IST_PAYLOAD_EVIDENCE:
 		case IST_PAYLOAD_DKG:
 		case IST_PAYLOAD_NONCE_COMMITMENTS:
+		case IST_PAYLOAD_DATA:
 			if (it->u.opaque.len > ist_wire_payload_opaque_max(it->kind))
 				return -IST_EINVAL;
 			sink_head(s, (uint8_t)it->kind, it->u.opaque.len);

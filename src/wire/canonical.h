@@ -131,7 +131,8 @@ void ist_wire_certificate_digest(const struct ist_certificate *cert, uint8_t ret
  *     checkpoint          the 85 checkpoint bytes
  *     transaction         tx signing bytes || signature (what the tx id hashes)
  *     evidence, dkg,
- *     nonce_commitments   the opaque bytes
+ *     nonce_commitments,
+ *     data                the opaque bytes
  */
 #define IST_WIRE_BLOCK_HEADER_BYTES 172
 

@@ -341,6 +341,7 @@ static int item_check(struct ctx *c, const struct ist_payload_item *it)
 	case IST_PAYLOAD_EVIDENCE:
 	case IST_PAYLOAD_DKG:
 	case IST_PAYLOAD_NONCE_COMMITMENTS:
+	case IST_PAYLOAD_DATA:
 		if (it->u.opaque.len > ist_wire_payload_opaque_max(it->kind))
 			return toobig(c, "payload_item: opaque item too long");
 		if (it->u.opaque.len == 0 || !it->u.opaque.data)
@@ -662,6 +663,10 @@ static int item_from_pb(struct ctx *c, const Isthmus__V1__PayloadItem *pb, struc
 	case ISTHMUS__V1__PAYLOAD_ITEM__ITEM_NONCE_COMMITMENTS:
 		it->kind = IST_PAYLOAD_NONCE_COMMITMENTS;
 		opaque = &pb->nonce_commitments;
+		break;
+	case ISTHMUS__V1__PAYLOAD_ITEM__ITEM_DATA:
+		it->kind = IST_PAYLOAD_DATA;
+		opaque = &pb->data;
 		break;
 	default:
 		return unknown_kind(c, &pb->base, "payload_item: unknown kind", "payload_item: missing");
@@ -1056,6 +1061,10 @@ static Isthmus__V1__PayloadItem *item_to_pb(struct ctx *c, const struct ist_payl
 	case IST_PAYLOAD_NONCE_COMMITMENTS:
 		pb->item_case = ISTHMUS__V1__PAYLOAD_ITEM__ITEM_NONCE_COMMITMENTS;
 		pb->nonce_commitments = bin(it->u.opaque.data, it->u.opaque.len);
+		break;
+	case IST_PAYLOAD_DATA:
+		pb->item_case = ISTHMUS__V1__PAYLOAD_ITEM__ITEM_DATA;
+		pb->data = bin(it->u.opaque.data, it->u.opaque.len);
 		break;
 	default:
 		bad(c, "payload_item: unknown kind");

@@ -53,6 +53,8 @@ size_t ist_wire_payload_opaque_max(enum ist_payload_kind k)
 		return IST_WIRE_MAX_DKG_BYTES;
 	case IST_PAYLOAD_NONCE_COMMITMENTS:
 		return IST_WIRE_MAX_NONCE_COMMIT_BYTES;
+	case IST_PAYLOAD_DATA:
+		return IST_WIRE_MAX_DATA_BYTES;
 	default:
 		return 0;
 	}
@@ -226,6 +228,7 @@ bool ist_wire_payload_item_equal(const struct ist_payload_item *a, const struct 
 	case IST_PAYLOAD_EVIDENCE:
 	case IST_PAYLOAD_DKG:
 	case IST_PAYLOAD_NONCE_COMMITMENTS:
+	case IST_PAYLOAD_DATA:
 		return SAME(u.opaque.len) &&
 		       (a->u.opaque.len == 0 || memcmp(a->u.opaque.data, b->u.opaque.data, a->u.opaque.len) == 0);
 	}

@@ -60,6 +60,7 @@
 #define IST_WIRE_MAX_EVIDENCE_BYTES 65536
 #define IST_WIRE_MAX_DKG_BYTES 65536
 #define IST_WIRE_MAX_NONCE_COMMIT_BYTES 16384
+#define IST_WIRE_MAX_DATA_BYTES 1024
 
 /* ---- Limits of whole encodings ----
  *
@@ -223,6 +224,8 @@ enum ist_payload_kind {
 	IST_PAYLOAD_EVIDENCE = 3,          /* opaque for now */
 	IST_PAYLOAD_DKG = 4,               /* opaque for now */
 	IST_PAYLOAD_NONCE_COMMITMENTS = 5, /* opaque for now */
+	IST_PAYLOAD_DATA = 6,              /* application data: committed, never
+					    * interpreted (devnets, benchmarks) */
 };
 
 /* One item of a block's payload. Heap part: opaque.data for the opaque
@@ -372,8 +375,8 @@ bool ist_wire_envelope_equal(const struct ist_envelope *a, const struct ist_enve
 /* ---- Limits by kind ---- */
 
 /* The byte limit of an opaque payload item of kind `k` (evidence, dkg,
- * nonce commitments: IST_WIRE_MAX_*_BYTES), or 0 for a kind that is not
- * opaque. */
+ * nonce commitments, data: IST_WIRE_MAX_*_BYTES), or 0 for a kind that is
+ * not opaque. */
 size_t ist_wire_payload_opaque_max(enum ist_payload_kind k);
 
 /* ---- Signer bitmaps ---- */

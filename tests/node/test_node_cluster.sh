@@ -170,6 +170,55 @@ for h in 1 2 3 4 5; do
 done
 [ $same -eq 1 ] && ok "blocks 1..5 have the same id on all $N nodes"
 
+# transactions through the API: application data submitted to node 2 is
+# proposed when node 2 leads and committed on every node, in order
+item_a=$(printf 'a%.0s' $(seq 64)) item_b=$(printf 'b%.0s' $(seq 64))
+out=$(curl -s --max-time 5 -X POST -d "{\"data\":[\"$item_a\",\"$item_b\"]}" "$(api 2)/v1/txs")
+if echo "$out" | grep -q '"accepted":2'; then
+	ok "POST /v1/txs takes 2 data items"
+else
+	not_ok "POST /v1/txs takes 2 data items" "answer: $out"
+fi
+# data_height I HEX: the height of node I's committed block holding data HEX
+data_height() {
+	local top h
+	top=$(height "$1")
+	for h in $(seq 1 "$top"); do
+		if curl -s --max-time 2 "$(api "$1")/v1/blocks/$h" | grep -q "\"data\":\"$2\""; then
+			echo "$h"
+			return 0
+		fi
+	done
+	return 1
+}
+deadline=$((SECONDS + WAIT_S))
+found=
+while [ $SECONDS -lt $deadline ]; do
+	found=$(data_height 0 "$item_b") && break
+	sleep 0.2
+done
+if [ -n "$found" ]; then
+	body=$(curl -s --max-time 2 "$(api 0)/v1/blocks/$found")
+	wait_heights "$found" $all_nodes
+	agree=1
+	for i in $all_nodes; do
+		[ "$(block_id "$i" "$found")" = "$(block_id 0 "$found")" ] || agree=0
+	done
+	if echo "$body" | grep -q "\"data\":\"$item_a\"},{\"kind\":\"data\",\"data\":\"$item_b\"" && [ $agree -eq 1 ]; then
+		ok "the data items are committed in order at height $found, the same block on every node"
+	else
+		not_ok "the data items are committed in order at height $found, the same block on every node" "block: $body"
+	fi
+else
+	not_ok "the data items are committed" "not found in node 0's blocks up to height $(height 0)"
+fi
+out=$(curl -s --max-time 5 -X POST -d '{"tx":"00ff"}' "$(api 1)/v1/txs")
+if echo "$out" | grep -q '"code":"bad_request"' && echo "$out" | grep -q 'malformed'; then
+	ok "POST /v1/txs with a malformed transaction: 400 with the reason"
+else
+	not_ok "POST /v1/txs with a malformed transaction: 400 with the reason" "answer: $out"
+fi
+
 out=$("$DBIN" --home "$T/net/node0" 2>&1 </dev/null)
 rc=$?
 if [ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q "in use by another process"; then

@@ -118,6 +118,25 @@ START_TEST(test_genesis_block)
 }
 END_TEST
 
+/* A kick wakes a waiting consumer without an item, once; items queued
+ * meanwhile are not lost. */
+START_TEST(test_kick)
+{
+	struct ist_node_queue q;
+	ck_assert_int_eq(ist_node_queue_init(&q, 4), 0);
+	struct ist_node_qitem it;
+	ist_node_queue_kick(&q);
+	ck_assert(ist_node_queue_push(&q, 1, vote_env(1)));
+	ck_assert_int_eq(ist_node_queue_pop(&q, UINT64_MAX, &it), IST_NODE_POP_KICK);
+	/* the kick was consumed: the item comes next, then a deadline */
+	ck_assert_int_eq(ist_node_queue_pop(&q, UINT64_MAX, &it), IST_NODE_POP_ITEM);
+	ist_wire_envelope_free(it.env);
+	uint64_t now = ist_clock_mono_ms(ist_clock_system());
+	ck_assert_int_eq(ist_node_queue_pop(&q, now, &it), IST_NODE_POP_TIMEOUT);
+	ist_node_queue_fini(&q);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("node-queue");
@@ -125,6 +144,7 @@ int main(void)
 	tcase_add_test(tc, test_fifo_and_bound);
 	tcase_add_test(tc, test_deadline);
 	tcase_add_test(tc, test_stop_wakes);
+	tcase_add_test(tc, test_kick);
 	tcase_add_test(tc, test_genesis_block);
 	suite_add_tcase(s, tc);
 	return ist_test_run(s);

@@ -185,7 +185,7 @@ void sample_block(struct ist_block *b, size_t n_items)
 	}
 	for (size_t i = 0; i < n_items; i++) {
 		struct ist_payload_item *it = &b->items[i];
-		switch (i % 6) {
+		switch (i % 7) {
 		case 0:
 			it->kind = IST_PAYLOAD_CHECKPOINT;
 			sample_checkpoint(&it->u.checkpoint, (unsigned)i);
@@ -207,6 +207,9 @@ void sample_block(struct ist_block *b, size_t n_items)
 		case 5:
 			it->kind = IST_PAYLOAD_TRANSACTION;
 			sample_tx(&it->u.tx, IST_TX_REGISTER_VALIDATOR);
+			break;
+		case 6:
+			opaque(it, IST_PAYLOAD_DATA, "application data");
 			break;
 		}
 	}

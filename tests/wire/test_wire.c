@@ -519,12 +519,12 @@ END_TEST
 START_TEST(test_batch_root)
 {
 	struct ist_block *b = zalloc(sizeof(*b));
-	sample_block(b, 13); /* checkpoints at items 0, 6 and 12 */
+	sample_block(b, 15); /* checkpoints at items 0, 7 and 14 */
 	uint8_t root[IST_HASH_BYTES], want[IST_HASH_BYTES];
 	uint8_t leaves[3][IST_HASH_BYTES];
 	ist_wire_checkpoint_leaf_hash(&b->items[0].u.checkpoint, leaves[0]);
-	ist_wire_checkpoint_leaf_hash(&b->items[6].u.checkpoint, leaves[1]);
-	ist_wire_checkpoint_leaf_hash(&b->items[12].u.checkpoint, leaves[2]);
+	ist_wire_checkpoint_leaf_hash(&b->items[7].u.checkpoint, leaves[1]);
+	ist_wire_checkpoint_leaf_hash(&b->items[14].u.checkpoint, leaves[2]);
 	ck_assert_int_eq(ist_merkle_root((const uint8_t (*)[IST_HASH_BYTES])leaves, 3, want), 0);
 	size_t n = 0;
 	ck_assert_int_eq(ist_wire_block_batch_root(b, root, &n), 0);
@@ -1015,6 +1015,7 @@ START_TEST(test_limits_block)
 		{ 3, IST_WIRE_MAX_EVIDENCE_BYTES },
 		{ 4, IST_WIRE_MAX_DKG_BYTES },
 		{ 5, IST_WIRE_MAX_NONCE_COMMIT_BYTES },
+		{ 6, IST_WIRE_MAX_DATA_BYTES },
 	};
 	uint8_t *big = calloc(1, IST_WIRE_MAX_EVIDENCE_BYTES + 1);
 	ck_assert_ptr_nonnull(big);

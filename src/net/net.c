@@ -269,6 +269,8 @@ static const char *kind_label(enum ist_envelope_kind kind)
 		return "block_request";
 	case IST_ENVELOPE_BLOCK_RESPONSE:
 		return "block_response";
+	case IST_ENVELOPE_ATTEST_SHARE:
+		return "attest_share";
 	case IST_ENVELOPE_PROPOSAL:
 		return "proposal";
 	case IST_ENVELOPE_VOTE:
@@ -1450,7 +1452,7 @@ static void register_metrics(struct ist_net *net, struct ist_metrics *r)
 	 * into "other" */
 	for (size_t i = 0; i < IST_ARRAY_SIZE(drop_reasons); i++)
 		ist_metric_add(net->m_drop, drop_reasons[i], 0);
-	for (int k = IST_ENVELOPE_PROPOSAL; k <= IST_ENVELOPE_TIMEOUT; k++) {
+	for (int k = IST_ENVELOPE_PROPOSAL; k <= IST_ENVELOPE_ATTEST_SHARE; k++) {
 		ist_metric_add(net->m_in, kind_label((enum ist_envelope_kind)k), 0);
 		ist_metric_add(net->m_out, kind_label((enum ist_envelope_kind)k), 0);
 	}

@@ -408,7 +408,8 @@ static void act_send(struct ist_node *n, struct ist_cons_action *a)
 		break;
 	case IST_ENVELOPE_BLOCK_REQUEST:
 	case IST_ENVELOPE_BLOCK_RESPONSE:
-		/* the core never sends these: the node's sync does */
+	case IST_ENVELOPE_ATTEST_SHARE:
+		/* the core never sends these: the node's sync and attest do */
 		free(env);
 		return;
 	}

@@ -418,6 +418,10 @@ static int envelope_check(struct ctx *c, const struct ist_envelope *e)
 		return block_request_check(c, &e->u.block_request);
 	case IST_ENVELOPE_BLOCK_RESPONSE:
 		return block_response_check(c, &e->u.block_response);
+	case IST_ENVELOPE_ATTEST_SHARE:
+		if (e->u.attest_share.signer >= IST_WIRE_MAX_VALIDATORS)
+			return toobig(c, "attest_share.signer: index out of range");
+		return 0;
 	case IST_ENVELOPE_PROPOSAL:
 		return proposal_check(c, &e->u.proposal);
 	case IST_ENVELOPE_VOTE:
@@ -768,9 +772,22 @@ static int block_response_from_pb(struct ctx *c, const Isthmus__V1__BlockRespons
 	return 0;
 }
 
+static int attest_share_from_pb(struct ctx *c, const Isthmus__V1__AttestShare *pb, struct ist_attest_share *s)
+{
+	s->epoch = pb->epoch;
+	s->height = pb->height;
+	s->signer = pb->signer;
+	TRY(get_fixed(c, &pb->batch_root, s->batch_root, sizeof(s->batch_root), "attest_share.batch_root: wrong length"));
+	return get_fixed(c, &pb->signature, s->signature, sizeof(s->signature), "attest_share.signature: wrong length");
+}
+
 static int envelope_from_pb(struct ctx *c, const Isthmus__V1__Envelope *pb, struct ist_envelope *e)
 {
 	switch (pb->kind_case) {
+	case ISTHMUS__V1__ENVELOPE__KIND_ATTEST_SHARE:
+		e->kind = IST_ENVELOPE_ATTEST_SHARE;
+		TRY(nested_size(c, &pb->attest_share->base, 256, "envelope.attest_share: too big"));
+		return attest_share_from_pb(c, pb->attest_share, &e->u.attest_share);
 	case ISTHMUS__V1__ENVELOPE__KIND_BLOCK_REQUEST:
 		e->kind = IST_ENVELOPE_BLOCK_REQUEST;
 		TRY(nested_size(c, &pb->block_request->base, 64, "envelope.block_request: too big"));
@@ -1179,6 +1196,20 @@ static Isthmus__V1__Envelope *envelope_to_pb(struct ctx *c, const struct ist_env
 		pb->kind_case = ISTHMUS__V1__ENVELOPE__KIND_BLOCK_RESPONSE;
 		pb->block_response = block_response_to_pb(c, &e->u.block_response);
 		break;
+	case IST_ENVELOPE_ATTEST_SHARE: {
+		const struct ist_attest_share *s = &e->u.attest_share;
+		Isthmus__V1__AttestShare *a = NEW(c, Isthmus__V1__AttestShare, isthmus__v1__attest_share__init);
+		if (!a)
+			break;
+		a->epoch = s->epoch;
+		a->height = s->height;
+		a->batch_root = bin(s->batch_root, sizeof(s->batch_root));
+		a->signer = s->signer;
+		a->signature = bin(s->signature, sizeof(s->signature));
+		pb->kind_case = ISTHMUS__V1__ENVELOPE__KIND_ATTEST_SHARE;
+		pb->attest_share = a;
+		break;
+	}
 	case IST_ENVELOPE_PROPOSAL:
 		pb->kind_case = ISTHMUS__V1__ENVELOPE__KIND_PROPOSAL;
 		pb->proposal = proposal_to_pb(c, &e->u.proposal);

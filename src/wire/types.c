@@ -274,6 +274,12 @@ bool ist_wire_envelope_equal(const struct ist_envelope *a, const struct ist_enve
 		return ist_wire_vote_equal(&a->u.vote, &b->u.vote);
 	case IST_ENVELOPE_TIMEOUT:
 		return ist_wire_timeout_equal(&a->u.timeout, &b->u.timeout);
+	case IST_ENVELOPE_ATTEST_SHARE: {
+		const struct ist_attest_share *x = &a->u.attest_share, *y = &b->u.attest_share;
+		return x->epoch == y->epoch && x->height == y->height && x->signer == y->signer &&
+		       memcmp(x->batch_root, y->batch_root, IST_HASH_BYTES) == 0 &&
+		       memcmp(x->signature, y->signature, IST_SECP_SIG_BYTES) == 0;
+	}
 	case IST_ENVELOPE_BLOCK_REQUEST:
 		return memcmp(a->u.block_request.block_id, b->u.block_request.block_id, IST_HASH_BYTES) == 0 &&
 		       a->u.block_request.max_blocks == b->u.block_request.max_blocks;

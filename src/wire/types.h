@@ -291,6 +291,17 @@ enum ist_envelope_kind {
 	IST_ENVELOPE_TIMEOUT = 3,
 	IST_ENVELOPE_BLOCK_REQUEST = 4,    /* block sync: "send me these blocks" */
 	IST_ENVELOPE_BLOCK_RESPONSE = 5,   /* block sync: the answer */
+	IST_ENVELOPE_ATTEST_SHARE = 6,     /* a multisig signature share */
+};
+
+/* A validator's signature share over a committed block's batch root
+ * (proto/envelope.proto AttestShare). Plain memory. */
+struct ist_attest_share {
+	uint64_t epoch;
+	uint64_t height;
+	uint8_t batch_root[IST_HASH_BYTES];
+	uint32_t signer;           /* < IST_WIRE_MAX_VALIDATORS */
+	uint8_t signature[IST_SECP_SIG_BYTES];
 };
 
 /* Blocks in one sync answer (and the most one request may ask for). */
@@ -323,6 +334,7 @@ struct ist_envelope {
 		struct ist_timeout timeout;
 		struct ist_block_request block_request;
 		struct ist_block_response block_response;
+		struct ist_attest_share attest_share;
 	} u;
 };
 

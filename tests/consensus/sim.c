@@ -669,6 +669,7 @@ static struct smsg *codec_roundtrip(struct sim *s, struct smsg *m)
 		break;
 	case IST_ENVELOPE_BLOCK_REQUEST:
 	case IST_ENVELOPE_BLOCK_RESPONSE:
+	case IST_ENVELOPE_ATTEST_SHARE:
 		/* the simulator carries blocks as FETCH/BLOCKS events, not
 		 * envelopes: a re-encoded consensus message never has these */
 		fail(s, "wire round trip turned a consensus message into kind %d", (int)d->kind);

@@ -198,7 +198,7 @@ int main(int argc, char **argv)
 
 	struct ist_envelope *e = zalloc(sizeof(*e));
 	static const char *env_names[] = { "", "proposal", "vote", "timeout", "block-request", "block-response" };
-	for (int k = IST_ENVELOPE_PROPOSAL; k <= (int)IST_ENVELOPE_BLOCK_RESPONSE; k++) {
+	for (int k = IST_ENVELOPE_PROPOSAL; k <= (int)IST_ENVELOPE_ATTEST_SHARE; k++) {
 		sample_envelope(e, (enum ist_envelope_kind)k);
 		ENCODE(envelope, e, "x");
 		ist_wire_envelope_fini(e);

@@ -278,6 +278,13 @@ void sample_envelope(struct ist_envelope *e, enum ist_envelope_kind kind)
 	case IST_ENVELOPE_TIMEOUT:
 		sample_timeout(&e->u.timeout);
 		break;
+	case IST_ENVELOPE_ATTEST_SHARE:
+		e->u.attest_share.epoch = 2;
+		e->u.attest_share.height = 77;
+		sample_fill(e->u.attest_share.batch_root, IST_HASH_BYTES, 0x61);
+		e->u.attest_share.signer = 3;
+		sample_fill(e->u.attest_share.signature, IST_SECP_SIG_BYTES, 0x62);
+		break;
 	case IST_ENVELOPE_BLOCK_REQUEST:
 	case IST_ENVELOPE_BLOCK_RESPONSE:
 		break;   /* handled above */

@@ -291,6 +291,29 @@ int ist_node_genesis_check(struct ist_node_genesis *g, const char *label, struct
 		}
 		supply += a->balance;
 	}
+	if (g->n_chains > IST_NODE_MAX_CHAINS)
+		return ist_node_jr_fail(&jr, -IST_ECONFIG, "chains", "must list at most %d chains (got %zu)",
+					IST_NODE_MAX_CHAINS, g->n_chains);
+	for (size_t i = 0; i < g->n_chains; i++) {
+		const struct ist_node_chain *ch = &g->chains[i];
+		char base[IST_NODE_ERR_FIELD_MAX];
+		ist_node_jr_index(base, "chains", i);
+		if (ch->id == 0) {
+			ist_node_jr_path(path, base, "id");
+			return ist_node_jr_fail(&jr, -IST_ECONFIG, path, "must be at least 1");
+		}
+		if (!ist_node_chain_id_valid(ch->name)) {
+			ist_node_jr_path(path, base, "name");
+			return ist_node_jr_fail(&jr, -IST_ECONFIG, path, "must be 1 to 64 of a-z 0-9 -");
+		}
+		for (size_t j = 0; j < i; j++) {
+			const char *dup = g->chains[j].id == ch->id ? "id" : strcmp(g->chains[j].name, ch->name) == 0 ? "name" : NULL;
+			if (dup) {
+				ist_node_jr_path(path, base, dup);
+				return ist_node_jr_fail(&jr, -IST_ECONFIG, path, "duplicate of chains[%zu].%s", j, dup);
+			}
+		}
+	}
 	int r = ist_node_genesis_hash(g);
 	if (r < 0)
 		return ist_node_jr_fail(&jr, r, "", "out of memory");
@@ -410,7 +433,7 @@ int ist_node_genesis_parse(const char *json, size_t len, const char *label, stru
 			   struct ist_node_err *err)
 {
 	static const char *const fields[] = { "chain_id", "network_id", "genesis_time", "consensus", "validators",
-					      "accounts", NULL };
+					      "accounts", "chains", NULL };
 	struct ist_node_jr jr;
 	ist_node_jr_init(&jr, label, err);
 	if (len > IST_NODE_GENESIS_FILE_MAX)
@@ -459,6 +482,28 @@ int ist_node_genesis_parse(const char *json, size_t len, const char *label, stru
 		}
 		for (size_t i = 0; i < g.n_accounts && ist_node_jr_ok(&jr); i++)
 			parse_account(&jr, json_array_get(accts, i), i, &g.accounts[i]);
+	}
+	json_t *chains = array_member(&jr, root, "chains", false, 0, IST_NODE_MAX_CHAINS, "chains");
+	if (chains) {
+		static const char *const cfields[] = { "id", "name", NULL };
+		g.n_chains = json_array_size(chains);
+		for (size_t i = 0; i < g.n_chains && ist_node_jr_ok(&jr); i++) {
+			json_t *o = json_array_get(chains, i);
+			char base[IST_NODE_ERR_FIELD_MAX];
+			ist_node_jr_index(base, "chains", i);
+			if (!ist_node_jr_object(&jr, o, base, cfields))
+				break;
+			g.chains[i].id = ist_node_jr_u64(&jr, o, base, "id", true, 0, 1);
+			const char *name = ist_node_jr_string(&jr, o, base, "name", true, NULL);
+			char path[IST_NODE_ERR_FIELD_MAX];
+			ist_node_jr_path(path, base, "name");
+			if (ist_node_jr_ok(&jr) && !ist_node_chain_id_valid(name)) {
+				describe_cstr(name, got, sizeof(got));
+				ist_node_jr_fail(&jr, -IST_ECONFIG, path, "must be 1 to 64 of a-z 0-9 - (got %s)", got);
+			}
+			copy_str(&jr, path, name ? name : "", g.chains[i].name, sizeof(g.chains[i].name),
+				 "must be 1 to 64 of a-z 0-9 -");
+		}
 	}
 	if (ist_node_jr_ok(&jr)) {
 		int r = ist_node_genesis_check(&g, label, err);
@@ -515,6 +560,11 @@ int ist_node_genesis_bytes(const struct ist_node_genesis *g, uint8_t **ret_bytes
 	for (size_t i = 0; i < g->n_accounts; i++) {
 		ist_buf_put(&b, g->accounts[i].key, sizeof(g->accounts[i].key));
 		ist_buf_put_be64(&b, g->accounts[i].balance);
+	}
+	ist_buf_put_be32(&b, (uint32_t)g->n_chains);
+	for (size_t i = 0; i < g->n_chains; i++) {
+		ist_buf_put_be64(&b, g->chains[i].id);
+		ist_buf_put_var(&b, g->chains[i].name, strlen(g->chains[i].name));
 	}
 	return ist_buf_take(&b, ret_bytes, ret_len);
 }
@@ -592,6 +642,18 @@ int ist_node_genesis_format(const struct ist_node_genesis *g, char **ret_json)
 		}
 		bad |= json_object_set_new(root, "accounts", accts);
 	}
+	if (g->n_chains > 0) {
+		json_t *chains = json_array();
+		bad |= !chains;
+		for (size_t i = 0; i < g->n_chains; i++) {
+			json_t *o = json_object();
+			bad |= !o;
+			bad |= json_object_set_new(o, "id", u64_json(g->chains[i].id));
+			bad |= json_object_set_new(o, "name", json_string(g->chains[i].name));
+			bad |= json_array_append_new(chains, o);
+		}
+		bad |= json_object_set_new(root, "chains", chains);
+	}
 	char *text = bad ? NULL : json_dumps(root, JSON_INDENT(2));
 	json_decref(cons);
 	json_decref(vals);
@@ -608,6 +670,14 @@ int ist_node_genesis_format(const struct ist_node_genesis *g, char **ret_json)
 	out[n + 1] = '\0';
 	*ret_json = out;
 	return 0;
+}
+
+const struct ist_node_chain *ist_node_genesis_chain(const struct ist_node_genesis *g, uint64_t id)
+{
+	for (size_t i = 0; i < g->n_chains; i++)
+		if (g->chains[i].id == id)
+			return &g->chains[i];
+	return NULL;
 }
 
 long ist_node_genesis_find(const struct ist_node_genesis *g, const uint8_t node_key32[IST_ED25519_PUBKEY_BYTES])

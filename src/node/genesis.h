@@ -13,7 +13,8 @@
  *                    "attestation_key": "<hex33>", "attestation_address": "0x...",
  *                    "dkg_key": "<hex32>", "address": "tcp://127.0.0.1:26600",
  *                    "stake": 1000000}, ...],
- *    "accounts": [{"key": "<hex32>", "balance": 5000}]}
+ *    "accounts": [{"key": "<hex32>", "balance": 5000}],
+ *    "chains": [{"id": 1, "name": "devchain-a"}, {"id": 2, "name": "devchain-b"}]}
  *
  * Every field is checked: its type and range, no unknown field anywhere
  * (a typo must not pass silently), every key a valid point, no two
@@ -48,6 +49,8 @@
 #define IST_NODE_NAME_MAX 64              /* validator names: as keyset names */
 #define IST_NODE_GENESIS_MAX_ACCOUNTS 10000
 #define IST_NODE_GENESIS_FILE_MAX (4u << 20)
+#define IST_NODE_MAX_CHAINS 64                /* source/destination chains of a network */
+#define IST_NODE_CHAIN_NAME_MAX 64            /* [a-z0-9-], at least 1 */
 
 /* Bounds of the consensus parameters (inclusive). */
 #define IST_NODE_TIMEOUT_MIN_MS 100
@@ -82,6 +85,13 @@ struct ist_node_account {
 	uint64_t balance;
 };
 
+/* A chain the network connects: every ordered pair of two different chains
+ * is a route (source, destination) with its own message tree. */
+struct ist_node_chain {
+	uint64_t id;                                   /* > 0, unique */
+	char name[IST_NODE_CHAIN_NAME_MAX + 1];        /* unique */
+};
+
 /* A parsed genesis. The arrays are heap memory owned by the struct
  * (ist_node_genesis_fini). */
 struct ist_node_genesis {
@@ -93,6 +103,8 @@ struct ist_node_genesis {
 	struct ist_node_validator *validators; /* in file order: index i is validator i */
 	size_t n_accounts;                     /* 0..IST_NODE_GENESIS_MAX_ACCOUNTS */
 	struct ist_node_account *accounts;     /* NULL when none */
+	size_t n_chains;                       /* 0..IST_NODE_MAX_CHAINS */
+	struct ist_node_chain chains[IST_NODE_MAX_CHAINS];
 	uint64_t total_stake;                  /* sum of the stakes (fits a u64) */
 	uint8_t hash[IST_HASH_BYTES];          /* set by parse/load/ist_node_genesis_hash */
 };
@@ -145,6 +157,8 @@ int ist_node_genesis_check(struct ist_node_genesis *g, const char *label, struct
  *           var address, u64 stake
  *   u32   number of accounts, then for each, in file order:
  *           32 key, u64 balance
+ *   u32   number of chains, then for each, in file order:
+ *           u64 id, var name
  *
  * attestation_address is not covered: it is a function of attestation_key.
  * Out: *ret_bytes (malloc'd, caller frees), *ret_len. Returns 0 or
@@ -162,6 +176,9 @@ int ist_node_genesis_hash(struct ist_node_genesis *g) IST_WUR;
  * Parsing the text gives `g` back. Out: *ret_json (malloc'd, caller frees).
  * Returns 0 or -IST_ENOMEM. */
 int ist_node_genesis_format(const struct ist_node_genesis *g, char **ret_json) IST_WUR;
+
+/* The chain with id `id`, or NULL. */
+const struct ist_node_chain *ist_node_genesis_chain(const struct ist_node_genesis *g, uint64_t id);
 
 /* The index of the validator whose node key is `node_key32`, or -1. */
 long ist_node_genesis_find(const struct ist_node_genesis *g, const uint8_t node_key32[IST_ED25519_PUBKEY_BYTES]);

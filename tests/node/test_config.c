@@ -58,7 +58,8 @@ static const char GOLDEN[] =
 	"     \"dkg_key\": \"" X2 "\", \"address\": \"tls+tcp://node.example:26601\",\n"
 	"     \"stake\": \"1152921504606846976\"}\n"
 	"  ],\n"
-	"  \"accounts\": [{\"key\": \"" ED3 "\", \"balance\": 5000}]\n"
+	"  \"accounts\": [{\"key\": \"" ED3 "\", \"balance\": 5000}],\n"
+	"  \"chains\": [{\"id\": 5, \"name\": \"devchain-a\"}]\n"
 	"}\n";
 
 /*
@@ -79,8 +80,10 @@ static const char GOLDEN_BYTES[] =
 	"00000015" "7463703a2f2f3132372e302e302e313a3236363030" "00000000000003e8"
 	"00000003" "626f62" ED2 SECP2 X2          /* bob */
 	"0000001c" "746c732b7463703a2f2f6e6f64652e6578616d706c653a3236363031" "1000000000000000"
-	"00000001" ED3 "0000000000001388";        /* one account, balance 5000 */
-#define GOLDEN_HASH "4669f50149983809dae448be797ff11fecc99840d0c8a9845c17e07304c0164e"
+	"00000001" ED3 "0000000000001388"         /* one account, balance 5000 */
+	"00000001" "0000000000000005"             /* one chain, id 5 */
+	"0000000a" "646576636861696e2d61";        /* name "devchain-a" */
+#define GOLDEN_HASH "6660a44197065ebc56e2623e0729b0edbd7d7109b04ba630e37852a9bd542828"
 
 static void setup(void)
 {

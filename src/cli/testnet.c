@@ -26,7 +26,8 @@
 static const char help[] =
 	"usage: isthmus testnet --validators N --output DIR [--base-port P]\n"
 	"                       [--chain-id NAME] [--network-id ID] [--stake S]\n"
-	"                       [--genesis-time TIME] [--passphrase-file FILE] [--kdf-fast]\n"
+	"                       [--genesis-time TIME] [--chains M] [--passphrase-file FILE]\n"
+	"                       [--kdf-fast]\n"
 	"\n"
 	"Writes a local devnet of N validators into DIR, which must be new or empty\n"
 	"(mode 0700): DIR/genesis.json listing the N validators with equal stake, and\n"
@@ -37,7 +38,9 @@ static const char help[] =
 	"depends on the options only.\n"
 	"\n"
 	"Ports, on 127.0.0.1: node i listens on P+i and serves the API on P+A+i,\n"
-	"where A is 100 for up to 100 validators (100 * ceil(N/100) beyond). Ports\n"
+	"where A is 100 for up to 100 validators (100 * ceil(N/100) beyond). With\n"
+	"--chains M the genesis lists chains 1..M (devchain-1 ..) and every node\n"
+	"watches chain k through a devchain at http://127.0.0.1:(P+2A+k-1). Ports\n"
 	"past 65535 are refused.\n"
 	"\n"
 	"DEVNETS ONLY: every passphrase sits next to its key file, so the keys are\n"
@@ -52,6 +55,7 @@ static const char help[] =
 	"  --stake S                each validator's stake (default 1000000)\n"
 	"  --genesis-time TIME      RFC 3339 UTC, YYYY-MM-DDTHH:MM:SSZ\n"
 	"                           (default 2024-01-01T00:00:00Z)\n"
+	"  --chains M               source/destination chains, 0 to 64 (default 0)\n"
 	"  --passphrase-file FILE   encrypt every keyset with the first line of FILE (it is\n"
 	"                           copied into each home); default: a random passphrase\n"
 	"                           per node\n"
@@ -69,6 +73,7 @@ enum {
 	OPT_NETWORK_ID,
 	OPT_STAKE,
 	OPT_GENESIS_TIME,
+	OPT_CHAINS,
 };
 
 /* A decimal u64 in [min, max]: digits only. */
@@ -123,6 +128,7 @@ static int output_empty(const char *dir)
 
 struct plan {
 	size_t n;
+	size_t n_chains;
 	uint64_t base_port, api_offset, stake;
 	const char *out;
 	const char *passfile;
@@ -193,6 +199,21 @@ static int make_node(const struct plan *p, size_t i, const struct ist_cli_pass *
 	snprintf(cfg.passphrase_file, sizeof(cfg.passphrase_file), "%s", IST_NODE_PASSPHRASE_FILE);
 	/* a devnet takes application data through its API (benchmarks, demos) */
 	cfg.mempool.accept_data = true;
+	/* chain k (id k) is a devchain serving its RPC on P + 2A + k - 1 */
+	if (p->n_chains) {
+		if (!(cfg.chains = calloc(p->n_chains, sizeof(*cfg.chains)))) {
+			r = -IST_ENOMEM;
+			goto out;
+		}
+		cfg.n_chains = p->n_chains;
+		for (size_t k = 0; k < p->n_chains; k++) {
+			cfg.chains[k].id = k + 1;
+			cfg.chains[k].n_rpc = 1;
+			snprintf(cfg.chains[k].rpc[0], sizeof(cfg.chains[k].rpc[0]), "http://127.0.0.1:%llu",
+				 (unsigned long long)(p->base_port + 2 * p->api_offset + k));
+			cfg.chains[k].poll_ms = 200;
+		}
+	}
 	free(path);
 	path = NULL;
 	if ((r = ist_node_config_format(&cfg, &text)) < 0 || (r = ist_node_home_path(home, IST_NODE_CONFIG_FILE, &path)) < 0) {
@@ -286,13 +307,14 @@ int ist_cli_testnet(int argc, char **argv)
 		{ "network-id", required_argument, NULL, OPT_NETWORK_ID },
 		{ "stake", required_argument, NULL, OPT_STAKE },
 		{ "genesis-time", required_argument, NULL, OPT_GENESIS_TIME },
+		{ "chains", required_argument, NULL, OPT_CHAINS },
 		{ "passphrase-file", required_argument, NULL, IST_CLI_OPT_PASSFILE },
 		{ "kdf-fast", no_argument, NULL, IST_CLI_OPT_KDF_FAST },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *validators = NULL, *chain_id = DEFAULT_CHAIN_ID, *network_id = NULL, *stake = NULL;
-	const char *base_port = NULL, *genesis_time = DEFAULT_GENESIS_TIME;
+	const char *base_port = NULL, *genesis_time = DEFAULT_GENESIS_TIME, *chains = NULL;
 	struct plan p = { .base_port = DEFAULT_BASE_PORT, .stake = DEFAULT_STAKE };
 	bool kdf_fast = false;
 	ist_cli_getopt_reset();
@@ -307,6 +329,7 @@ int ist_cli_testnet(int argc, char **argv)
 		case OPT_NETWORK_ID: network_id = optarg; break;
 		case OPT_STAKE: stake = optarg; break;
 		case OPT_GENESIS_TIME: genesis_time = optarg; break;
+		case OPT_CHAINS: chains = optarg; break;
 		case IST_CLI_OPT_PASSFILE: p.passfile = optarg; break;
 		case IST_CLI_OPT_KDF_FAST: kdf_fast = true; break;
 		default: return ist_cli_bad_option("testnet", c, argv);
@@ -333,8 +356,15 @@ int ist_cli_testnet(int argc, char **argv)
 					 (unsigned long long)n);
 	if (ist_node_time_parse(genesis_time, &when) < 0)
 		return ist_cli_usage_err("testnet", "--genesis-time must be YYYY-MM-DDTHH:MM:SSZ (UTC, 1970 to 9999)");
+	uint64_t m = 0;
+	if (chains && !parse_num(chains, 0, IST_NODE_MAX_CHAINS, &m))
+		return ist_cli_usage_err("testnet", "--chains must be a number from 0 to %d", IST_NODE_MAX_CHAINS);
+	p.n_chains = (size_t)m;
 	p.n = (size_t)n;
 	p.api_offset = 100 * ((n + 99) / 100);
+	if (m && p.base_port + 2 * p.api_offset + m - 1 > 65535)
+		return ist_cli_usage_err("testnet", "the devchain ports from %llu exceed 65535: use a lower --base-port",
+					 (unsigned long long)(p.base_port + 2 * p.api_offset));
 	if (p.base_port + p.api_offset + n - 1 > 65535)
 		return ist_cli_usage_err("testnet", "ports %llu..%llu (listen) and %llu..%llu (api) exceed 65535: "
 					 "use a lower --base-port",
@@ -362,6 +392,11 @@ int ist_cli_testnet(int argc, char **argv)
 	g.network_id = nid;
 	g.genesis_time = when;
 	g.consensus = ist_node_consensus_defaults();
+	g.n_chains = p.n_chains;
+	for (size_t k = 0; k < p.n_chains; k++) {
+		g.chains[k].id = k + 1;
+		snprintf(g.chains[k].name, sizeof(g.chains[k].name), "devchain-%zu", k + 1);
+	}
 	g.n_validators = p.n;
 	if (!(g.validators = calloc(p.n, sizeof(*g.validators)))) {
 		ist_cli_err("out of memory");
@@ -396,6 +431,9 @@ int ist_cli_testnet(int argc, char **argv)
 		printf("node%-4zu %-24s http://127.0.0.1:%-9llu %s\n", i, g.validators[i].address,
 		       (unsigned long long)(p.base_port + p.api_offset + i), key);
 	}
+	for (size_t k = 0; k < p.n_chains; k++)
+		printf("chain %zu (%s): a devchain expected at http://127.0.0.1:%llu\n", k + 1, g.chains[k].name,
+		       (unsigned long long)(p.base_port + 2 * p.api_offset + k));
 	printf("start node i with: isthmusd --home %s/node<i>\n", p.out);
 	printf("devnet only: each home keeps its keystore passphrase in %s (0600)\n", IST_NODE_PASSPHRASE_FILE);
 	r = 0;

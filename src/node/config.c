@@ -48,6 +48,7 @@ void ist_node_config_init(struct ist_node_config *cfg)
 void ist_node_config_fini(struct ist_node_config *cfg)
 {
 	free(cfg->peers);
+	free(cfg->chains);
 	free(cfg->home);
 	free(cfg->config_path);
 	free(cfg->genesis_path);
@@ -265,6 +266,69 @@ static void parse_mempool(struct ist_node_jr *jr, json_t *root, struct ist_node_
 	m->accept_data = ist_node_jr_bool(jr, o, "mempool", "accept_data", false);
 }
 
+static void parse_chains(struct ist_node_jr *jr, json_t *root, struct ist_node_config *c)
+{
+	static const char *const fields[] = { "id", "rpc", "finality_depth", "poll_ms", NULL };
+	json_t *a = ist_node_jr_member(jr, root, "", "chains", false);
+	if (!a || !ist_node_jr_ok(jr))
+		return;
+	char got[96];
+	if (!json_is_array(a) || json_array_size(a) > IST_NODE_MAX_CHAINS) {
+		ist_node_jr_fail(jr, -IST_ECONFIG, "chains", "must be an array of at most %d chains (got %s)",
+				 IST_NODE_MAX_CHAINS, ist_node_jr_describe(a, got, sizeof(got)));
+		return;
+	}
+	size_t n = json_array_size(a);
+	if (n == 0)
+		return;
+	c->chains = calloc(n, sizeof(*c->chains));
+	if (!c->chains) {
+		ist_node_jr_fail(jr, -IST_ENOMEM, "", "out of memory");
+		return;
+	}
+	c->n_chains = n;
+	for (size_t i = 0; i < n && ist_node_jr_ok(jr); i++) {
+		char base[IST_NODE_ERR_FIELD_MAX], path[IST_NODE_ERR_FIELD_MAX], problem[256];
+		struct ist_node_chain_rpc *ch = &c->chains[i];
+		json_t *o = json_array_get(a, i);
+		ist_node_jr_index(base, "chains", i);
+		if (!ist_node_jr_object(jr, o, base, fields))
+			return;
+		ch->id = ist_node_jr_u64(jr, o, base, "id", true, 0, 1);
+		ch->finality_depth = ist_node_jr_uint(jr, o, base, "finality_depth", false, 0, 0,
+						      IST_NODE_MAX_FINALITY_DEPTH);
+		ch->poll_ms = (uint32_t)ist_node_jr_uint(jr, o, base, "poll_ms", false, IST_NODE_DEFAULT_POLL_MS, 50,
+							 60000);
+		json_t *urls = ist_node_jr_member(jr, o, base, "rpc", true);
+		ist_node_jr_path(path, base, "rpc");
+		if (urls && ist_node_jr_ok(jr) &&
+		    (!json_is_array(urls) || json_array_size(urls) < 1 || json_array_size(urls) > IST_NODE_MAX_RPC_URLS)) {
+			ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be an array of 1 to %d http:// URLs (got %s)",
+					 IST_NODE_MAX_RPC_URLS, ist_node_jr_describe(urls, got, sizeof(got)));
+			return;
+		}
+		for (size_t k = 0; urls && k < json_array_size(urls) && ist_node_jr_ok(jr); k++) {
+			const char *u = json_string_value(json_array_get(urls, k));
+			char upath[IST_NODE_ERR_FIELD_MAX + 32];
+			snprintf(upath, sizeof(upath), "%s[%zu]", path, k);
+			if (!u || ist_node_url_parse(u, IST_NODE_URL_HTTP, false, NULL, problem, sizeof(problem)) < 0) {
+				ist_node_jr_fail(jr, -IST_ECONFIG, upath, "%s", u ? problem : "must be a string");
+				return;
+			}
+			if (strlen(u) > IST_NODE_URL_MAX) {
+				ist_node_jr_fail(jr, -IST_ECONFIG, upath, "longer than %d bytes", IST_NODE_URL_MAX);
+				return;
+			}
+			memcpy(ch->rpc[k], u, strlen(u) + 1);
+			ch->n_rpc = k + 1;
+		}
+		ist_node_jr_path(path, base, "id");
+		for (size_t j = 0; j < i && ist_node_jr_ok(jr); j++)
+			if (c->chains[j].id == ch->id)
+				ist_node_jr_fail(jr, -IST_ECONFIG, path, "duplicate of chains[%zu].id", j);
+	}
+}
+
 static int derive(struct ist_node_config *c, const char *label, const char *home)
 {
 	char *key_file = NULL;
@@ -287,7 +351,7 @@ int ist_node_config_parse(const char *json, size_t len, const char *label, const
 			  struct ist_node_config *ret_cfg, struct ist_node_err *err)
 {
 	static const char *const fields[] = { "moniker", "role", "listen", "api", "key", "data_dir", "log", "peers",
-					      "limits", "mempool", "metrics", NULL };
+					      "limits", "mempool", "chains", "metrics", NULL };
 	static const char *const metrics_fields[] = { "enabled", NULL };
 	struct ist_node_jr jr;
 	ist_node_jr_init(&jr, label, err);
@@ -333,6 +397,7 @@ int ist_node_config_parse(const char *json, size_t len, const char *label, const
 	parse_peers(&jr, root, &c);
 	parse_limits(&jr, root, &c);
 	parse_mempool(&jr, root, &c);
+	parse_chains(&jr, root, &c);
 	json_t *metrics = ist_node_jr_member(&jr, root, "", "metrics", false);
 	if (metrics && ist_node_jr_object(&jr, metrics, "metrics", metrics_fields))
 		c.metrics_enabled = ist_node_jr_bool(&jr, metrics, "metrics", "enabled", true);
@@ -427,6 +492,23 @@ int ist_node_config_format(const struct ist_node_config *cfg, char **ret_json)
 	bad |= json_object_set_new(mempool, "max_per_sender", json_integer(cfg->mempool.max_per_sender));
 	bad |= json_object_set_new(mempool, "accept_data", json_boolean(cfg->mempool.accept_data));
 	bad |= json_object_set(root, "mempool", mempool);
+	if (cfg->n_chains > 0) {
+		json_t *chains = json_array();
+		bad |= !chains;
+		for (size_t i = 0; i < cfg->n_chains; i++) {
+			const struct ist_node_chain_rpc *ch = &cfg->chains[i];
+			json_t *o = json_object(), *urls = json_array();
+			bad |= !o || !urls;
+			bad |= json_object_set_new(o, "id", json_integer((json_int_t)ch->id));
+			for (size_t k = 0; k < ch->n_rpc; k++)
+				bad |= json_array_append_new(urls, json_string(ch->rpc[k]));
+			bad |= json_object_set_new(o, "rpc", urls);
+			bad |= json_object_set_new(o, "finality_depth", json_integer((json_int_t)ch->finality_depth));
+			bad |= json_object_set_new(o, "poll_ms", json_integer(ch->poll_ms));
+			bad |= json_array_append_new(chains, o);
+		}
+		bad |= json_object_set_new(root, "chains", chains);
+	}
 	bad |= json_object_set_new(metrics, "enabled", json_boolean(cfg->metrics_enabled));
 	bad |= json_object_set(root, "metrics", metrics);
 	char *text = bad ? NULL : json_dumps(root, JSON_INDENT(2));
@@ -552,6 +634,28 @@ int ist_node_config_check_genesis(const struct ist_node_config *cfg, const struc
 				 "(consensus.max_block_bytes %u) (got %u)",
 				 (unsigned long long)need, g->consensus.max_block_bytes, cfg->limits.max_frame_bytes);
 		return -IST_ECONFIG;
+	}
+	for (size_t i = 0; i < cfg->n_chains; i++) {
+		if (!ist_node_genesis_chain(g, cfg->chains[i].id)) {
+			char path[IST_NODE_ERR_FIELD_MAX];
+			ist_node_jr_index(path, "chains", i);
+			strncat(path, ".id", sizeof(path) - strlen(path) - 1);
+			ist_node_err_set(err, cfg->config_path, path, "chain %llu is not in the chains of %s",
+					 (unsigned long long)cfg->chains[i].id, cfg->genesis_path);
+			return -IST_ECONFIG;
+		}
+	}
+	/* a validator attests every route: it must watch every chain */
+	for (size_t k = 0; cfg->role == IST_NODE_ROLE_VALIDATOR && k < g->n_chains; k++) {
+		bool found = false;
+		for (size_t i = 0; i < cfg->n_chains; i++)
+			found |= cfg->chains[i].id == g->chains[k].id;
+		if (!found) {
+			ist_node_err_set(err, cfg->config_path, "chains",
+					 "has no RPC for chain %llu (%s) of %s: a validator watches every chain of its network",
+					 (unsigned long long)g->chains[k].id, g->chains[k].name, cfg->genesis_path);
+			return -IST_ECONFIG;
+		}
 	}
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		if (ist_node_genesis_find(g, cfg->peers[i].node_key) < 0) {

@@ -18,6 +18,8 @@
  *               "max_frame_bytes": IST_WIRE_MAX_ENVELOPE_BYTES},
  *    "mempool": {"max_items": 100000, "max_bytes": 67108864,
  *                "max_per_sender": 256, "accept_data": false},
+ *    "chains": [{"id": 1, "rpc": ["http://127.0.0.1:8545"],
+ *                "finality_depth": 0, "poll_ms": 500}],
  *    "metrics": {"enabled": true}}
  *
  * Relative paths are relative to the home. Unknown fields are refused, as in
@@ -68,6 +70,19 @@ struct ist_node_peer {
 	char address[IST_NODE_URL_MAX + 1];
 };
 
+/* Source-chain RPC (the watchers, chain/watcher.h). */
+#define IST_NODE_MAX_RPC_URLS 16
+#define IST_NODE_DEFAULT_POLL_MS 500
+#define IST_NODE_MAX_FINALITY_DEPTH 1000000
+
+struct ist_node_chain_rpc {
+	uint64_t id;                                   /* a genesis chain's id */
+	size_t n_rpc;                                  /* 1..IST_NODE_MAX_RPC_URLS */
+	char rpc[IST_NODE_MAX_RPC_URLS][IST_NODE_URL_MAX + 1];
+	uint64_t finality_depth;                       /* on top of the chain's own finality */
+	uint32_t poll_ms;                              /* 50..60000 */
+};
+
 /* Bounds of the mempool section (inclusive; the minimum of max_bytes is
  * IST_NODE_MIN_BLOCK_BYTES). */
 #define IST_NODE_MEMPOOL_MAX_ITEMS 1000000
@@ -110,6 +125,8 @@ struct ist_node_config {
 	struct ist_node_peer *peers;                   /* heap, NULL when none */
 	struct ist_node_limits limits;
 	struct ist_node_mempool mempool;
+	size_t n_chains;
+	struct ist_node_chain_rpc *chains;             /* heap, NULL when none */
 	bool metrics_enabled;
 
 	/* derived (NULL/zero until parsed) */

@@ -30,6 +30,7 @@ enum route_id {
 	ROUTE_STATUS,
 	ROUTE_BLOCK,
 	ROUTE_TXS,
+	ROUTE_V1,
 	ROUTE_HEALTHZ,
 	ROUTE_METRICS,
 	ROUTE_UNMATCHED,
@@ -44,6 +45,7 @@ static const struct route {
 	[ROUTE_STATUS] = { "/v1/status", "GET, HEAD", false, true },
 	[ROUTE_BLOCK] = { "/v1/blocks/{height}", "GET, HEAD", false, true },
 	[ROUTE_TXS] = { "/v1/txs", "POST", true, true },
+	[ROUTE_V1] = { "/v1/...", "GET, HEAD", false, true },
 	[ROUTE_HEALTHZ] = { "/healthz", "GET, HEAD", false, false },
 	[ROUTE_METRICS] = { "/metrics", "GET, HEAD", false, false },
 	[ROUTE_UNMATCHED] = { "unmatched", NULL, false, false },
@@ -66,7 +68,8 @@ struct gate {
 	pthread_cond_t idle;
 	struct ist_api *api;      /* NULL once closing */
 	unsigned inflight;
-	struct pending *active;   /* requests receiving a body */
+	struct pending *active;   /* requests receiving a body, or held (long polls) */
+	uint64_t notified;        /* ist_api_notify calls */
 };
 
 struct ist_api {
@@ -99,12 +102,16 @@ struct call {
 	nng_http_req *req;
 	nng_http_conn *conn;
 	enum route_id route;
+	const char *label;        /* the source's route template, for ROUTE_V1 */
+	const char *v1_path;      /* ROUTE_V1: borrowed while dispatching */
+	const char *v1_query;
+	uint64_t v1_seen;         /* gate->notified before the source was asked */
 	struct timespec t0;
 	bool close;               /* unread body bytes: the connection cannot be reused */
 };
 
 /* A POST whose body is being received (or drained after a 413). */
-enum phase { PHASE_CONTINUE, PHASE_BODY, PHASE_DRAIN };
+enum phase { PHASE_CONTINUE, PHASE_BODY, PHASE_DRAIN, PHASE_WAIT };
 
 struct pending {
 	struct call c;
@@ -115,6 +122,9 @@ struct pending {
 	uint8_t *body;
 	size_t len;
 	uint64_t drain_left;
+	char *path, *query;           /* PHASE_WAIT: the request to ask again */
+	uint64_t deadline_ms;         /* PHASE_WAIT: monotonic */
+	uint64_t seen;                /* PHASE_WAIT: gate->notified when first asked */
 	nng_iov iov;
 	uint8_t scratch[SCRATCH_BYTES];
 };
@@ -242,7 +252,7 @@ static double seconds_since(const struct timespec *t0)
 static void count(struct call *c, int status)
 {
 	struct ist_api *api = c->api;
-	const char *label = routes[c->route].label;
+	const char *label = c->label ? c->label : routes[c->route].label;
 	ist_metric_inc(api->m_requests, label);
 	ist_metric_observe(api->m_seconds, label, seconds_since(&c->t0));
 	if (status > 0) {
@@ -531,6 +541,91 @@ static void handle_block(struct call *c, const char *height_str)
 	ist_buf_fini(&b);
 }
 
+static bool pending_start(struct call *c, enum phase phase, uint64_t len);
+static void pending_unref(struct pending *p);
+
+static uint64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+/* Asks the source for a /v1/ GET. Returns true when the request is held
+ * (a long poll): `held` is its pending state when it is already one. */
+static bool handle_v1(struct call *c, const char *path, const char *query, bool final, struct pending *held)
+{
+	struct ist_api *api = c->api;
+	if (!api->src.get) {
+		respond_error(c, 404, "not_found", "no such endpoint", NULL, NULL);
+		return false;
+	}
+	struct gate *g = api->gate;
+	pthread_mutex_lock(&g->lock);
+	uint64_t seen = g->notified;
+	pthread_mutex_unlock(&g->lock);
+	struct ist_buf b;
+	ist_buf_init(&b, IST_API_MAX_RESPONSE);
+	const char *route = NULL;
+	uint32_t wait_ms = 0;
+	int rc = api->src.get(api->src.ctx, path, query, final, &b, &route, &wait_ms);
+	c->label = route;
+	if (!route) {
+		c->label = NULL;
+		c->route = ROUTE_UNMATCHED;
+		respond_error(c, 404, "not_found", "no such endpoint", NULL, NULL);
+	} else if (rc == -IST_EAGAIN && wait_ms && !final) {
+		ist_buf_fini(&b);
+		wait_ms = IST_MIN(wait_ms, (uint32_t)IST_API_MAX_WAIT_MS);
+		if (held) {
+			/* asked again after a notify: wait for the rest */
+			pthread_mutex_lock(&g->lock);
+			bool again = g->notified != seen || g->api == NULL;
+			pthread_mutex_unlock(&g->lock);
+			uint64_t now = mono_ms();
+			uint64_t left = held->deadline_ms > now ? held->deadline_ms - now : 0;
+			nng_sleep_aio(again ? 0 : (nng_duration)left, held->io);
+			return true;
+		}
+		c->v1_path = path;
+		c->v1_query = query;
+		c->v1_seen = seen;
+		if (!pending_start(c, PHASE_WAIT, wait_ms)) {
+			finish_abort(c, NNG_ENOMEM);
+			return false;
+		}
+		return true;
+	} else if (rc != 0 && b.len > 0 && ist_buf_err(&b) == 0) {
+		const char *code;
+		uint16_t status = status_of(rc, &code);
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%.*s", (int)IST_MIN(b.len, sizeof(msg) - 1), (const char *)b.data);
+		respond_error(c, status, code, msg, NULL, NULL);
+	} else if (rc != 0) {
+		respond_source_error(c, rc);
+	} else if (b.len == 0) {
+		respond_source_error(c, -IST_EINTERNAL);
+	} else {
+		respond_buf(c, 200, &b);
+	}
+	ist_buf_fini(&b);
+	return false;
+}
+
+void ist_api_notify(struct ist_api *api)
+{
+	if (!api || !api->gate)
+		return;
+	struct gate *g = api->gate;
+	pthread_mutex_lock(&g->lock);
+	g->notified++;
+	/* completions are never delivered inline: safe under the lock */
+	for (struct pending *p = g->active; p; p = p->next)
+		if (p->phase == PHASE_WAIT)
+			nng_aio_abort(p->io, NNG_EINTR);
+	pthread_mutex_unlock(&g->lock);
+}
+
 static void handle_healthz(struct call *c)
 {
 	struct ist_api *api = c->api;
@@ -599,6 +694,8 @@ static void pending_unref(struct pending *p)
 		return;
 	nng_aio *io = p->io;
 	free(p->body);
+	free(p->path);
+	free(p->query);
 	gate_leave(g, p);
 	free(p);
 	/* maybe inside its own callback: an aio can then only be freed in the
@@ -635,6 +732,15 @@ static void pending_io(struct pending *p)
 		nng_aio_set_iov(p->io, 1, &p->iov);
 		nng_http_conn_read(p->c.conn, p->io);
 		break;
+	case PHASE_WAIT: {
+		/* a notify that came while the source was asked: ask again now */
+		pthread_mutex_lock(&g->lock);
+		bool again = g->notified != p->seen;
+		pthread_mutex_unlock(&g->lock);
+		uint64_t now = mono_ms();
+		nng_sleep_aio(again ? 0 : (nng_duration)(p->deadline_ms > now ? p->deadline_ms - now : 0), p->io);
+		break;
+	}
 	}
 	pthread_mutex_lock(&g->lock);
 	bool closing = g->api == NULL;
@@ -648,6 +754,14 @@ static void pending_cb(void *arg)
 {
 	struct pending *p = arg;
 	int rv = nng_aio_result(p->io);
+	if (p->phase == PHASE_WAIT && (rv == 0 || rv == NNG_EINTR)) {
+		/* woken (EINTR) or at the deadline (0): ask the source again */
+		bool final = rv == 0 || mono_ms() >= p->deadline_ms;
+		if (handle_v1(&p->c, p->path, p->query, final, p))
+			return;   /* held again: the same reference */
+		pending_unref(p);
+		return;
+	}
 	if (rv != 0) {
 		/* a client too slow or gone, or the server stopping: no answer */
 		finish_abort(&p->c, rv);
@@ -662,6 +776,8 @@ static void pending_cb(void *arg)
 	case PHASE_BODY:
 		handle_tx_body(&p->c, p->body, p->len);
 		break;
+	case PHASE_WAIT:
+		break;   /* handled above */
 	case PHASE_DRAIN: {
 		size_t n = nng_aio_count(p->io);
 		if (n == 0 || n > p->drain_left) {
@@ -696,6 +812,18 @@ static bool pending_start(struct call *c, enum phase phase, uint64_t len)
 	p->phase = phase;
 	if (phase == PHASE_DRAIN) {
 		p->drain_left = len;
+	} else if (phase == PHASE_WAIT) {
+		/* len is the wait in ms; the request is asked again later */
+		p->deadline_ms = mono_ms() + len;
+		p->path = strdup(c->v1_path);
+		p->query = strdup(c->v1_query);
+		p->seen = c->v1_seen;
+		if (!p->path || !p->query) {
+			free(p->path);
+			free(p->query);
+			free(p);
+			return false;
+		}
 	} else {
 		p->len = (size_t)len;
 		p->body = malloc(p->len);
@@ -709,7 +837,8 @@ static bool pending_start(struct call *c, enum phase phase, uint64_t len)
 		free(p);
 		return false;
 	}
-	nng_aio_set_timeout(p->io, c->api->body_timeout);
+	if (phase != PHASE_WAIT)
+		nng_aio_set_timeout(p->io, c->api->body_timeout);
 	struct gate *g = c->api->gate;
 	pthread_mutex_lock(&g->lock);
 	p->next = g->active;
@@ -788,6 +917,8 @@ static bool dispatch(struct call *c)
 		height = path + 11;
 	} else if (strcmp(path, "/v1/txs") == 0) {
 		c->route = ROUTE_TXS;
+	} else if (strncmp(path, "/v1/", 4) == 0) {
+		c->route = ROUTE_V1;
 	} else if (strcmp(path, "/healthz") == 0) {
 		c->route = ROUTE_HEALTHZ;
 	} else if (strcmp(path, "/metrics") == 0) {
@@ -824,6 +955,16 @@ static bool dispatch(struct call *c)
 	case ROUTE_TXS:
 		c->close = false;
 		return handle_txs(c);
+	case ROUTE_V1: {
+		const char *uri = nng_http_req_get_uri(c->req);
+		const char *q = strchr(uri, '?');
+		char query[512];
+		snprintf(query, sizeof(query), "%s", q ? q + 1 : "");
+		char *hash = strchr(query, '#');
+		if (hash)
+			*hash = '\0';
+		return handle_v1(c, path + 4, query, false, NULL);
+	}
 	case ROUTE_HEALTHZ:
 		handle_healthz(c);
 		return false;

@@ -9,6 +9,8 @@
  *   GET  /v1/status            node status (JSON)
  *   GET  /v1/blocks/{height}   a committed block (JSON from the source)
  *   POST /v1/txs               submit a transaction (bytes to the source)
+ *   GET  /v1/...               everything else under /v1/: the source's get
+ *                              (relayer routes, long polls)
  *   GET  /healthz              "ok" (200) or the reason (503)
  *   GET  /metrics              the metrics registry, Prometheus text 0.0.4
  *
@@ -50,6 +52,7 @@
 #define IST_API_DEFAULT_MAX_BODY (256 * 1024)    /* POST body limit when the config says 0 */
 #define IST_API_DEFAULT_BODY_TIMEOUT_MS 10000    /* time to receive a body when the config says 0 */
 #define IST_API_MAX_RESPONSE (16 * 1024 * 1024)  /* JSON a source may write for one response */
+#define IST_API_MAX_WAIT_MS 60000                /* the longest a long poll is held */
 
 /* What GET /v1/status shows; filled in by the source. */
 struct ist_api_status {
@@ -96,6 +99,23 @@ struct ist_api_source {
 	 * failure the source may write a plain-text reason to json_out: it
 	 * becomes the error's message. */
 	int (*submit_tx)(void *ctx, const uint8_t *body, size_t len, struct ist_buf *json_out);
+	/*
+	 * Every other GET (or HEAD) under /v1/: `path` is what follows "/v1/"
+	 * (no query string, not percent-decoded), `query` the raw query string
+	 * ("" when none). Sets *ret_route to a static route template for the
+	 * metrics ("/v1/checkpoints/{src}/{dst}/latest"), or leaves it NULL for
+	 * "no such endpoint" (404). Returns 0 with one JSON object appended to
+	 * json_out (200), or an error (its status as for submit_tx; a plain
+	 * text reason in json_out becomes the message).
+	 *
+	 * Long polls: a source may return -IST_EAGAIN with *ret_wait_ms > 0
+	 * when there is nothing to answer yet. The API then holds the request
+	 * (without a thread) and calls again after ist_api_notify() or when
+	 * the wait (at most IST_API_MAX_WAIT_MS) is over; on that last call
+	 * `final` is true and the source must answer.
+	 */
+	int (*get)(void *ctx, const char *path, const char *query, bool final, struct ist_buf *json_out,
+		   const char **ret_route, uint32_t *ret_wait_ms);
 	void *ctx;
 };
 
@@ -156,5 +176,9 @@ uint16_t ist_api_port(const struct ist_api *api);
  * called from a source callback.
  */
 void ist_api_free(struct ist_api *api);
+
+/* Something a long poll may wait for happened: every held request asks the
+ * source again. Any thread; cheap when nothing waits. Accepts NULL. */
+void ist_api_notify(struct ist_api *api);
 
 #endif

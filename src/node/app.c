@@ -3,9 +3,10 @@
  * validate callback), what this node proposes when it leads, and what it
  * accepts from the API into its mempool.
  *
- * The ledger (issue 6) and checkpoints (issue 5) extend these rules; until
- * then a block may carry signed transactions (checked for network and
- * signature only) and application data, and nothing else.
+ * A block may carry route checkpoints (checked against this node's own
+ * watcher, node/attest.h), signed transactions (checked for network and
+ * signature; the ledger's own rules come with it) and application data;
+ * nothing else yet.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -72,8 +73,8 @@ enum ist_cons_verdict ist_node_validate(void *ctx, const struct ist_block *b)
 			}
 			break;
 		case IST_PAYLOAD_DATA:
-			break;
 		case IST_PAYLOAD_CHECKPOINT:
+			break;
 		case IST_PAYLOAD_EVIDENCE:
 		case IST_PAYLOAD_DKG:
 		case IST_PAYLOAD_NONCE_COMMITMENTS:
@@ -87,14 +88,20 @@ enum ist_cons_verdict ist_node_validate(void *ctx, const struct ist_block *b)
 			     b->height, b->view, bytes, n->g.consensus.max_block_bytes);
 		return IST_CONS_INVALID;
 	}
-	return IST_CONS_VALID;
+	return ist_node_attest_validate(n, b);
 }
 
 size_t ist_node_payload(struct ist_node *n, uint64_t epoch, uint64_t view, struct ist_payload_item *out)
 {
 	size_t budget = n->g.consensus.max_block_bytes;
 	budget = budget > BLOCK_OVERHEAD_BYTES + 4 ? budget - BLOCK_OVERHEAD_BYTES - 4 : 0;
-	return ist_mempool_reserve(n->mempool, epoch, view, n->g.consensus.max_block_items, budget, out);
+	/* checkpoints first: they are what the network is for */
+	size_t k = ist_node_attest_propose(n, out, n->g.consensus.max_block_items);
+	for (size_t i = 0; i < k; i++) {
+		size_t b = ist_mempool_item_bytes(&out[i]);
+		budget = budget > b ? budget - b : 0;
+	}
+	return k + ist_mempool_reserve(n->mempool, epoch, view, n->g.consensus.max_block_items - k, budget, out + k);
 }
 
 /* ---- submission (API threads) ---- */

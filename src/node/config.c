@@ -303,8 +303,12 @@ static void parse_chains(struct ist_node_jr *jr, json_t *root, struct ist_node_c
 		ist_node_jr_path(path, base, "rpc");
 		if (urls && ist_node_jr_ok(jr) &&
 		    (!json_is_array(urls) || json_array_size(urls) < 1 || json_array_size(urls) > IST_NODE_MAX_RPC_URLS)) {
+			if (json_is_array(urls))
+				snprintf(got, sizeof(got), "%zu", json_array_size(urls));
+			else
+				ist_node_jr_describe(urls, got, sizeof(got));
 			ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be an array of 1 to %d http:// URLs (got %s)",
-					 IST_NODE_MAX_RPC_URLS, ist_node_jr_describe(urls, got, sizeof(got)));
+					 IST_NODE_MAX_RPC_URLS, got);
 			return;
 		}
 		for (size_t k = 0; urls && k < json_array_size(urls) && ist_node_jr_ok(jr); k++) {

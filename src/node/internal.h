@@ -13,6 +13,7 @@
 #include "net/net.h"
 #include "node/config.h"
 #include "node/genesis.h"
+#include "node/attest.h"
 #include "node/mempool.h"
 #include "node/node.h"
 #include "node/queue.h"
@@ -56,6 +57,70 @@ struct ist_node_ievent {
 	uint64_t a, b;                   /* seq, or epoch and view */
 };
 
+/* Blocks with checkpoints waiting for this node's watcher before it signs,
+ * and shares that came before their block committed here. */
+#define IST_NODE_MAX_UNSIGNED 1024
+#define IST_NODE_MAX_EARLY_SHARES 4096
+
+struct ist_node_chainst {
+	uint64_t id;
+	uint64_t observed;                  /* last observed height (0: none yet) */
+	uint8_t hash[IST_HASH_BYTES];       /* its block hash */
+	bool halted;                        /* attestation from this chain stopped */
+	char why[256];
+};
+
+struct ist_node_route {
+	uint64_t src, dst;
+	bool has_committed;
+	struct ist_checkpoint committed;    /* the largest committed tree */
+	uint64_t pend_size;                 /* the largest in a stored uncommitted block */
+	uint64_t pend_epoch, pend_view;     /* that block's */
+	bool has_wm;                        /* this validator's signed watermark */
+	uint64_t wm_size;
+	uint8_t wm_root[IST_HASH_BYTES];
+};
+
+struct ist_node_attest {
+	size_t n_chains;
+	struct ist_node_chainst chains[IST_NODE_MAX_CHAINS];
+	struct ist_node_route *routes;      /* n_chains^2, [i * n + j] for i != j */
+	uint64_t commit_epoch, commit_view, commit_height;
+	uint64_t *unsigned_heights;
+	size_t n_unsigned;
+	struct ist_attest_share *early;
+	size_t n_early;
+	bool observed_new;                  /* an observation since the last RECHECK */
+	bool conflict;                      /* validate met a conflicting checkpoint */
+	struct ist_checkpoint conflict_cp;
+	bool has_seckey;
+	uint8_t *seckey;                    /* sodium_malloc'd attestation key */
+	struct ist_metric *m_observed, *m_ignored, *m_evidence, *m_refused, *m_signed, *m_shares, *m_certs;
+};
+
+#define IST_NODE_EVENTS_RING 4096
+
+struct ist_node_event {
+	uint64_t seq;
+	uint64_t height;                    /* a certificate formed for this block */
+};
+
+struct ist_node_events {
+	pthread_mutex_t mu;
+	uint64_t seq;                       /* the last event's number (0: none) */
+	struct ist_node_event ring[IST_NODE_EVENTS_RING];
+};
+
+/* One key -> value put in its own write transaction (ist_node_kv_write). */
+struct ist_node_kv {
+	enum ist_store_db db;
+	const void *key;
+	size_t klen;
+	const void *val;
+	size_t vlen;
+};
+int ist_node_kv_write(struct ist_txn *txn, void *ctx);
+
 struct ist_node {
 	struct ist_node_options opts;
 	struct ist_node_config cfg;
@@ -75,6 +140,8 @@ struct ist_node {
 
 	struct ist_node_queue q;
 	struct ist_mempool *mempool;
+	struct ist_node_attest att;
+	struct ist_node_events ev;
 	pthread_t thread;
 	bool thread_started;
 	int fatal;                             /* the consensus thread's error */
@@ -105,7 +172,20 @@ struct ist_node {
 	struct ist_metric *m_drops, *m_queue_dropped;
 };
 
+/* attest.c */
+void ist_node_attest_retry(struct ist_node *n);
+/* events.c: a certificate formed at `height` (wakes the API's long polls) */
+void ist_node_events_push(struct ist_node *n, uint64_t height);
+/* The events after number `after`, oldest first (at most max; older ones
+ * than the ring holds are gone). *ret_last: the newest event's number.
+ * Any thread. */
+size_t ist_node_events_since(struct ist_node *n, uint64_t after, struct ist_node_event *out, size_t max,
+			     uint64_t *ret_last);
+
 /* loop.c */
+/* The committed block at `height` (decoded; ist_wire_block_free it) and its
+ * id (may be NULL). Returns 0, -IST_ENOTFOUND or -IST_EDB*. */
+int ist_node_block_at(struct ist_txn *txn, uint64_t height, struct ist_block **ret, uint8_t ret_id[IST_HASH_BYTES]);
 /* The core's signer: Ed25519 with the node seed. */
 int ist_node_sign(void *ctx, const uint8_t *msg, size_t len, uint8_t ret_sig64[IST_SIG_BYTES]);
 void *ist_node_loop(void *arg);
@@ -124,6 +204,10 @@ enum ist_cons_verdict ist_node_validate(void *ctx, const struct ist_block *b);
 size_t ist_node_payload(struct ist_node *n, uint64_t epoch, uint64_t view, struct ist_payload_item *out);
 /* The API's submit_tx (ctx: the node): POST /v1/txs. */
 int ist_node_submit(void *ctx, const uint8_t *body, size_t len, struct ist_buf *out);
+
+/* relayapi.c: the API's get (the relayer routes) */
+int ist_node_api_get(void *ctx, const char *path, const char *query, bool final, struct ist_buf *out,
+		     const char **ret_route, uint32_t *ret_wait_ms);
 
 /* source.c */
 void ist_node_api_source(struct ist_node *n, struct ist_api_source *ret);

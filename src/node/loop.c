@@ -59,6 +59,23 @@ static int block_read(struct ist_txn *txn, const uint8_t id[IST_HASH_BYTES], str
 	return ist_wire_block_decode(enc, len, ret, NULL) < 0 ? -IST_EDB_CORRUPT : 0;
 }
 
+int ist_node_block_at(struct ist_txn *txn, uint64_t height, struct ist_block **ret, uint8_t ret_id[IST_HASH_BYTES])
+{
+	uint8_t id[IST_HASH_BYTES];
+	int r = ist_store_height_get(txn, height, id);
+	if (r < 0)
+		return r;
+	if (ret_id)
+		memcpy(ret_id, id, IST_HASH_BYTES);
+	return block_read(txn, id, ret);
+}
+
+int ist_node_kv_write(struct ist_txn *txn, void *ctx)
+{
+	const struct ist_node_kv *kv = ctx;
+	return ist_store_put(txn, kv->db, kv->key, kv->klen, kv->val, kv->vlen);
+}
+
 int ist_node_core_load(struct ist_node *n, char *errbuf, size_t errlen)
 {
 	struct ist_txn *txn = NULL;
@@ -290,6 +307,8 @@ static int batch_write(struct ist_txn *txn, void *ctx)
 			break;
 		if (w->commit) {
 			r = ist_store_height_put(txn, w->block->height, w->id);
+			if (r == 0)
+				r = ist_node_attest_commit_txn(txn, w->block);
 			if (r == 0 && w->qc_enc)
 				r = ist_store_qc_put(txn, w->block->parent_id, w->qc_enc, w->qc_len);
 			top = w->block->height;
@@ -319,6 +338,7 @@ static void commits_applied(struct ist_node *n)
 		if (!w->commit)
 			continue;
 		last = w;
+		ist_node_attest_committed(n, w->block);
 		ist_metric_inc(n->m_commits, NULL);
 		if (now >= w->block->timestamp_ms && w->block->height > 0)
 			ist_metric_observe(n->m_latency, NULL, (double)(now - w->block->timestamp_ms) / 1000.0);
@@ -567,6 +587,8 @@ static int handle_action(struct ist_node *n, struct ist_cons_action *a)
 			return 0;
 		if (commit)
 			ist_mempool_committed(n->mempool, b);
+		else
+			ist_node_attest_pending(n, b);
 		return batch_add(n, commit, b, id);
 	}
 	case IST_CONS_ACT_TIMER:
@@ -679,6 +701,17 @@ static int step_envelope(struct ist_node *n, uint32_t peer, const struct ist_env
 		ev.u.blocks.qc = resp->has_qc ? &resp->qc : NULL;
 		return step(n, &ev);
 	}
+	if (env->kind == IST_ENVELOPE_ATTEST_SHARE) {
+		ist_node_attest_share(n, peer, &env->u.attest_share);
+		return 0;
+	}
+	if (env->kind == IST_ENVELOPE_PROPOSAL) {
+		ev.kind = IST_CONS_EV_PROPOSAL;
+		ev.u.proposal = &env->u.proposal;
+		int r = step(n, &ev);
+		ist_node_attest_after_proposal(n, &env->u.proposal);
+		return r;
+	}
 	switch (env->kind) {
 	case IST_ENVELOPE_PROPOSAL:
 		ev.kind = IST_CONS_EV_PROPOSAL;
@@ -759,6 +792,19 @@ void *ist_node_loop(void *arg)
 			break;
 		if (p == IST_NODE_POP_TIMEOUT || p == IST_NODE_POP_KICK)
 			continue;   /* handled at the top */
+		if (it.obs) {
+			if ((r = ist_node_attest_observe(n, it.obs)) < 0)
+				continue;
+			if (n->att.observed_new) {
+				/* the watcher moved: deferred votes and signatures
+				 * may go now */
+				n->att.observed_new = false;
+				ist_node_attest_retry(n);
+				struct ist_cons_event ev = { .kind = IST_CONS_EV_RECHECK, .from = IST_CONS_PEER_NONE };
+				r = step(n, &ev);
+			}
+			continue;
+		}
 		r = step_envelope(n, it.peer, it.env);
 		ist_wire_envelope_free(it.env);
 	}

@@ -132,6 +132,21 @@ static int keys_load(struct ist_node *n, char *errbuf, size_t errlen)
 		return -IST_ENOMEM;
 	}
 	memcpy(n->seed, ist_keyset_secret(ks, 0), IST_ED25519_SEED_BYTES);
+	/* the attestation key (secp256k1) signs certificate shares */
+	for (size_t i = 0; i < info->n_keys; i++) {
+		if (info->keys[i].type != IST_KEY_SECP256K1)
+			continue;
+		n->att.seckey = sodium_malloc(IST_SECP_SECKEY_BYTES);
+		if (!n->att.seckey) {
+			ist_keyset_seal(ks);
+			ist_keyset_free(ks);
+			errf(errbuf, errlen, "cannot hold the attestation key in guarded memory");
+			return -IST_ENOMEM;
+		}
+		memcpy(n->att.seckey, ist_keyset_secret(ks, i), IST_SECP_SECKEY_BYTES);
+		n->att.has_seckey = true;
+		break;
+	}
 	ist_keyset_seal(ks);
 	uint8_t want[IST_ED25519_PUBKEY_BYTES];
 	memcpy(want, k->pub, sizeof(want));   /* k borrows from ks */
@@ -183,9 +198,28 @@ static int metrics_setup(struct ist_node *n)
 					 "Consensus events the core dropped, by reason.", "reason");
 	n->m_queue_dropped = ist_metrics_counter(m, "isthmus_node_queue_dropped_total",
 						 "Envelopes dropped because the consensus queue was full.", NULL);
+	struct ist_node_attest *a = &n->att;
+	a->m_observed = ist_metrics_gauge(m, "isthmus_attest_observed_height",
+					  "Last source height this node's watcher observed, by chain.", "chain");
+	a->m_ignored = ist_metrics_counter(m, "isthmus_attest_messages_ignored_total",
+					   "Source messages not attested, by reason.", "reason");
+	a->m_evidence = ist_metrics_counter(m, "isthmus_attest_evidence_total",
+					    "Conflicting signed checkpoints kept as evidence, by kind.", "kind");
+	a->m_refused = ist_metrics_counter(m, "isthmus_attest_refused_total",
+					   "Committed blocks this node refused to sign (its watcher disagrees).", NULL);
+	a->m_signed = ist_metrics_counter(m, "isthmus_attest_signed_total",
+					  "Batch roots this node signed.", NULL);
+	a->m_shares = ist_metrics_counter(m, "isthmus_attest_shares_total",
+					  "Signature shares received, by outcome.", "outcome");
+	a->m_certs = ist_metrics_counter(m, "isthmus_attest_certificates_total",
+					 "Certificates this node formed.", NULL);
 	if (!n->m_height || !n->m_view || !n->m_commits || !n->m_timeouts || !n->m_latency || !n->m_db_bytes ||
-	    !n->m_drops || !n->m_queue_dropped)
+	    !n->m_drops || !n->m_queue_dropped || !a->m_observed || !a->m_ignored || !a->m_evidence || !a->m_refused ||
+	    !a->m_signed || !a->m_shares || !a->m_certs)
 		return -IST_ENOMEM;
+	ist_metric_add(a->m_evidence, "checkpoint", 0);
+	ist_metric_add(a->m_shares, "valid", 0);
+	ist_metric_add(a->m_shares, "invalid", 0);
 	return 0;
 }
 
@@ -205,6 +239,7 @@ int ist_node_new(const struct ist_node_options *opts, struct ist_node **ret, cha
 	}
 	n->opts = *opts;
 	pthread_mutex_init(&n->st_mu, NULL);
+	pthread_mutex_init(&n->ev.mu, NULL);
 	ist_node_config_init(&n->cfg);
 	ist_node_genesis_init(&n->g);
 	if ((r = ist_node_queue_init(&n->q, IST_NODE_QUEUE_DEFAULT_CAP)) < 0) {
@@ -292,7 +327,7 @@ int ist_node_new(const struct ist_node_options *opts, struct ist_node **ret, cha
 		errf(errbuf, errlen, "cannot set up the metrics registry");
 		goto fail;
 	}
-	if ((r = ist_node_core_load(n, errbuf, errlen)) < 0)
+	if ((r = ist_node_attest_init(n, errbuf, errlen)) < 0 || (r = ist_node_core_load(n, errbuf, errlen)) < 0)
 		goto fail;
 	*ret = n;
 	return 0;
@@ -401,9 +436,13 @@ int ist_node_free(struct ist_node *n)
 	free(n->epoch);
 	if (n->seed)
 		sodium_free(n->seed);   /* wipes */
+	if (n->att.seckey)
+		sodium_free(n->att.seckey);
+	ist_node_attest_fini(n);
 	ist_node_config_fini(&n->cfg);
 	ist_node_genesis_fini(&n->g);
 	pthread_mutex_destroy(&n->st_mu);
+	pthread_mutex_destroy(&n->ev.mu);
 	free(n);
 	return r;
 }

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "node/attest.h"
 #include "node/queue.h"
 
 int ist_node_queue_init(struct ist_node_queue *q, size_t cap)
@@ -28,8 +29,10 @@ void ist_node_queue_fini(struct ist_node_queue *q)
 {
 	if (!q->v)
 		return;
-	for (size_t i = 0; i < q->len; i++)
+	for (size_t i = 0; i < q->len; i++) {
 		ist_wire_envelope_free(q->v[(q->head + i) % q->cap].env);
+		ist_node_obs_free(q->v[(q->head + i) % q->cap].obs);
+	}
 	free(q->v);
 	q->v = NULL;
 	pthread_cond_destroy(&q->cv);
@@ -47,6 +50,20 @@ bool ist_node_queue_push(struct ist_node_queue *q, uint32_t peer, struct ist_env
 		pthread_cond_signal(&q->cv);
 	} else {
 		q->dropped++;
+	}
+	pthread_mutex_unlock(&q->mu);
+	return ok;
+}
+
+bool ist_node_queue_push_obs(struct ist_node_queue *q, struct ist_node_obs *obs)
+{
+	bool ok = false;
+	pthread_mutex_lock(&q->mu);
+	if (!q->stop && q->len < q->cap) {
+		q->v[(q->head + q->len) % q->cap] = (struct ist_node_qitem){ .obs = obs };
+		q->len++;
+		ok = true;
+		pthread_cond_signal(&q->cv);
 	}
 	pthread_mutex_unlock(&q->mu);
 	return ok;
@@ -92,6 +109,7 @@ enum ist_node_pop ist_node_queue_pop(struct ist_node_queue *q, uint64_t deadline
 		if (q->len) {
 			*ret = q->v[q->head];
 			q->v[q->head].env = NULL;
+			q->v[q->head].obs = NULL;
 			q->head = (q->head + 1) % q->cap;
 			q->len--;
 			r = IST_NODE_POP_ITEM;

@@ -21,9 +21,13 @@
 
 #define IST_NODE_QUEUE_DEFAULT_CAP 4096
 
+struct ist_node_obs;
+
+/* An envelope from a peer, or (env NULL) a watcher's observation. */
 struct ist_node_qitem {
 	uint32_t peer;                 /* validator index of the sender */
 	struct ist_envelope *env;      /* owned by the queue until popped */
+	struct ist_node_obs *obs;      /* owned by the queue until popped */
 };
 
 struct ist_node_queue {
@@ -49,6 +53,10 @@ bool ist_node_queue_push(struct ist_node_queue *q, uint32_t peer, struct ist_env
  * e.g. the mempool): its next or current pop returns IST_NODE_POP_KICK
  * once. Never blocks for long. */
 void ist_node_queue_kick(struct ist_node_queue *q);
+
+/* Queues a watcher's observation: as ist_node_queue_push (the caller keeps
+ * obs on false). Observations share the queue's bound with envelopes. */
+bool ist_node_queue_push_obs(struct ist_node_queue *q, struct ist_node_obs *obs) IST_WUR;
 
 /* Asks the consumer to stop: a waiting pop returns at once. */
 void ist_node_queue_stop(struct ist_node_queue *q);

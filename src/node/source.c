@@ -161,6 +161,7 @@ void ist_node_api_source(struct ist_node *n, struct ist_api_source *ret)
 		.block = src_block,
 		.healthy = src_healthy,
 		.submit_tx = ist_node_submit,
+		.get = ist_node_api_get,
 		.ctx = n,
 	};
 }

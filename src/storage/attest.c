@@ -55,6 +55,29 @@ int ist_store_checkpoint_last(struct ist_txn *txn, uint64_t src_chain, uint64_t 
 	return r;
 }
 
+int ist_store_checkpoint_next(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t min_tree_size,
+			      uint64_t *ret_tree_size, const uint8_t **ret_enc, size_t *ret_len)
+{
+	uint8_t k[CKPT_KEY_BYTES];
+	ckpt_key(k, src_chain, dst_chain, min_tree_size);
+	struct ist_store_cursor *cur;
+	int r = ist_store_cursor_open(txn, IST_STORE_DB_CHECKPOINTS, &cur);
+	if (r)
+		return r;
+	const uint8_t *fk, *v;
+	size_t fkn, vn;
+	r = ist_store_cursor_get(cur, IST_STORE_SEEK_GE, k, sizeof(k), &fk, &fkn, &v, &vn);
+	if (!r && (fkn != CKPT_KEY_BYTES || memcmp(fk, k, IST_STORE_ROUTE_KEY_BYTES) != 0))
+		r = -IST_ENOTFOUND;
+	if (!r) {
+		*ret_tree_size = ist_get_be64(fk + IST_STORE_ROUTE_KEY_BYTES);
+		*ret_enc = v;
+		*ret_len = vn;
+	}
+	ist_store_cursor_close(cur);
+	return r;
+}
+
 int ist_store_certificate_put(struct ist_txn *txn, uint64_t height, const void *enc, size_t len)
 {
 	uint8_t k[IST_STORE_U64_KEY_BYTES];

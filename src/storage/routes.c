@@ -215,3 +215,73 @@ void ist_store_route_source_init(struct ist_store_route_source *rs, struct ist_t
 	rs->source.subtree = source_subtree;
 	rs->source.ctx = rs;
 }
+
+#define HEIGHT_KEY_BYTES 25 /* src || dst || 0xff || height */
+
+static void height_key(uint8_t k[HEIGHT_KEY_BYTES], uint64_t src, uint64_t dst, uint64_t height)
+{
+	ist_store_key_route(k, src, dst);
+	k[IST_STORE_ROUTE_KEY_BYTES] = 0xff;
+	ist_put_be64(k + IST_STORE_ROUTE_KEY_BYTES + 1, height);
+}
+
+int ist_store_route_height_put(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t height,
+			       uint64_t size)
+{
+	uint8_t k[HEIGHT_KEY_BYTES], v[8];
+	height_key(k, src_chain, dst_chain, height);
+	ist_put_be64(v, size);
+	return ist_store_put(txn, IST_STORE_DB_ROUTES, k, sizeof(k), v, sizeof(v));
+}
+
+int ist_store_route_size_at(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t height,
+			    uint64_t *ret_size)
+{
+	uint8_t k[HEIGHT_KEY_BYTES];
+	height_key(k, src_chain, dst_chain, height);
+	struct ist_store_cursor *cur = NULL;
+	int r = ist_store_cursor_open(txn, IST_STORE_DB_ROUTES, &cur);
+	if (r < 0)
+		return r;
+	const uint8_t *key, *val;
+	size_t klen, vlen;
+	*ret_size = 0;
+	r = ist_store_cursor_get(cur, IST_STORE_SEEK_LE, k, sizeof(k), &key, &klen, &val, &vlen);
+	if (r == 0 && klen == HEIGHT_KEY_BYTES && memcmp(key, k, IST_STORE_ROUTE_KEY_BYTES + 1) == 0) {
+		if (vlen != 8)
+			r = -IST_EDB_CORRUPT;
+		else
+			*ret_size = ist_get_be64(val);
+	} else if (r == -IST_ENOTFOUND) {
+		r = 0;
+	}
+	ist_store_cursor_close(cur);
+	return r;
+}
+
+int ist_store_chain_cursor_put(struct ist_txn *txn, uint64_t chain, uint64_t height,
+			       const uint8_t hash32[IST_HASH_BYTES])
+{
+	uint8_t k[8], v[8 + IST_HASH_BYTES];
+	ist_put_be64(k, chain);
+	ist_put_be64(v, height);
+	memcpy(v + 8, hash32, IST_HASH_BYTES);
+	return ist_store_put(txn, IST_STORE_DB_ROUTES, k, sizeof(k), v, sizeof(v));
+}
+
+int ist_store_chain_cursor_get(struct ist_txn *txn, uint64_t chain, uint64_t *ret_height,
+			       uint8_t ret_hash32[IST_HASH_BYTES])
+{
+	uint8_t k[8];
+	ist_put_be64(k, chain);
+	const uint8_t *v;
+	size_t vlen;
+	int r = ist_store_get(txn, IST_STORE_DB_ROUTES, k, sizeof(k), &v, &vlen);
+	if (r < 0)
+		return r;
+	if (vlen != 8 + IST_HASH_BYTES)
+		return -IST_EDB_CORRUPT;
+	*ret_height = ist_get_be64(v);
+	memcpy(ret_hash32, v + 8, IST_HASH_BYTES);
+	return 0;
+}

@@ -59,6 +59,29 @@ int ist_store_route_root(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_c
 			 uint8_t ret_root32[IST_HASH_BYTES]) IST_WUR;
 
 /*
+ * The route's size after each source height that added leaves to it
+ * (routes: src || dst || 0xff || height -> u64 size; 0xff is never a
+ * subtree level), so a checkpoint at any source height can be checked:
+ * ist_store_route_size_at gives the size after the last recorded height at
+ * or below `height` (0 when none). Record heights in increasing order, in
+ * the transaction that appends their leaves.
+ */
+int ist_store_route_height_put(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t height,
+			       uint64_t size) IST_WUR;
+int ist_store_route_size_at(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t height,
+			    uint64_t *ret_size) IST_WUR;
+
+/*
+ * A source chain's watch cursor: the last height observed and its block
+ * hash (routes: chain (u64) -> height (u64) || hash (32)).
+ * get returns 0 or -IST_ENOTFOUND (never observed), -IST_EDB_CORRUPT, -IST_EDB*.
+ */
+int ist_store_chain_cursor_put(struct ist_txn *txn, uint64_t chain, uint64_t height,
+			       const uint8_t hash32[IST_HASH_BYTES]) IST_WUR;
+int ist_store_chain_cursor_get(struct ist_txn *txn, uint64_t chain, uint64_t *ret_height,
+			       uint8_t ret_hash32[IST_HASH_BYTES]) IST_WUR;
+
+/*
  * A struct ist_merkle_source over one route as seen by `txn`: pass
  * &rs->source to ist_merkle_source_root / _inclusion_proof /
  * _consistency_proof. The leaf callback reads the messages database; the

@@ -752,6 +752,10 @@ struct home {
 
 /* A home with a validator keyset "validator" (min KDF cost) and a genesis
  * whose validator 1 holds it (validator 0 is alice). */
+/* home_make keeps the golden genesis's chain (id 5) only when this is set:
+ * the other home tests are about keys and files, not chains */
+static bool home_with_chains;
+
 static void home_make(struct home *h, const char *config, bool in_genesis)
 {
 	static const enum ist_key_type types[] = { IST_KEY_ED25519, IST_KEY_SECP256K1, IST_KEY_X25519 };
@@ -772,6 +776,8 @@ static void home_make(struct home *h, const char *config, bool in_genesis)
 	struct ist_node_genesis g;
 	struct ist_node_err err;
 	parse_ok(GOLDEN, &g);
+	if (!home_with_chains)
+		g.n_chains = 0;
 	if (in_genesis) {
 		memcpy(g.validators[1].node_key, h->keys.keys[0].pub, 32);
 		memcpy(g.validators[1].attestation_key, h->keys.keys[1].pub, 33);
@@ -843,6 +849,41 @@ START_TEST(home_validator)
 	ist_node_config_fini(&cfg);
 	ist_node_genesis_fini(&g);
 	home_free(&h);
+}
+END_TEST
+
+/* A validator must watch every chain of the genesis, and only those. */
+START_TEST(home_chains)
+{
+	struct home h;
+	home_with_chains = true;
+	home_make(&h, "{}", true);
+	expect_home(&h, -IST_ECONFIG,
+		    "HOME/config.json: chains: has no RPC for chain 5 (devchain-a) of HOME/genesis.json: a validator "
+		    "watches every chain of its network");
+	home_free(&h);
+	home_make(&h, "{\"chains\": [{\"id\": 6, \"rpc\": [\"http://127.0.0.1:8545\"]}]}", true);
+	expect_home(&h, -IST_ECONFIG, "HOME/config.json: chains[0].id: chain 6 is not in the chains of HOME/genesis.json");
+	home_free(&h);
+	home_make(&h, "{\"chains\": [{\"id\": 5, \"rpc\": []}]}", true);
+	expect_home(&h, -IST_ECONFIG, "HOME/config.json: chains[0].rpc: must be an array of 1 to 16 http:// URLs (got 0)");
+	home_free(&h);
+	home_make(&h, "{\"chains\": [{\"id\": 5, \"rpc\": [\"http://127.0.0.1:8545\", \"http://127.0.0.1:8546\"], "
+		  "\"finality_depth\": 3}]}", true);
+	struct ist_node_config cfg;
+	struct ist_node_genesis g;
+	struct ist_node_identity id;
+	struct ist_node_err err;
+	ck_assert_int_eq(ist_node_home_load(h.dir, &cfg, &g, &id, &err), 0);
+	ck_assert_uint_eq(cfg.n_chains, 1);
+	ck_assert_uint_eq(cfg.chains[0].n_rpc, 2);
+	ck_assert_str_eq(cfg.chains[0].rpc[1], "http://127.0.0.1:8546");
+	ck_assert_uint_eq(cfg.chains[0].finality_depth, 3);
+	ck_assert_uint_eq(cfg.chains[0].poll_ms, IST_NODE_DEFAULT_POLL_MS);
+	ist_node_config_fini(&cfg);
+	ist_node_genesis_fini(&g);
+	home_free(&h);
+	home_with_chains = false;
 }
 END_TEST
 
@@ -1088,6 +1129,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, config_errors);
 	tcase_add_test(tc, config_file_missing);
 	tcase_add_test(tc, home_validator);
+	tcase_add_test(tc, home_chains);
 	tcase_add_test(tc, home_not_in_genesis);
 	tcase_add_test(tc, home_key_mismatch);
 	tcase_add_test(tc, home_file_problems);

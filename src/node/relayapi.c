@@ -1,0 +1,577 @@
+/*
+ * The relayer API (docs/api.md, docs/api/openapi.yaml): the /v1/ routes the
+ * API module passes to the source's get callback. Runs on NNG's threads with
+ * short LMDB read transactions.
+ *
+ *   GET /v1/routes
+ *   GET /v1/checkpoints/{src}/{dst}/latest
+ *   GET /v1/checkpoints/{src}/{dst}/{tree_size}
+ *   GET /v1/certificates/{height}
+ *   GET /v1/proofs/{src}/{dst}/{nonce}[?tree_size=N]
+ *   GET /v1/deliveries/{src}/{dst}/{nonce}
+ *   GET /v1/validators
+ *   GET /v1/events[?after=SEQ][&wait_ms=MS]
+ *
+ * u64 values are decimal strings, as in /v1/blocks (JSON readers round
+ * numbers above 2^53); bytes are lower-case hex.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/bytes.h"
+#include "common/err.h"
+#include "crypto/merkle.h"
+#include "node/internal.h"
+#include "storage/attest.h"
+#include "storage/routes.h"
+#include "wire/canonical.h"
+#include "wire/codec.h"
+
+#define MAX_SEGMENTS 6
+#define MAX_EVENTS 256
+#define EVENT_WAIT_DEFAULT_MS 0
+
+static bool parse_u64(const char *s, uint64_t *ret)
+{
+	if (!*s || strlen(s) > 20)
+		return false;
+	uint64_t v = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9' || (p == s && *p == '0' && p[1]))
+			return false;
+		uint64_t d = (uint64_t)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*ret = v;
+	return true;
+}
+
+/* The value of `key` in a query string ("a=1&b=2"), copied to out. */
+static bool query_get(const char *query, const char *key, char *out, size_t outlen)
+{
+	size_t kl = strlen(key);
+	for (const char *p = query; p && *p;) {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		if (len > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
+			size_t vl = len - kl - 1;
+			if (vl >= outlen)
+				return false;
+			memcpy(out, p + kl + 1, vl);
+			out[vl] = '\0';
+			return true;
+		}
+		p = amp ? amp + 1 : NULL;
+	}
+	return false;
+}
+
+static int bad(struct ist_buf *out, int code, const char *msg)
+{
+	ist_buf_reset(out);
+	ist_buf_puts(out, msg);
+	return code;
+}
+
+static void put_hex_field(struct ist_buf *b, const char *name, const uint8_t *p, size_t len)
+{
+	ist_buf_putf(b, "\"%s\":\"", name);
+	ist_buf_put_hex(b, p, len);
+	ist_buf_puts(b, "\"");
+}
+
+static void put_checkpoint(struct ist_buf *b, const struct ist_checkpoint *cp)
+{
+	ist_buf_putf(b, "{\"src_chain\":\"%" PRIu64 "\",\"dst_chain\":\"%" PRIu64 "\",\"src_height\":\"%" PRIu64
+		     "\",\"tree_size\":\"%" PRIu64 "\",", cp->src_chain, cp->dst_chain, cp->src_height, cp->tree_size);
+	put_hex_field(b, "root", cp->root, IST_HASH_BYTES);
+	ist_buf_puts(b, "}");
+}
+
+static void put_message(struct ist_buf *b, const struct ist_message *m)
+{
+	uint8_t id[IST_HASH_BYTES];
+	ist_buf_putf(b, "{\"src_chain\":\"%" PRIu64 "\",\"dst_chain\":\"%" PRIu64 "\",\"nonce\":\"%" PRIu64 "\",",
+		     m->src_chain, m->dst_chain, m->nonce);
+	put_hex_field(b, "sender", m->sender, sizeof(m->sender));
+	ist_buf_puts(b, ",");
+	put_hex_field(b, "recipient", m->recipient, sizeof(m->recipient));
+	ist_buf_putf(b, ",\"value\":\"%" PRIu64 "\",", m->value);
+	put_hex_field(b, "payload", m->payload, m->payload_len);
+	if (ist_wire_message_id(m, id) == 0) {
+		ist_buf_puts(b, ",");
+		put_hex_field(b, "id", id, IST_HASH_BYTES);
+	}
+	ist_buf_puts(b, "}");
+}
+
+/* A committed checkpoint record: where it was committed and the checkpoint. */
+struct cp_rec {
+	uint64_t height;
+	uint32_t index, count;
+	struct ist_checkpoint cp;
+};
+
+static int cp_rec_decode(const uint8_t *v, size_t len, struct cp_rec *ret)
+{
+	if (len <= IST_NODE_CP_HEAD_BYTES)
+		return -IST_EDB_CORRUPT;
+	struct ist_checkpoint *cp = NULL;
+	if (ist_wire_checkpoint_decode(v + IST_NODE_CP_HEAD_BYTES, len - IST_NODE_CP_HEAD_BYTES, &cp, NULL) < 0)
+		return -IST_EDB_CORRUPT;
+	ret->height = ist_get_be64(v);
+	ret->index = ist_get_be32(v + 8);
+	ret->count = ist_get_be32(v + 12);
+	ret->cp = *cp;
+	ist_wire_checkpoint_free(cp);
+	return 0;
+}
+
+static void put_cp_rec(struct ist_txn *txn, struct ist_buf *b, const struct cp_rec *rec)
+{
+	const uint8_t *v;
+	size_t len;
+	bool certified = ist_store_certificate_get(txn, rec->height, &v, &len) == 0;
+	ist_buf_puts(b, "{\"checkpoint\":");
+	put_checkpoint(b, &rec->cp);
+	ist_buf_putf(b, ",\"height\":\"%" PRIu64 "\",\"batch_index\":%" PRIu32 ",\"batch_size\":%" PRIu32
+		     ",\"certified\":%s}", rec->height, rec->index, rec->count, certified ? "true" : "false");
+}
+
+/* ---- routes ---- */
+
+static int get_routes(struct ist_node *n, struct ist_txn *txn, struct ist_buf *out)
+{
+	ist_buf_puts(out, "{\"routes\":[");
+	bool first = true;
+	for (size_t i = 0; i < n->g.n_chains; i++) {
+		for (size_t j = 0; j < n->g.n_chains; j++) {
+			if (i == j)
+				continue;
+			uint64_t src = n->g.chains[i].id, dst = n->g.chains[j].id, size = 0, csize;
+			uint8_t root[IST_HASH_BYTES];
+			int r = ist_store_route_root(txn, src, dst, &size, root);
+			if (r < 0)
+				return r;
+			ist_buf_putf(out, "%s{\"src_chain\":\"%" PRIu64 "\",\"dst_chain\":\"%" PRIu64
+				     "\",\"observed_tree_size\":\"%" PRIu64 "\",\"latest\":", first ? "" : ",", src, dst, size);
+			first = false;
+			const uint8_t *v;
+			size_t len;
+			struct cp_rec rec;
+			r = ist_store_checkpoint_last(txn, src, dst, &csize, &v, &len);
+			if (r == 0 && (r = cp_rec_decode(v, len, &rec)) == 0)
+				put_cp_rec(txn, out, &rec);
+			else if (r == -IST_ENOTFOUND)
+				ist_buf_puts(out, "null");
+			else
+				return r;
+			ist_buf_puts(out, "}");
+		}
+	}
+	ist_buf_puts(out, "]}");
+	return 0;
+}
+
+static int get_checkpoint(struct ist_txn *txn, uint64_t src, uint64_t dst, const char *which, struct ist_buf *out)
+{
+	const uint8_t *v;
+	size_t len;
+	uint64_t size;
+	int r;
+	if (strcmp(which, "latest") == 0) {
+		r = ist_store_checkpoint_last(txn, src, dst, &size, &v, &len);
+	} else {
+		if (!parse_u64(which, &size))
+			return bad(out, -IST_EINVAL, "tree size must be a decimal integer or \"latest\"");
+		r = ist_store_checkpoint_get(txn, src, dst, size, &v, &len);
+	}
+	if (r == -IST_ENOTFOUND)
+		return bad(out, r, "no committed checkpoint for this route and tree size");
+	struct cp_rec rec;
+	if (r < 0 || (r = cp_rec_decode(v, len, &rec)) < 0)
+		return r;
+	put_cp_rec(txn, out, &rec);
+	return 0;
+}
+
+static int get_certificate(struct ist_node *n, struct ist_txn *txn, uint64_t height, struct ist_buf *out)
+{
+	const uint8_t *v;
+	size_t len;
+	int r = ist_store_certificate_get(txn, height, &v, &len);
+	if (r == -IST_ENOTFOUND)
+		return bad(out, r, "no certificate for this height (not committed, no checkpoints, or still gathering "
+			   "signatures)");
+	if (r < 0)
+		return r;
+	struct ist_certificate *c = NULL;
+	if (ist_wire_certificate_decode(v, len, &c, NULL) < 0)
+		return -IST_EDB_CORRUPT;
+	ist_buf_putf(out, "{\"height\":\"%" PRIu64 "\",\"epoch\":\"%" PRIu64 "\",\"network_id\":\"%" PRIu64
+		     "\",\"scheme\":\"%s\",", c->height, c->epoch, c->network_id,
+		     c->scheme == IST_CERT_FROST_ED25519 ? "frost-ed25519" : "multisig-secp256k1");
+	put_hex_field(out, "batch_root", c->batch_root, IST_HASH_BYTES);
+	ist_buf_puts(out, ",\"signers\":[");
+	bool first = true;
+	uint64_t stake = 0;
+	for (unsigned i = 0; i < IST_WIRE_MAX_VALIDATORS; i++) {
+		if (!ist_wire_bitmap_get(c->signers, i))
+			continue;
+		ist_buf_putf(out, "%s%u", first ? "" : ",", i);
+		first = false;
+		if (i < n->epoch->n)
+			stake += n->epoch->stakes[i];
+	}
+	ist_buf_putf(out, "],\"signed_stake\":\"%" PRIu64 "\",\"total_stake\":\"%" PRIu64 "\",", stake, n->epoch->total);
+	put_hex_field(out, "certificate", v, len);
+	ist_buf_puts(out, "}");
+	ist_wire_certificate_free(c);
+	return 0;
+}
+
+/* ---- proofs and deliveries ---- */
+
+static int message_at(struct ist_txn *txn, uint64_t src, uint64_t dst, uint64_t nonce, struct ist_message **ret)
+{
+	const uint8_t *enc;
+	size_t len;
+	int r = ist_store_route_message_get(txn, src, dst, nonce, &enc, &len);
+	if (r < 0)
+		return r;
+	return ist_wire_message_decode(enc, len, ret, NULL) < 0 ? -IST_EDB_CORRUPT : 0;
+}
+
+static int message_proof(struct ist_txn *txn, uint64_t src, uint64_t dst, uint64_t nonce, uint64_t size,
+			 struct ist_inclusion_proof *ret)
+{
+	struct ist_store_route_source rs;
+	ist_store_route_source_init(&rs, txn, src, dst);
+	memset(ret, 0, sizeof(*ret));
+	ret->leaf_index = nonce;
+	ret->tree_size = size;
+	return ist_merkle_source_inclusion_proof(&rs.source, size, nonce, ret->path, &ret->path_len);
+}
+
+static void put_proof(struct ist_buf *b, const struct ist_inclusion_proof *p)
+{
+	ist_buf_putf(b, "{\"leaf_index\":\"%" PRIu64 "\",\"tree_size\":\"%" PRIu64 "\",\"path\":[", p->leaf_index,
+		     p->tree_size);
+	for (size_t i = 0; i < p->path_len; i++) {
+		ist_buf_puts(b, i ? ",\"" : "\"");
+		ist_buf_put_hex(b, p->path[i], IST_HASH_BYTES);
+		ist_buf_puts(b, "\"");
+	}
+	ist_buf_puts(b, "]}");
+}
+
+static int get_proof(struct ist_node *n, struct ist_txn *txn, uint64_t src, uint64_t dst, uint64_t nonce,
+		     const char *query, struct ist_buf *out)
+{
+	(void)n;
+	char tmp[32];
+	uint64_t size;
+	if (query_get(query, "tree_size", tmp, sizeof(tmp))) {
+		if (!parse_u64(tmp, &size))
+			return bad(out, -IST_EINVAL, "tree_size must be a decimal integer");
+	} else {
+		const uint8_t *v;
+		size_t len;
+		int r = ist_store_checkpoint_last(txn, src, dst, &size, &v, &len);
+		if (r == -IST_ENOTFOUND)
+			return bad(out, r, "no committed checkpoint for this route yet");
+		if (r < 0)
+			return r;
+	}
+	uint64_t have;
+	int r = ist_store_route_size(txn, src, dst, &have);
+	if (r < 0)
+		return r;
+	if (nonce >= size || size > have)
+		return bad(out, -IST_ENOTFOUND, "the message is not in the route's tree of that size on this node");
+	struct ist_inclusion_proof p;
+	if ((r = message_proof(txn, src, dst, nonce, size, &p)) < 0)
+		return r;
+	ist_buf_puts(out, "{\"proof\":");
+	put_proof(out, &p);
+	ist_buf_puts(out, "}");
+	return 0;
+}
+
+static int pending(struct ist_buf *out, const char *reason, const char *fmt, ...) IST_PRINTF(3, 4);
+static int pending(struct ist_buf *out, const char *reason, const char *fmt, ...)
+{
+	char detail[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	ist_buf_putf(out, "{\"status\":\"pending\",\"reason\":\"%s\",\"detail\":\"%s\"}", reason, detail);
+	return 0;
+}
+
+/* The proof of the checkpoint at batch_index in block `height`. */
+static int checkpoint_proof(struct ist_txn *txn, uint64_t height, uint32_t index, struct ist_inclusion_proof *ret)
+{
+	struct ist_block *b = NULL;
+	int r = ist_node_block_at(txn, height, &b, NULL);
+	if (r < 0)
+		return r;
+	uint8_t (*leaves)[IST_HASH_BYTES] = calloc(b->n_items ? b->n_items : 1, IST_HASH_BYTES);
+	if (!leaves) {
+		ist_wire_block_free(b);
+		return -IST_ENOMEM;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < b->n_items; i++)
+		if (b->items[i].kind == IST_PAYLOAD_CHECKPOINT)
+			ist_wire_checkpoint_leaf_hash(&b->items[i].u.checkpoint, leaves[k++]);
+	ist_wire_block_free(b);
+	memset(ret, 0, sizeof(*ret));
+	ret->leaf_index = index;
+	ret->tree_size = k;
+	r = index < k ? ist_merkle_inclusion_proof((const uint8_t (*)[IST_HASH_BYTES])leaves, k, index, ret->path,
+						  &ret->path_len)
+		      : -IST_EDB_CORRUPT;
+	free(leaves);
+	return r;
+}
+
+/* How many later checkpoints a delivery looks at for one with a
+ * certificate (this node may have missed the shares of some blocks). */
+#define DELIVERY_SEARCH 64
+
+static int get_delivery(struct ist_node *n, struct ist_txn *txn, uint64_t src, uint64_t dst, uint64_t nonce,
+			struct ist_buf *out)
+{
+	struct ist_message *m = NULL;
+	int r = message_at(txn, src, dst, nonce, &m);
+	if (r == -IST_ENOTFOUND) {
+		long ci = -1;
+		for (size_t i = 0; i < n->att.n_chains; i++)
+			if (n->g.chains[i].id == src)
+				ci = (long)i;
+		uint64_t h = 0;
+		uint8_t hash[IST_HASH_BYTES];
+		if (ci >= 0 && ist_store_chain_cursor_get(txn, src, &h, hash) < 0)
+			h = 0;
+		return pending(out, "not_observed",
+			       "this validator has not observed message %" PRIu64 " of route %" PRIu64 "->%" PRIu64
+			       " in a final source block (observed up to height %" PRIu64 ")", nonce, src, dst, h);
+	}
+	if (r < 0)
+		return r;
+	struct ist_delivery *d = calloc(1, sizeof(*d));
+	if (!d) {
+		ist_wire_message_free(m);
+		return -IST_ENOMEM;
+	}
+	d->message = *m;
+	free(m);   /* its payload now belongs to d */
+	uint64_t min = nonce + 1;
+	struct cp_rec rec = { 0 };
+	bool found = false, any = false;
+	for (int tries = 0; tries < DELIVERY_SEARCH && !found; tries++) {
+		const uint8_t *v, *cv;
+		size_t len, clen;
+		uint64_t size;
+		r = ist_store_checkpoint_next(txn, src, dst, min, &size, &v, &len);
+		if (r == -IST_ENOTFOUND)
+			break;
+		if (r < 0 || (r = cp_rec_decode(v, len, &rec)) < 0)
+			goto out;
+		any = true;
+		if (ist_store_certificate_get(txn, rec.height, &cv, &clen) == 0) {
+			struct ist_certificate *c = NULL;
+			if (ist_wire_certificate_decode(cv, clen, &c, NULL) < 0) {
+				r = -IST_EDB_CORRUPT;
+				goto out;
+			}
+			d->certificate = *c;
+			ist_wire_certificate_free(c);
+			found = true;
+		}
+		min = size + 1;
+	}
+	r = 0;
+	if (!found) {
+		if (any)
+			r = pending(out, "awaiting_certificate",
+				    "message %" PRIu64 " is in a committed checkpoint (height %" PRIu64
+				    "); its certificate is still gathering signatures", nonce, rec.height);
+		else
+			r = pending(out, "awaiting_checkpoint",
+				    "message %" PRIu64 " was observed; no committed checkpoint of route %" PRIu64
+				    "->%" PRIu64 " covers it yet", nonce, src, dst);
+		goto out;
+	}
+	d->checkpoint = rec.cp;
+	if ((r = message_proof(txn, src, dst, nonce, rec.cp.tree_size, &d->message_proof)) < 0 ||
+	    (r = checkpoint_proof(txn, rec.height, rec.index, &d->checkpoint_proof)) < 0)
+		goto out;
+	uint8_t *enc = NULL;
+	size_t len = 0;
+	if ((r = ist_wire_delivery_encode(d, &enc, &len)) < 0)
+		goto out;
+	ist_buf_puts(out, "{\"status\":\"ready\",\"message\":");
+	put_message(out, &d->message);
+	ist_buf_puts(out, ",\"checkpoint\":");
+	put_checkpoint(out, &d->checkpoint);
+	ist_buf_putf(out, ",\"height\":\"%" PRIu64 "\",\"message_proof\":", rec.height);
+	put_proof(out, &d->message_proof);
+	ist_buf_puts(out, ",\"checkpoint_proof\":");
+	put_proof(out, &d->checkpoint_proof);
+	ist_buf_puts(out, ",");
+	put_hex_field(out, "delivery", enc, len);
+	ist_buf_puts(out, "}");
+	free(enc);
+out:
+	ist_wire_delivery_free(d);
+	return r;
+}
+
+/* ---- validators and events ---- */
+
+static int get_validators(struct ist_node *n, struct ist_buf *out)
+{
+	ist_buf_putf(out, "{\"format\":\"isthmus-validator-set/v1\",\"network_id\":\"%" PRIu64 "\",\"epoch\":\"%" PRIu64
+		     "\",\"total_stake\":\"%" PRIu64 "\",\"validators\":[", n->g.network_id, n->epoch->number,
+		     n->epoch->total);
+	for (size_t i = 0; i < n->g.n_validators; i++) {
+		const struct ist_node_validator *v = &n->g.validators[i];
+		ist_buf_putf(out, "%s{\"index\":%zu,\"name\":\"%s\",", i ? "," : "", i, v->name);
+		put_hex_field(out, "node_key", v->node_key, sizeof(v->node_key));
+		ist_buf_puts(out, ",");
+		put_hex_field(out, "attestation_key", v->attestation_key, sizeof(v->attestation_key));
+		ist_buf_putf(out, ",\"stake\":\"%" PRIu64 "\"}", v->stake);
+	}
+	ist_buf_puts(out, "]}");
+	return 0;
+}
+
+static int get_events(struct ist_node *n, struct ist_txn *txn, const char *query, bool final, struct ist_buf *out,
+		      uint32_t *ret_wait_ms)
+{
+	char tmp[32];
+	uint64_t after = 0, wait = EVENT_WAIT_DEFAULT_MS;
+	if (query_get(query, "after", tmp, sizeof(tmp)) && !parse_u64(tmp, &after))
+		return bad(out, -IST_EINVAL, "after must be a decimal integer");
+	if (query_get(query, "wait_ms", tmp, sizeof(tmp)) && (!parse_u64(tmp, &wait) || wait > IST_API_MAX_WAIT_MS))
+		return bad(out, -IST_EINVAL, "wait_ms must be a decimal integer up to 60000");
+	struct ist_node_event *ev = calloc(MAX_EVENTS, sizeof(*ev));
+	if (!ev)
+		return -IST_ENOMEM;
+	uint64_t last;
+	size_t k = ist_node_events_since(n, after, ev, MAX_EVENTS, &last);
+	if (k == 0 && wait > 0 && !final) {
+		free(ev);
+		*ret_wait_ms = (uint32_t)wait;
+		return -IST_EAGAIN;
+	}
+	ist_buf_puts(out, "{\"events\":[");
+	for (size_t i = 0; i < k; i++) {
+		ist_buf_putf(out, "%s{\"seq\":\"%" PRIu64 "\",\"kind\":\"certificate\",\"height\":\"%" PRIu64
+			     "\",\"checkpoints\":[", i ? "," : "", ev[i].seq, ev[i].height);
+		struct ist_block *b = NULL;
+		if (ist_node_block_at(txn, ev[i].height, &b, NULL) == 0) {
+			bool first = true;
+			for (size_t j = 0; j < b->n_items; j++) {
+				if (b->items[j].kind != IST_PAYLOAD_CHECKPOINT)
+					continue;
+				ist_buf_puts(out, first ? "" : ",");
+				put_checkpoint(out, &b->items[j].u.checkpoint);
+				first = false;
+			}
+			ist_wire_block_free(b);
+		}
+		ist_buf_puts(out, "]}");
+	}
+	ist_buf_putf(out, "],\"last\":\"%" PRIu64 "\"}", last);
+	free(ev);
+	return 0;
+}
+
+/* ---- the router ---- */
+
+int ist_node_api_get(void *ctx, const char *path, const char *query, bool final, struct ist_buf *out,
+		     const char **ret_route, uint32_t *ret_wait_ms)
+{
+	struct ist_node *n = ctx;
+	char buf[256];
+	char *seg[MAX_SEGMENTS];
+	size_t ns = 0;
+	if (strlen(path) >= sizeof(buf))
+		return -IST_ENOTFOUND;
+	memcpy(buf, path, strlen(path) + 1);
+	for (char *p = buf, *save = NULL, *t; ns < MAX_SEGMENTS && (t = strtok_r(p, "/", &save)); p = NULL)
+		seg[ns++] = t;
+	if (ns == 0)
+		return -IST_ENOTFOUND;
+	uint64_t a = 0, b = 0, c = 0;
+	bool nums = (ns < 2 || parse_u64(seg[1], &a)) && (ns < 3 || parse_u64(seg[2], &b));
+	const char *route = NULL;
+	enum { R_ROUTES, R_CP, R_CERT, R_PROOF, R_DELIVERY, R_VALIDATORS, R_EVENTS } which;
+	if (ns == 1 && strcmp(seg[0], "routes") == 0) {
+		route = "/v1/routes";
+		which = R_ROUTES;
+	} else if (ns == 4 && strcmp(seg[0], "checkpoints") == 0) {
+		route = strcmp(seg[3], "latest") == 0 ? "/v1/checkpoints/{src}/{dst}/latest"
+						      : "/v1/checkpoints/{src}/{dst}/{tree_size}";
+		which = R_CP;
+	} else if (ns == 2 && strcmp(seg[0], "certificates") == 0) {
+		route = "/v1/certificates/{height}";
+		which = R_CERT;
+	} else if (ns == 4 && strcmp(seg[0], "proofs") == 0) {
+		route = "/v1/proofs/{src}/{dst}/{nonce}";
+		which = R_PROOF;
+	} else if (ns == 4 && strcmp(seg[0], "deliveries") == 0) {
+		route = "/v1/deliveries/{src}/{dst}/{nonce}";
+		which = R_DELIVERY;
+	} else if (ns == 1 && strcmp(seg[0], "validators") == 0) {
+		route = "/v1/validators";
+		which = R_VALIDATORS;
+	} else if (ns == 1 && strcmp(seg[0], "events") == 0) {
+		route = "/v1/events";
+		which = R_EVENTS;
+	} else {
+		return -IST_ENOTFOUND;
+	}
+	*ret_route = route;
+	if (!nums || ((which == R_PROOF || which == R_DELIVERY) && !parse_u64(seg[3], &c)))
+		return bad(out, -IST_EINVAL, "path parameters must be decimal integers below 2^64");
+	if (which == R_VALIDATORS)
+		return get_validators(n, out);
+	struct ist_txn *txn;
+	int r = ist_store_read_begin(n->store, &txn);
+	if (r < 0)
+		return r;
+	switch (which) {
+	case R_ROUTES:
+		r = get_routes(n, txn, out);
+		break;
+	case R_CP:
+		r = get_checkpoint(txn, a, b, seg[3], out);
+		break;
+	case R_CERT:
+		r = get_certificate(n, txn, a, out);
+		break;
+	case R_PROOF:
+		r = get_proof(n, txn, a, b, c, query, out);
+		break;
+	case R_DELIVERY:
+		r = get_delivery(n, txn, a, b, c, out);
+		break;
+	case R_EVENTS:
+		r = get_events(n, txn, query, final, out, ret_wait_ms);
+		break;
+	case R_VALIDATORS:
+		break;
+	}
+	ist_store_read_end(txn);
+	return r;
+}

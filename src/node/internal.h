@@ -111,6 +111,18 @@ struct ist_node_events {
 	struct ist_node_event ring[IST_NODE_EVENTS_RING];
 };
 
+struct ist_chain_adapter;
+struct ist_watcher;
+
+/* A chain's watcher and its RPC adapters (chains.c). */
+struct ist_node_watch {
+	struct ist_node *n;
+	uint64_t chain;
+	struct ist_chain_adapter *adapters[IST_NODE_MAX_RPC_URLS];
+	size_t n_adapters;
+	struct ist_watcher *watcher;
+};
+
 /* One key -> value put in its own write transaction (ist_node_kv_write). */
 struct ist_node_kv {
 	enum ist_store_db db;
@@ -142,6 +154,7 @@ struct ist_node {
 	struct ist_mempool *mempool;
 	struct ist_node_attest att;
 	struct ist_node_events ev;
+	struct ist_node_watch watch[IST_NODE_MAX_CHAINS];
 	pthread_t thread;
 	bool thread_started;
 	int fatal;                             /* the consensus thread's error */
@@ -174,6 +187,11 @@ struct ist_node {
 
 /* attest.c */
 void ist_node_attest_retry(struct ist_node *n);
+
+/* chains.c: the watchers of the genesis chains (after the consensus thread
+ * starts; stopped before it stops). */
+int ist_node_chains_start(struct ist_node *n, char *errbuf, size_t errlen) IST_WUR;
+void ist_node_chains_stop(struct ist_node *n);
 /* events.c: a certificate formed at `height` (wakes the API's long polls) */
 void ist_node_events_push(struct ist_node *n, uint64_t height);
 /* The events after number `after`, oldest first (at most max; older ones

@@ -397,6 +397,8 @@ int ist_node_start(struct ist_node *n, char *errbuf, size_t errlen)
 		return -IST_ENOMEM;
 	}
 	n->thread_started = true;
+	if ((r = ist_node_chains_start(n, errbuf, errlen)) < 0)
+		return r;
 	char key[2 * IST_ED25519_PUBKEY_BYTES + 1];
 	ist_hex_encode(n->pub, IST_ED25519_PUBKEY_BYTES, key);
 	ist_log_info(SUBSYS, "started %s (validator %zu of %zu, node key %.16s...) chain %s, p2p %s, api %s, height %" PRIu64,
@@ -415,6 +417,8 @@ int ist_node_free(struct ist_node *n)
 {
 	if (!n)
 		return 0;
+	/* the watchers first: they feed the queue */
+	ist_node_chains_stop(n);
 	ist_node_queue_stop(&n->q);
 	if (n->thread_started)
 		pthread_join(n->thread, NULL);

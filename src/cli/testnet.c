@@ -17,6 +17,7 @@
 #include "wire/types.h"
 
 #define DEFAULT_BASE_PORT 26600
+#define DEFAULT_HOST "127.0.0.1"
 #define DEFAULT_CHAIN_ID "isthmus-devnet"
 #define DEFAULT_NETWORK_ID 1337
 #define DEFAULT_STAKE 1000000
@@ -25,8 +26,9 @@
 
 static const char help[] =
 	"usage: isthmus testnet --validators N --output DIR [--base-port P]\n"
-	"                       [--chain-id NAME] [--network-id ID] [--stake S]\n"
-	"                       [--genesis-time TIME] [--chains M] [--passphrase-file FILE]\n"
+	"                       [--hosts H0,H1,...] [--chain-id NAME] [--network-id ID]\n"
+	"                       [--stake S] [--genesis-time TIME] [--chains M]\n"
+	"                       [--passphrase-file FILE]\n"
 	"                       [--kdf-fast]\n"
 	"\n"
 	"Writes a local devnet of N validators into DIR, which must be new or empty\n"
@@ -37,8 +39,9 @@ static const char help[] =
 	"'isthmusd --home DIR/node<i>'. Apart from keys and passphrases the output\n"
 	"depends on the options only.\n"
 	"\n"
-	"Ports, on 127.0.0.1: node i listens on P+i and serves the API on P+A+i,\n"
-	"where A is 100 for up to 100 validators (100 * ceil(N/100) beyond). With\n"
+	"Addresses: node i listens on port P+i and serves the API on port P+A+i,\n"
+	"where A is 100 for up to 100 validators (100 * ceil(N/100) beyond), both on\n"
+	"127.0.0.1, or on host Hi with --hosts (the genesis names tcp://Hi:P+i). With\n"
 	"--chains M the genesis lists chains 1..M (devchain-1 ..) and every node\n"
 	"watches chain k through a devchain at http://127.0.0.1:(P+2A+k-1). Ports\n"
 	"past 65535 are refused.\n"
@@ -50,6 +53,10 @@ static const char help[] =
 	"  --validators N           number of validators, 1 to 256\n"
 	"  --output DIR             where to write (new or empty)\n"
 	"  --base-port P            first port (default 26600)\n"
+	"  --hosts H0,H1,...        one host per validator, in order, where node i binds\n"
+	"                           and peers reach it: a DNS name, an IPv4 address or an\n"
+	"                           [IPv6] address, not 0.0.0.0 or [::] (default 127.0.0.1\n"
+	"                           for all)\n"
 	"  --chain-id NAME          chain id, 1 to 64 of a-z 0-9 - (default isthmus-devnet)\n"
 	"  --network-id ID          network id in every signature, 1 to 2^64-1 (default 1337)\n"
 	"  --stake S                each validator's stake (default 1000000)\n"
@@ -69,6 +76,7 @@ enum {
 	OPT_VALIDATORS = 0x200,
 	OPT_OUTPUT,
 	OPT_BASE_PORT,
+	OPT_HOSTS,
 	OPT_CHAIN_ID,
 	OPT_NETWORK_ID,
 	OPT_STAKE,
@@ -130,10 +138,59 @@ struct plan {
 	size_t n;
 	size_t n_chains;
 	uint64_t base_port, api_offset, stake;
+	const char *hosts[IST_WIRE_MAX_VALIDATORS];   /* node i's host; into hosts_buf or static */
 	const char *out;
 	const char *passfile;
 	struct ist_keystore_kdf kdf;
 };
+
+/* The longest host --hosts takes: node i's API URL "http://HOST:PORT" must
+ * fit IST_NODE_URL_MAX whatever the port. */
+#define HOST_MAX (IST_NODE_URL_MAX - (int)sizeof("http://:65535") + 1)
+
+/* Splits --hosts, a comma-separated list of exactly p->n hosts, into
+ * p->hosts (pointers into *ret_buf, a malloc'd copy of `list` that the caller
+ * frees, also after a failure). Each host must be one peers can connect to,
+ * as a genesis address requires (so not 0.0.0.0 or [::]). Prints the error
+ * itself. Returns 0, IST_CLI_USAGE or IST_CLI_ERROR (out of memory). */
+static int parse_hosts(struct plan *p, const char *list, char **ret_buf)
+{
+	char *buf = strdup(list);
+	*ret_buf = buf;
+	if (!buf) {
+		ist_cli_err("out of memory");
+		return IST_CLI_ERROR;
+	}
+	size_t k = 0;
+	char *h = buf;
+	for (;;) {
+		char *comma = strchr(h, ',');
+		if (comma)
+			*comma = '\0';
+		if (k < p->n)
+			p->hosts[k] = h;
+		k++;
+		if (!comma)
+			break;
+		h = comma + 1;
+	}
+	if (k != p->n)
+		return ist_cli_usage_err("testnet", "--hosts names %zu host%s for %zu validator%s (one per validator, "
+					 "comma-separated)", k, k == 1 ? "" : "s", p->n, p->n == 1 ? "" : "s");
+	for (size_t i = 0; i < p->n; i++) {
+		char url[IST_NODE_URL_MAX + 1], problem[512];
+		bool ok = strlen(p->hosts[i]) <= HOST_MAX;
+		if (ok) {
+			snprintf(url, sizeof(url), "tcp://%s:1", p->hosts[i]);
+			ok = ist_node_url_parse(url, IST_NODE_URL_P2P, false, NULL, problem, sizeof(problem)) == 0;
+		}
+		if (!ok)
+			return ist_cli_usage_err("testnet", "--hosts: node%zu's host \"%s\" must be a DNS name, an IPv4 "
+						 "address or an [IPv6] address, at most %d bytes, that peers can "
+						 "connect to (not 0.0.0.0 or [::])", i, p->hosts[i], HOST_MAX);
+	}
+	return 0;
+}
 
 /* Makes node i's home: passphrase, keys, config. Out: its genesis entry. */
 static int make_node(const struct plan *p, size_t i, const struct ist_cli_pass *shared,
@@ -193,8 +250,8 @@ static int make_node(const struct plan *p, size_t i, const struct ist_cli_pass *
 	}
 
 	snprintf(cfg.moniker, sizeof(cfg.moniker), "node%zu", i);
-	snprintf(cfg.listen, sizeof(cfg.listen), "tcp://127.0.0.1:%llu", (unsigned long long)(p->base_port + i));
-	snprintf(cfg.api, sizeof(cfg.api), "http://127.0.0.1:%llu",
+	snprintf(cfg.listen, sizeof(cfg.listen), "tcp://%s:%llu", p->hosts[i], (unsigned long long)(p->base_port + i));
+	snprintf(cfg.api, sizeof(cfg.api), "http://%s:%llu", p->hosts[i],
 		 (unsigned long long)(p->base_port + p->api_offset + i));
 	snprintf(cfg.passphrase_file, sizeof(cfg.passphrase_file), "%s", IST_NODE_PASSPHRASE_FILE);
 	/* a devnet takes application data through its API (benchmarks, demos) */
@@ -303,6 +360,7 @@ int ist_cli_testnet(int argc, char **argv)
 		{ "validators", required_argument, NULL, OPT_VALIDATORS },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "base-port", required_argument, NULL, OPT_BASE_PORT },
+		{ "hosts", required_argument, NULL, OPT_HOSTS },
 		{ "chain-id", required_argument, NULL, OPT_CHAIN_ID },
 		{ "network-id", required_argument, NULL, OPT_NETWORK_ID },
 		{ "stake", required_argument, NULL, OPT_STAKE },
@@ -314,7 +372,7 @@ int ist_cli_testnet(int argc, char **argv)
 		{ 0 },
 	};
 	const char *validators = NULL, *chain_id = DEFAULT_CHAIN_ID, *network_id = NULL, *stake = NULL;
-	const char *base_port = NULL, *genesis_time = DEFAULT_GENESIS_TIME, *chains = NULL;
+	const char *base_port = NULL, *hosts = NULL, *genesis_time = DEFAULT_GENESIS_TIME, *chains = NULL;
 	struct plan p = { .base_port = DEFAULT_BASE_PORT, .stake = DEFAULT_STAKE };
 	bool kdf_fast = false;
 	ist_cli_getopt_reset();
@@ -325,6 +383,7 @@ int ist_cli_testnet(int argc, char **argv)
 		case OPT_VALIDATORS: validators = optarg; break;
 		case OPT_OUTPUT: p.out = optarg; break;
 		case OPT_BASE_PORT: base_port = optarg; break;
+		case OPT_HOSTS: hosts = optarg; break;
 		case OPT_CHAIN_ID: chain_id = optarg; break;
 		case OPT_NETWORK_ID: network_id = optarg; break;
 		case OPT_STAKE: stake = optarg; break;
@@ -371,8 +430,16 @@ int ist_cli_testnet(int argc, char **argv)
 					 (unsigned long long)p.base_port, (unsigned long long)(p.base_port + n - 1),
 					 (unsigned long long)(p.base_port + p.api_offset),
 					 (unsigned long long)(p.base_port + p.api_offset + n - 1));
-	if (ist_cli_kdf(kdf_fast, &p.kdf) < 0)
-		return IST_CLI_USAGE;
+	for (size_t i = 0; i < p.n; i++)
+		p.hosts[i] = DEFAULT_HOST;
+	char *hosts_buf = NULL;   /* p.hosts points into it: freed at the end */
+	int st = hosts ? parse_hosts(&p, hosts, &hosts_buf) : 0;
+	if (st == 0 && ist_cli_kdf(kdf_fast, &p.kdf) < 0)
+		st = IST_CLI_USAGE;
+	if (st != 0) {
+		free(hosts_buf);
+		return st;
+	}
 
 	struct ist_node_genesis g;
 	ist_node_genesis_init(&g);
@@ -426,10 +493,11 @@ int ist_cli_testnet(int argc, char **argv)
 	printf("  genesis hash  %s\n", hash);
 	printf("%-8s %-24s %-26s %s\n", "node", "listen", "api", "node key");
 	for (size_t i = 0; i < p.n; i++) {
-		char key[2 * IST_ED25519_PUBKEY_BYTES + 1];
+		char key[2 * IST_ED25519_PUBKEY_BYTES + 1], api[IST_NODE_URL_MAX + 1];
 		ist_hex_encode(g.validators[i].node_key, IST_ED25519_PUBKEY_BYTES, key);
-		printf("node%-4zu %-24s http://127.0.0.1:%-9llu %s\n", i, g.validators[i].address,
-		       (unsigned long long)(p.base_port + p.api_offset + i), key);
+		snprintf(api, sizeof(api), "http://%s:%llu", p.hosts[i],
+			 (unsigned long long)(p.base_port + p.api_offset + i));
+		printf("node%-4zu %-24s %-26s %s\n", i, g.validators[i].address, api, key);
 	}
 	for (size_t k = 0; k < p.n_chains; k++)
 		printf("chain %zu (%s): a devchain expected at http://127.0.0.1:%llu\n", k + 1, g.chains[k].name,
@@ -439,6 +507,7 @@ int ist_cli_testnet(int argc, char **argv)
 	r = 0;
 out:
 	free(text);
+	free(hosts_buf);
 	ist_cli_passphrase_free(&shared);
 	ist_node_genesis_fini(&g);
 	return ist_cli_status(r);

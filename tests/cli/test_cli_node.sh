@@ -56,6 +56,14 @@ expect_err "testnet ports past 65535: status 2" 2 "exceed 65535" \
 	testnet --validators 4 --base-port 65500 --output "$T/x"
 expect_err "testnet --chain-id with capitals: status 2" 2 "--chain-id must be" \
 	testnet --validators 1 --chain-id Dev --output "$T/x"
+expect_err "testnet --hosts with too few hosts: status 2" 2 "--hosts names 3 hosts for 4 validators" \
+	testnet --validators 4 --hosts a,b,c --output "$T/x"
+expect_err "testnet --hosts with an empty entry: status 2" 2 "--hosts: node1's host \"\" must be" \
+	testnet --validators 3 --hosts a,,c --output "$T/x"
+expect_err "testnet --hosts with 0.0.0.0: status 2" 2 "--hosts: node1's host \"0.0.0.0\" must be" \
+	testnet --validators 2 --hosts 10.0.0.1,0.0.0.0 --output "$T/x"
+expect_err "testnet --hosts with a bad IPv4 address: status 2" 2 "--hosts: node0's host \"10.0.0.300\" must be" \
+	testnet --validators 1 --hosts 10.0.0.300 --output "$T/x"
 expect_err "init with a bad --listen: status 2" 2 "--listen must be tcp://HOST:PORT or tls+tcp://HOST:PORT" \
 	init --home "$T/x" --listen 127.0.0.1:26600
 check "usage errors created nothing" [ ! -e "$T/x" ]
@@ -134,6 +142,23 @@ assert [v["stake"] for v in g["validators"]] == [5, 5]
 c = json.load(open(f"{d}/node1/config.json"))
 assert c["listen"] == "tcp://127.0.0.1:30001" and c["api"] == "http://127.0.0.1:30101"
 EOF
+expect "testnet --hosts: one host per validator" 0 testnet --validators 3 --output "$T/net4" \
+	--hosts 10.77.0.1,node-b.example,[fd00::3] --kdf-fast
+check "--hosts: each node binds and is reached on its host, ports by the plan" \
+	python3 - "$T/net4" <<'EOF'
+import json, sys
+d = sys.argv[1]
+hosts = ["10.77.0.1", "node-b.example", "[fd00::3]"]
+g = json.load(open(f"{d}/genesis.json"))
+for i, h in enumerate(hosts):
+    c = json.load(open(f"{d}/node{i}/config.json"))
+    assert c["listen"] == f"tcp://{h}:{26600 + i}", c["listen"]
+    assert c["api"] == f"http://{h}:{26700 + i}", c["api"]
+    assert g["validators"][i]["address"] == c["listen"], g["validators"][i]
+EOF
+check "--hosts: the summary shows the addresses" \
+	bash -c "grep -q '^node2 .*tcp://\\[fd00::3\\]:26602 *http://\\[fd00::3\\]:26702 ' '$T/out'"
+expect "--hosts: config check node1 OK" 0 config check --home "$T/net4/node1"
 expect "the given passphrase opens node1's keyset" 0 \
 	keys show validator --verify --keystore "$T/net3/node1/keys" --passphrase-file "$T/pass.txt"
 check "and sits in node1's passphrase file" cmp -s "$T/pass.txt" "$T/net3/node1/passphrase"

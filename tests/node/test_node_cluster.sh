@@ -13,7 +13,7 @@
 # views time out and commits go on; with two of four killed commits stop, and
 # after restarting them commits resume with no fork; a node with a new data
 # directory catches up from genesis; SIGTERM stops every node with status 0.
-# Not here: the partition test in network namespaces.
+# Partitions, in network namespaces: test_node_partition.sh.
 #
 # Waiting is polling with a bound (WAIT_S seconds per condition), never a
 # fixed sleep as synchronisation; nothing asserts on timing. Every process

@@ -204,7 +204,7 @@ int ist_node_submit(void *ctx, const uint8_t *body, size_t len, struct ist_buf *
 	for (size_t i = 0; i < k; i++) {
 		const char *s = json_string_value(json_array_get(data, i));
 		size_t hl = s ? strlen(s) : 0;
-		if (!s || hl == 0 || hl % 2 || hl / 2 > IST_WIRE_MAX_DATA_BYTES) {
+		if (!s || hl == 0 || hl % 2 || hl / 2 > IST_WIRE_MAX_DATA_BYTES || strspn(s, "0123456789abcdefABCDEF") != hl) {
 			r = reject(out, -IST_EINVAL, "data[%zu]: must be a hex string of 1..%d bytes", i,
 				   IST_WIRE_MAX_DATA_BYTES);
 			goto out;

@@ -108,6 +108,7 @@ struct ist_node_event {
 struct ist_node_events {
 	pthread_mutex_t mu;
 	uint64_t seq;                       /* the last event's number (0: none) */
+	uint64_t boot;                      /* random per start: numbers restart with it */
 	struct ist_node_event ring[IST_NODE_EVENTS_RING];
 };
 

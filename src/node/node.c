@@ -240,6 +240,7 @@ int ist_node_new(const struct ist_node_options *opts, struct ist_node **ret, cha
 	n->opts = *opts;
 	pthread_mutex_init(&n->st_mu, NULL);
 	pthread_mutex_init(&n->ev.mu, NULL);
+	randombytes_buf(&n->ev.boot, sizeof(n->ev.boot));
 	ist_node_config_init(&n->cfg);
 	ist_node_genesis_init(&n->g);
 	if ((r = ist_node_queue_init(&n->q, IST_NODE_QUEUE_DEFAULT_CAP)) < 0) {

@@ -51,7 +51,9 @@ static bool parse_u64(const char *s, uint64_t *ret)
 	return true;
 }
 
-/* The value of `key` in a query string ("a=1&b=2"), copied to out. */
+/* The value of `key` in a query string ("a=1&b=2"), copied to out; a value
+ * too long for out is copied as "x" (so that it fails to parse, never
+ * passes as absent). */
 static bool query_get(const char *query, const char *key, char *out, size_t outlen)
 {
 	size_t kl = strlen(key);
@@ -60,8 +62,10 @@ static bool query_get(const char *query, const char *key, char *out, size_t outl
 		size_t len = amp ? (size_t)(amp - p) : strlen(p);
 		if (len > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
 			size_t vl = len - kl - 1;
-			if (vl >= outlen)
-				return false;
+			if (vl >= outlen) {
+				snprintf(out, outlen, "x");
+				return true;
+			}
 			memcpy(out, p + kl + 1, vl);
 			out[vl] = '\0';
 			return true;
@@ -192,7 +196,8 @@ static int get_checkpoint(struct ist_txn *txn, uint64_t src, uint64_t dst, const
 		r = ist_store_checkpoint_get(txn, src, dst, size, &v, &len);
 	}
 	if (r == -IST_ENOTFOUND)
-		return bad(out, r, "no committed checkpoint for this route and tree size");
+		return bad(out, r, strcmp(which, "latest") == 0 ? "no committed checkpoint for this route yet"
+							   : "no committed checkpoint for this route and tree size");
 	struct cp_rec rec;
 	if (r < 0 || (r = cp_rec_decode(v, len, &rec)) < 0)
 		return r;
@@ -349,16 +354,14 @@ static int checkpoint_proof(struct ist_txn *txn, uint64_t height, uint32_t index
 static int get_delivery(struct ist_node *n, struct ist_txn *txn, uint64_t src, uint64_t dst, uint64_t nonce,
 			struct ist_buf *out)
 {
+	if (src == dst || !ist_node_genesis_chain(&n->g, src) || !ist_node_genesis_chain(&n->g, dst))
+		return bad(out, -IST_ENOTFOUND, "not a route of this network (see /v1/routes)");
 	struct ist_message *m = NULL;
 	int r = message_at(txn, src, dst, nonce, &m);
 	if (r == -IST_ENOTFOUND) {
-		long ci = -1;
-		for (size_t i = 0; i < n->att.n_chains; i++)
-			if (n->g.chains[i].id == src)
-				ci = (long)i;
 		uint64_t h = 0;
 		uint8_t hash[IST_HASH_BYTES];
-		if (ci >= 0 && ist_store_chain_cursor_get(txn, src, &h, hash) < 0)
+		if (ist_store_chain_cursor_get(txn, src, &h, hash) < 0)
 			h = 0;
 		return pending(out, "not_observed",
 			       "this validator has not observed message %" PRIu64 " of route %" PRIu64 "->%" PRIu64
@@ -448,7 +451,9 @@ static int get_validators(struct ist_node *n, struct ist_buf *out)
 		put_hex_field(out, "node_key", v->node_key, sizeof(v->node_key));
 		ist_buf_puts(out, ",");
 		put_hex_field(out, "attestation_key", v->attestation_key, sizeof(v->attestation_key));
-		ist_buf_putf(out, ",\"stake\":\"%" PRIu64 "\"}", v->stake);
+		char addr[43];
+		ist_eth_address_format(v->attestation_address, addr);
+		ist_buf_putf(out, ",\"attestation_address\":\"%s\",\"stake\":\"%" PRIu64 "\"}", addr, v->stake);
 	}
 	ist_buf_puts(out, "]}");
 	return 0;
@@ -491,7 +496,7 @@ static int get_events(struct ist_node *n, struct ist_txn *txn, const char *query
 		}
 		ist_buf_puts(out, "]}");
 	}
-	ist_buf_putf(out, "],\"last\":\"%" PRIu64 "\"}", last);
+	ist_buf_putf(out, "],\"last\":\"%" PRIu64 "\",\"boot\":\"%016" PRIx64 "\"}", last, n->ev.boot);
 	free(ev);
 	return 0;
 }

@@ -33,6 +33,32 @@ void ist_cli_print_usage(FILE *out, const char *head, const struct ist_cli_cmd *
 	fputs(tail, out);
 }
 
+int ist_cli_group(const char *cmd, const char *head, const struct ist_cli_cmd *cmds, size_t n_cmds, const char *tail,
+		  int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	ist_cli_getopt_reset();
+	int c;
+	/* '+': stop at the subcommand name; what follows is the subcommand's */
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			ist_cli_print_usage(stdout, head, cmds, n_cmds, tail);
+			return IST_CLI_OK;
+		}
+		return ist_cli_bad_option(cmd, c, argv);
+	}
+	if (optind >= argc) {
+		ist_cli_print_usage(stderr, head, cmds, n_cmds, tail);
+		return IST_CLI_USAGE;
+	}
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "isthmus %s", cmd);
+	return ist_cli_dispatch(prefix, cmds, n_cmds, argc - optind, argv + optind);
+}
+
 static void IST_PRINTF(2, 0) vline(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[1024];
@@ -319,7 +345,20 @@ int ist_cli_passphrase_get(const char *file, bool confirm, const char *what, str
 
 /* ---- places and settings -------------------------------------------------- */
 
-char *ist_cli_keystore_dir(const char *opt)
+/* $HOME, else the user's home in the password database; NULL when neither. */
+static const char *user_home(void)
+{
+	const char *h = getenv("HOME");
+	if (h && *h)
+		return h;
+	struct passwd *pw = getpwuid(getuid());
+	return pw ? pw->pw_dir : NULL;
+}
+
+/* `opt` when given, else $ISTHMUS_HOME, else ~/.isthmus; `sub` ("" or
+ * "/keys") is appended to the last two. `what` names the option in the
+ * error. Malloc'd, or NULL after printing an error. */
+static char *home_or(const char *opt, const char *sub, const char *what)
 {
 	char *dir = NULL;
 	int n;
@@ -327,24 +366,28 @@ char *ist_cli_keystore_dir(const char *opt)
 	if (opt && *opt) {
 		n = asprintf(&dir, "%s", opt);
 	} else if ((home = getenv("ISTHMUS_HOME")) && *home) {
-		n = asprintf(&dir, "%s/keys", home);
+		n = asprintf(&dir, "%s%s", home, sub);
+	} else if ((home = user_home())) {
+		n = asprintf(&dir, "%s/.isthmus%s", home, sub);
 	} else {
-		home = getenv("HOME");
-		if (!home || !*home) {
-			struct passwd *pw = getpwuid(getuid());
-			home = pw ? pw->pw_dir : NULL;
-		}
-		if (!home) {
-			ist_cli_err("no home directory: use --keystore DIR or set ISTHMUS_HOME");
-			return NULL;
-		}
-		n = asprintf(&dir, "%s/.isthmus/keys", home);
+		ist_cli_err("no home directory: use %s or set ISTHMUS_HOME", what);
+		return NULL;
 	}
 	if (n < 0) {
 		ist_cli_err("out of memory");
 		return NULL;
 	}
 	return dir;
+}
+
+char *ist_cli_keystore_dir(const char *opt)
+{
+	return home_or(opt, "/keys", "--keystore DIR");
+}
+
+char *ist_cli_home_dir(const char *opt)
+{
+	return home_or(opt, "", "--home DIR");
 }
 
 int ist_cli_kdf(bool fast, struct ist_keystore_kdf *ret_kdf)

@@ -41,6 +41,14 @@ int ist_cli_dispatch(const char *prefix, const struct ist_cli_cmd *cmds, size_t 
 void ist_cli_print_usage(FILE *out, const char *head, const struct ist_cli_cmd *cmds, size_t n_cmds,
 			 const char *tail);
 
+/* Runs a command made of subcommands (`isthmus keys`), argv[0] being its
+ * name `cmd` ("keys"): -h/--help prints the usage page (as
+ * ist_cli_print_usage) on stdout and returns 0; no subcommand prints it on
+ * stderr and returns IST_CLI_USAGE; else runs the subcommand named next
+ * (ist_cli_dispatch, prefix "isthmus <cmd>"). */
+int ist_cli_group(const char *cmd, const char *head, const struct ist_cli_cmd *cmds, size_t n_cmds, const char *tail,
+		  int argc, char **argv);
+
 /* "isthmus: <message>\n" on stderr, with control characters replaced so that
  * it is always one line. */
 void ist_cli_err(const char *fmt, ...) IST_PRINTF(1, 2);
@@ -82,6 +90,10 @@ void ist_cli_passphrase_free(struct ist_cli_pass *p);
  * ~/.isthmus/keys. Out: malloc'd path, or NULL after printing an error. */
 char *ist_cli_keystore_dir(const char *opt);
 
+/* The node home: `opt` (--home), else $ISTHMUS_HOME, else ~/.isthmus.
+ * Out: malloc'd path, or NULL after printing an error. */
+char *ist_cli_home_dir(const char *opt);
+
 /* The KDF cost of new files: fast when `fast` (--kdf-fast) or when
  * ISTHMUS_KEYSTORE_KDF=fast, the default (moderate) otherwise. Returns 0, or
  * -IST_EINVAL for another value of the variable (after printing it). */
@@ -100,5 +112,6 @@ int ist_cli_version(int argc, char **argv);
 int ist_cli_init(int argc, char **argv);
 int ist_cli_testnet(int argc, char **argv);
 int ist_cli_config(int argc, char **argv);
+int ist_cli_safety(int argc, char **argv);
 
 #endif

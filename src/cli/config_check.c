@@ -1,6 +1,5 @@
 /* `isthmus config`: its sub-table, and `isthmus config check`, which checks a
  * node home as the node does at start. */
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,56 +50,9 @@ static const char check_help[] =
 	"Example:\n"
 	"  isthmus config check --home ./devnet/node0\n";
 
-static void config_usage(FILE *out)
-{
-	ist_cli_print_usage(out, config_head, config_cmds, IST_ARRAY_SIZE(config_cmds), config_tail);
-}
-
 int ist_cli_config(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	ist_cli_getopt_reset();
-	int c;
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			config_usage(stdout);
-			return IST_CLI_OK;
-		}
-		return ist_cli_bad_option("config", c, argv);
-	}
-	if (optind >= argc) {
-		config_usage(stderr);
-		return IST_CLI_USAGE;
-	}
-	return ist_cli_dispatch("isthmus config", config_cmds, IST_ARRAY_SIZE(config_cmds), argc - optind,
-				argv + optind);
-}
-
-/* --home, else $ISTHMUS_HOME, else ~/.isthmus. Malloc'd, or NULL after an
- * error. */
-static char *home_dir(const char *opt)
-{
-	const char *env = getenv("ISTHMUS_HOME");
-	char *dir = NULL;
-	if (opt && *opt)
-		return strdup(opt);
-	if (env && *env)
-		return strdup(env);
-	const char *h = getenv("HOME");
-	if (!h || !*h) {
-		struct passwd *pw = getpwuid(getuid());
-		h = pw ? pw->pw_dir : NULL;
-	}
-	if (!h) {
-		ist_cli_err("no home directory: use --home DIR or set ISTHMUS_HOME");
-		return NULL;
-	}
-	if (asprintf(&dir, "%s/.isthmus", h) < 0)
-		return NULL;
-	return dir;
+	return ist_cli_group("config", config_head, config_cmds, IST_ARRAY_SIZE(config_cmds), config_tail, argc, argv);
 }
 
 static int config_check(int argc, char **argv)
@@ -122,7 +74,7 @@ static int config_check(int argc, char **argv)
 	}
 	if (optind < argc)
 		return ist_cli_usage_err("config check", "unexpected argument '%s'", argv[optind]);
-	char *home = home_dir(home_opt);
+	char *home = ist_cli_home_dir(home_opt);
 	if (!home)
 		return IST_CLI_ERROR;
 	struct ist_node_config cfg;

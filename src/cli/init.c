@@ -1,6 +1,5 @@
 /* `isthmus init`: a new validator node home. */
 #include <errno.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -56,30 +55,6 @@ enum {
 	OPT_API,
 	OPT_KEY_NAME,
 };
-
-/* --home, else $ISTHMUS_HOME, else ~/.isthmus. Malloc'd, or NULL after an
- * error. */
-static char *home_dir(const char *opt)
-{
-	const char *env = getenv("ISTHMUS_HOME");
-	char *dir = NULL;
-	if (opt && *opt)
-		return strdup(opt);
-	if (env && *env)
-		return strdup(env);
-	const char *h = getenv("HOME");
-	if (!h || !*h) {
-		struct passwd *pw = getpwuid(getuid());
-		h = pw ? pw->pw_dir : NULL;
-	}
-	if (!h) {
-		ist_cli_err("no home directory: use --home DIR or set ISTHMUS_HOME");
-		return NULL;
-	}
-	if (asprintf(&dir, "%s/.isthmus", h) < 0)
-		return NULL;
-	return dir;
-}
 
 static void default_moniker(const char *key_name, char *out, size_t len)
 {
@@ -244,7 +219,7 @@ int ist_cli_init(int argc, char **argv)
 	json_t *pub = NULL;
 	struct ist_cli_pass pass = { 0 };
 	int r = -IST_ENOMEM;
-	if (!(home = home_dir(home_opt)))
+	if (!(home = ist_cli_home_dir(home_opt)))
 		goto out;
 	if (ist_node_home_path(home, IST_NODE_CONFIG_FILE, &cfg_path) < 0 ||
 	    ist_node_home_path(home, IST_NODE_KEYS_DIR, &keys_dir) < 0 ||

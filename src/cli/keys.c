@@ -44,31 +44,9 @@ static const char keys_tail[] =
 	"Example:\n"
 	"  isthmus keys new val1 && isthmus keys show val1\n";
 
-static void keys_usage(FILE *out)
-{
-	ist_cli_print_usage(out, keys_head, keys_cmds, IST_ARRAY_SIZE(keys_cmds), keys_tail);
-}
-
 int ist_cli_keys(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	ist_cli_getopt_reset();
-	int c;
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			keys_usage(stdout);
-			return IST_CLI_OK;
-		}
-		return ist_cli_bad_option("keys", c, argv);
-	}
-	if (optind >= argc) {
-		keys_usage(stderr);
-		return IST_CLI_USAGE;
-	}
-	return ist_cli_dispatch("isthmus keys", keys_cmds, IST_ARRAY_SIZE(keys_cmds), argc - optind, argv + optind);
+	return ist_cli_group("keys", keys_head, keys_cmds, IST_ARRAY_SIZE(keys_cmds), keys_tail, argc, argv);
 }
 
 /* ---- shared helpers -------------------------------------------------------- */

@@ -21,6 +21,7 @@ static const struct ist_cli_cmd commands[] = {
 	{ "testnet", ist_cli_testnet, "write the node homes and genesis of a local devnet" },
 	{ "config", ist_cli_config, "check a node home's configuration and genesis" },
 	{ "keys", ist_cli_keys, "manage validator keys: new, list, show, export, import, delete" },
+	{ "safety", ist_cli_safety, "export or import a validator's safety state (moving a validator)" },
 	{ "version", ist_cli_version, "print the version" },
 };
 

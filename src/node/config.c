@@ -515,25 +515,14 @@ int ist_node_config_format(const struct ist_node_config *cfg, char **ret_json)
 	}
 	bad |= json_object_set_new(metrics, "enabled", json_boolean(cfg->metrics_enabled));
 	bad |= json_object_set(root, "metrics", metrics);
-	char *text = bad ? NULL : json_dumps(root, JSON_INDENT(2));
+	int r = ist_node_json_text(bad ? NULL : root, ret_json);
 	json_decref(key);
 	json_decref(log);
 	json_decref(limits);
 	json_decref(mempool);
 	json_decref(metrics);
 	json_decref(root);
-	if (!text)
-		return -IST_ENOMEM;
-	size_t n = strlen(text);
-	char *out = realloc(text, n + 2);
-	if (!out) {
-		free(text);
-		return -IST_ENOMEM;
-	}
-	out[n] = '\n';
-	out[n + 1] = '\0';
-	*ret_json = out;
-	return 0;
+	return r;
 }
 
 /* ---- checks against the genesis and the keystore --------------------------------- */

@@ -581,15 +581,6 @@ int ist_node_genesis_hash(struct ist_node_genesis *g)
 	return 0;
 }
 
-static json_t *u64_json(uint64_t v)
-{
-	if (v <= IST_NODE_JSON_SAFE_INT)
-		return json_integer((json_int_t)v);
-	char s[24];
-	snprintf(s, sizeof(s), "%llu", (unsigned long long)v);
-	return json_string(s);
-}
-
 static json_t *hex_json(const uint8_t *p, size_t len)
 {
 	char hex[2 * IST_SECP_PUBKEY_BYTES + 1];
@@ -606,7 +597,7 @@ int ist_node_genesis_format(const struct ist_node_genesis *g, char **ret_json)
 	int bad = !root || !cons || !vals;
 	ist_node_time_format(g->genesis_time, t);
 	bad |= json_object_set_new(root, "chain_id", json_string(g->chain_id));
-	bad |= json_object_set_new(root, "network_id", u64_json(g->network_id));
+	bad |= json_object_set_new(root, "network_id", ist_node_json_u64(g->network_id));
 	bad |= json_object_set_new(root, "genesis_time", json_string(t));
 	bad |= json_object_set_new(cons, "timeout_base_ms", json_integer((json_int_t)g->consensus.timeout_base_ms));
 	bad |= json_object_set_new(cons, "timeout_max_ms", json_integer((json_int_t)g->consensus.timeout_max_ms));
@@ -626,7 +617,7 @@ int ist_node_genesis_format(const struct ist_node_genesis *g, char **ret_json)
 		bad |= json_object_set_new(o, "attestation_address", json_string(addr));
 		bad |= json_object_set_new(o, "dkg_key", hex_json(v->dkg_key, sizeof(v->dkg_key)));
 		bad |= json_object_set_new(o, "address", json_string(v->address));
-		bad |= json_object_set_new(o, "stake", u64_json(v->stake));
+		bad |= json_object_set_new(o, "stake", ist_node_json_u64(v->stake));
 		bad |= json_array_append_new(vals, o);
 	}
 	bad |= json_object_set(root, "validators", vals);
@@ -637,7 +628,7 @@ int ist_node_genesis_format(const struct ist_node_genesis *g, char **ret_json)
 			json_t *o = json_object();
 			bad |= !o;
 			bad |= json_object_set_new(o, "key", hex_json(g->accounts[i].key, sizeof(g->accounts[i].key)));
-			bad |= json_object_set_new(o, "balance", u64_json(g->accounts[i].balance));
+			bad |= json_object_set_new(o, "balance", ist_node_json_u64(g->accounts[i].balance));
 			bad |= json_array_append_new(accts, o);
 		}
 		bad |= json_object_set_new(root, "accounts", accts);
@@ -648,28 +639,17 @@ int ist_node_genesis_format(const struct ist_node_genesis *g, char **ret_json)
 		for (size_t i = 0; i < g->n_chains; i++) {
 			json_t *o = json_object();
 			bad |= !o;
-			bad |= json_object_set_new(o, "id", u64_json(g->chains[i].id));
+			bad |= json_object_set_new(o, "id", ist_node_json_u64(g->chains[i].id));
 			bad |= json_object_set_new(o, "name", json_string(g->chains[i].name));
 			bad |= json_array_append_new(chains, o);
 		}
 		bad |= json_object_set_new(root, "chains", chains);
 	}
-	char *text = bad ? NULL : json_dumps(root, JSON_INDENT(2));
+	int r = ist_node_json_text(bad ? NULL : root, ret_json);
 	json_decref(cons);
 	json_decref(vals);
 	json_decref(root);
-	if (!text)
-		return -IST_ENOMEM;
-	size_t n = strlen(text);
-	char *out = realloc(text, n + 2);
-	if (!out) {
-		free(text);
-		return -IST_ENOMEM;
-	}
-	out[n] = '\n';
-	out[n + 1] = '\0';
-	*ret_json = out;
-	return 0;
+	return r;
 }
 
 const struct ist_node_chain *ist_node_genesis_chain(const struct ist_node_genesis *g, uint64_t id)

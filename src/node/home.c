@@ -644,6 +644,32 @@ bool ist_node_jr_bool(struct ist_node_jr *jr, json_t *obj, const char *parent, c
 	return json_is_true(v);
 }
 
+json_t *ist_node_json_u64(uint64_t v)
+{
+	if (v <= IST_NODE_JSON_SAFE_INT)
+		return json_integer((json_int_t)v);
+	char s[24];
+	snprintf(s, sizeof(s), "%llu", (unsigned long long)v);
+	return json_string(s);
+}
+
+int ist_node_json_text(const json_t *root, char **ret_text)
+{
+	char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
+	if (!text)
+		return -IST_ENOMEM;
+	size_t n = strlen(text);
+	char *out = realloc(text, n + 2);
+	if (!out) {
+		free(text);
+		return -IST_ENOMEM;
+	}
+	out[n] = '\n';
+	out[n + 1] = '\0';
+	*ret_text = out;
+	return 0;
+}
+
 void ist_node_jr_hex(struct ist_node_jr *jr, json_t *obj, const char *parent, const char *key, uint8_t *out,
 		     size_t len, const char *what)
 {

@@ -199,6 +199,16 @@ bool ist_node_jr_bool(struct ist_node_jr *jr, json_t *obj, const char *parent, c
 void ist_node_jr_hex(struct ist_node_jr *jr, json_t *obj, const char *parent, const char *key, uint8_t *out,
 		     size_t len, const char *what);
 
+/* A u64 as JSON that the readers above give back exactly
+ * (ist_node_jr_u64): an integer up to IST_NODE_JSON_SAFE_INT, else a string
+ * of decimal digits. New reference, or NULL (out of memory). */
+json_t *ist_node_json_u64(uint64_t v);
+
+/* The text of a file of the home: `root` (not consumed; NULL is out of
+ * memory) with a two-space indent and a final newline. Out: *ret_text
+ * (malloc'd, caller frees). Returns 0 or -IST_ENOMEM. */
+int ist_node_json_text(const json_t *root, char **ret_text) IST_WUR;
+
 /* Describes a JSON value for a problem's "(got ...)": the number, true,
  * false, null, a short printable string in quotes, else "a string", "an
  * object", "an array". Returns `buf`. */

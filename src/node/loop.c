@@ -200,9 +200,13 @@ int ist_node_core_load(struct ist_node *n, char *errbuf, size_t errlen)
 		pthread_mutex_unlock(&n->st_mu);
 		n->last_timeouts_sent = 0;
 		ist_metric_set(n->m_height, NULL, (double)root->height);
-		if (root->height > 0 || n_blocks)
-			ist_log_info("node", "resuming at height %" PRIu64 " with %zu stored uncommitted block(s)%s",
-				     root->height, n_blocks, safety ? " and the saved safety state" : "");
+		/* a safety state with nothing else is a new data directory given
+		 * one (isthmus safety import): the chain comes by block sync, and
+		 * the core signs nothing at or below the state's views */
+		if (root->height > 0 || n_blocks || safety)
+			ist_log_info("node", "resuming at height %" PRIu64 " in view %" PRIu64 " with %zu stored "
+				     "uncommitted block(s)%s", root->height, ist_cons_view(n->core), n_blocks,
+				     safety ? " and the saved safety state" : "");
 	}
 out:
 	if (r < 0)

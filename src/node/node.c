@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "crypto/crypto.h"
 #include "crypto/keystore.h"
+#include "node/datadir.h"
 #include "node/internal.h"
 #include "storage/blocks.h"
 #include "wire/canonical.h"
@@ -270,17 +271,8 @@ int ist_node_new(const struct ist_node_options *opts, struct ist_node **ret, cha
 
 	/* the store first: a second isthmusd on this home stops here, before
 	 * spending time on the key derivation */
-	struct ist_store_options so = { 0 };
-	so.genesis_hash32 = n->g.hash;
-	so.chain_id = (const uint8_t *)n->g.chain_id;
-	so.chain_id_len = strlen(n->g.chain_id);
-	char serr[IST_STORE_ERRBUF_BYTES] = "";
-	if ((r = ist_store_open(n->cfg.data_path, &so, &n->store, serr, sizeof(serr))) < 0) {
-		/* the store's line names the path and the problem (for a lock:
-		 * another isthmusd on this home) */
-		errf(errbuf, errlen, "%s", serr[0] ? serr : ist_strerror(r));
+	if ((r = ist_node_store_open(&n->cfg, &n->g, false, &n->store, errbuf, errlen)) < 0)
 		goto fail;
-	}
 	if ((r = keys_load(n, errbuf, errlen)) < 0)
 		goto fail;
 	if (ist_node_genesis_find(&n->g, n->pub) != (long)n->ident.index) {

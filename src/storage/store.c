@@ -283,7 +283,7 @@ int ist_store_open(const char *dir, const struct ist_store_options *opts, struct
 		goto fail;
 	}
 
-	if (!o.read_only) {
+	if (!o.read_only && !o.must_exist) {
 		int e = mkdir_p(dir);
 		if (e) {
 			r = ist_store_errf(errbuf, errlen, dir, ist_store_lmdb_err(e, "mkdir"),
@@ -306,6 +306,11 @@ int ist_store_open(const char *dir, const struct ist_store_options *opts, struct
 		ist_log_warn(SUBSYS, "%s: directory is accessible by group or others (mode %03o); chmod 700 it",
 			     dir, (unsigned)(st.st_mode & 0777));
 
+	/* before the lock, whose file would be the first thing made here */
+	if (o.must_exist && !o.read_only && stat(data_path, &st) != 0) {
+		r = ist_store_errf(errbuf, errlen, dir, -IST_ENOTFOUND, "no store here (%s missing)", DATA_FILE);
+		goto fail;
+	}
 	if (!o.read_only) {
 		r = take_lock(s, errbuf, errlen);
 		if (r)

@@ -119,6 +119,12 @@ struct ist_store_options {
 	/* Open an existing store for reading only: nothing is created or
 	 * migrated, ist_store_write fails with -IST_EPERM. */
 	bool read_only;
+	/* Open read-write (taking the lock) only a store that exists: when
+	 * `dir` holds none, fail with -IST_ENOTFOUND and create nothing (no
+	 * directory, no lock file). For a tool that must keep isthmusd off the
+	 * store while it reads, without making an empty one (isthmus safety
+	 * export). */
+	bool must_exist;
 	/* When non-NULL: the genesis hash this node runs. A store without one
 	 * records it (read-write); a store with a different one refuses to
 	 * open with -IST_ECONFIG. */
@@ -143,7 +149,7 @@ const char *ist_store_db_name(enum ist_store_db db);
  * this binary supports (1); upgrade isthmusd".
  * Returns 0, or
  *   -IST_EINVAL       bad arguments
- *   -IST_ENOTFOUND    read_only and no store there
+ *   -IST_ENOTFOUND    read_only or must_exist, and no store there
  *   -IST_EPERM        the directory or files cannot be accessed
  *   -IST_EDB_LOCKED   another process has the store open read-write
  *   -IST_EDB_SCHEMA   written by a newer binary, or needs a migration this

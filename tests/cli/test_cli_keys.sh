@@ -10,15 +10,7 @@ PASS='test passphrase 1'
 
 # ---- help and usage --------------------------------------------------------
 
-for cmd in "" "keys" "keys new" "keys list" "keys show" "keys export" "keys import" "keys delete" "version"; do
-	# shellcheck disable=SC2086
-	run $cmd --help
-	if [ "$rc" -eq 0 ] && grep -q '^usage: isthmus' "$T/out" && grep -q 'xample' "$T/out" && [ ! -s "$T/err" ]; then
-		ok "'isthmus $cmd --help' prints usage and an example, status 0"
-	else
-		not_ok "'isthmus $cmd --help' prints usage and an example, status 0" "status $rc"
-	fi
-done
+expect_help "" "keys" "keys new" "keys list" "keys show" "keys export" "keys import" "keys delete" "version"
 run keys new -h
 check "'keys new -h' is help too" [ "$rc" -eq 0 ]
 run --version

@@ -8,39 +8,9 @@ TEST_NAME=node
 
 PASS='node test passphrase'
 
-# expect_line DESC STATUS LINE ARGS...: the status, and stderr is exactly LINE.
-expect_line() {
-	local desc=$1 want=$2 line=$3
-	shift 3
-	run "$@"
-	if [ "$rc" -eq "$want" ] && [ "$(cat "$T/err")" = "$line" ]; then
-		ok "$desc"
-	else
-		not_ok "$desc" "status $rc (want $want)" "want: $line"
-	fi
-}
-# edit FILE PYTHON: runs PYTHON with `o` the JSON of FILE, then writes `o` back
-edit() {
-	python3 - "$1" "$2" <<'EOF'
-import json, sys
-p, code = sys.argv[1], sys.argv[2]
-o = json.load(open(p))
-exec(code)
-json.dump(o, open(p, "w"), indent=2)
-EOF
-}
-
 # ---- help and usage ----------------------------------------------------------------
 
-for cmd in "init" "testnet" "config" "config check"; do
-	# shellcheck disable=SC2086
-	run $cmd --help
-	if [ "$rc" -eq 0 ] && grep -q '^usage: isthmus' "$T/out" && grep -q 'xample' "$T/out" && [ ! -s "$T/err" ]; then
-		ok "'isthmus $cmd --help' prints usage and an example, status 0"
-	else
-		not_ok "'isthmus $cmd --help' prints usage and an example, status 0" "status $rc"
-	fi
-done
+expect_help "init" "testnet" "config" "config check"
 run --help
 check "'isthmus --help' lists init, testnet and config" \
 	bash -c "grep -q '^  init ' '$T/out' && grep -q '^  testnet ' '$T/out' && grep -q '^  config ' '$T/out'"

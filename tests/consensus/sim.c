@@ -97,6 +97,10 @@ enum ev_kind {
 	EV_LIVE,
 };
 
+/* sev.b of EV_CRASH and EV_RESTART (struct ist_sim_crash) */
+#define RESTART_NEW_DISK 1u
+#define RESTART_LOSE_SAFETY 2u
+
 struct sev {
 	uint64_t t, seq;
 	uint8_t kind;
@@ -1026,6 +1030,31 @@ static void proof_free(struct snode *nd, uint64_t e)
 	nd->proof_qc[e] = NULL;
 }
 
+/* A new disk for a crashed node (struct ist_sim_crash, new_disk): what a
+ * validator moved to a new machine starts from. The chain goes back to the
+ * genesis block (the checker sees the heights committed again, as on a real
+ * node), the stored blocks, the epoch proofs and the later epoch go; the
+ * safety state stays unless `lose_safety`. */
+static void node_new_disk(struct snode *nd, bool lose_safety)
+{
+	for (size_t h = 1; h < nd->chain_len; h++)
+		ist_wire_block_free(nd->chain[h]);
+	nd->chain_len = 1;
+	for (size_t k = 0; k < nd->n_stored; k++)
+		ist_wire_block_free(nd->stored[k]);
+	nd->n_stored = 0;
+	free(nd->epoch_set);
+	nd->epoch_set = NULL;
+	nd->epoch = 0;
+	for (int e = 0; e < MAX_EPOCHS; e++)
+		proof_free(nd, (uint64_t)e);
+	if (lose_safety) {
+		free(nd->safety);
+		nd->safety = NULL;
+		nd->safety_len = 0;
+	}
+}
+
 static void act_epoch(struct sim *s, struct snode *nd, struct ist_cons_action *a)
 {
 	const struct ist_cons_epoch *e = a->u.epoch.next;
@@ -1387,13 +1416,16 @@ static void dispatch(struct sim *s, struct sev *e)
 	case EV_CRASH:
 		if (nd->up) {
 			node_crash(s, nd);
-			ev_new(s, s->now + e->a, EV_RESTART, nd->id);
+			struct sev *r = ev_new(s, s->now + e->a, EV_RESTART, nd->id);
+			r->b = e->b;
 			ev_push(s);
 		}
 		break;
 	case EV_RESTART:
 		if (!nd->up) {
-			trace(s, "n%u RESTART", nd->id);
+			trace(s, "n%u RESTART%s", nd->id, e->b & RESTART_NEW_DISK ? " on a new disk" : "");
+			if (e->b & RESTART_NEW_DISK)
+				node_new_disk(nd, e->b & RESTART_LOSE_SAFETY);
 			node_start(s, nd);
 		}
 		break;
@@ -1515,6 +1547,7 @@ static int setup(struct sim *s)
 			continue;
 		struct sev *e = ev_new(s, c->at_ms, EV_CRASH, c->node);
 		e->a = c->down_ms ? c->down_ms : 1;
+		e->b = (c->new_disk ? RESTART_NEW_DISK : 0) | (c->lose_safety ? RESTART_LOSE_SAFETY : 0);
 		ev_push(s);
 	}
 	if (cfg->check_liveness) {

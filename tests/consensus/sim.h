@@ -17,9 +17,10 @@
  * Disk: a PERSIST completes after a latency (in order); only then is the
  * state on "disk" and the PERSISTED event delivered. A crash drops the core
  * and everything volatile; a restart builds a new core from the disk (the
- * last persisted safety state, the committed chain, the epoch). Crashes can
- * be scheduled, and can also strike right before or right after a persist
- * reaches the disk.
+ * last persisted safety state, the committed chain, the epoch), or from a
+ * new disk that holds the safety state alone (a moved validator). Crashes
+ * can be scheduled, and can also strike right before or right after a
+ * persist reaches the disk.
  *
  * Byzantine nodes run a real core too (so they keep a plausible view) and
  * hold their keys; their output is tampered with according to a mask of
@@ -69,6 +70,14 @@ struct ist_sim_crash {
 	uint32_t node;
 	uint64_t at_ms;
 	uint64_t down_ms;
+	/* The node comes back on a new disk, as a validator moved to a new
+	 * machine: the committed chain back to the genesis block, no stored
+	 * blocks, epoch 0, and only the safety state taken along (`isthmus
+	 * safety import`), or not even that with lose_safety (what the import
+	 * prevents: tests show the checker catches it). For runs without an
+	 * epoch change: the state of a later epoch does not fit epoch 0. */
+	bool new_disk;
+	bool lose_safety;
 };
 
 struct ist_sim_config {

@@ -17,61 +17,13 @@
 #
 # Waiting is polling with a bound (WAIT_S seconds per condition), never a
 # fixed sleep as synchronisation; nothing asserts on timing. Every process
-# is killed on exit, whatever happens.
-set -u
-
-BIN=${ISTHMUS_BIN:?ISTHMUS_BIN must point to the isthmus binary}
-DBIN=${ISTHMUSD_BIN:?ISTHMUSD_BIN must point to the isthmusd binary}
-WAIT_S=${ISTHMUS_TEST_WAIT_S:-60}
+# is killed on exit, whatever happens (the harness: tests/node/harness.sh).
+TEST_NAME=cluster
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 N=4
-T=$(mktemp -d "${TMPDIR:-/tmp}/isthmus-cluster.XXXXXX") || exit 1
-declare -a PIDS=()
-
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		[ -n "$p" ] && wait "$p" 2>/dev/null
-	done
-	if [ "${failed:-0}" -ne 0 ] && [ -d "$T" ]; then
-		for p in "$T"/node*.log; do
-			[ -f "$p" ] && tail -n 15 "$p" | sed "s|^|# $(basename "$p"): |"
-		done
-	fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-unset ISTHMUS_PASSPHRASE ISTHMUS_HOME
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1)); failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	local l
-	for l in "$@"; do echo "# $l"; done
-}
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-bail() { echo "Bail out! $*"; failed=1; echo "1..$n"; exit 1; }
 
 # ---- a free base port: P..P+N-1 (p2p) and P+100..P+100+N-1 (api) ----
-port_used() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-BASE=
-for try in $(seq 1 50); do
-	p=$((20000 + (RANDOM * 7 + $$ + try * 131) % 40000))
-	busy=0
-	for i in $(seq 0 $((N - 1))); do
-		if port_used $((p + i)) || port_used $((p + 100 + i)); then busy=1; break; fi
-	done
-	if [ $busy -eq 0 ]; then BASE=$p; break; fi
-done
-[ -n "$BASE" ] || bail "no free base port found"
-api() { echo "http://127.0.0.1:$((BASE + 100 + $1))"; }
+pick_base_port $N || bail "no free base port found"
 
 if "$BIN" testnet --validators $N --output "$T/net" --base-port "$BASE" --kdf-fast >"$T/testnet.out" 2>&1 </dev/null; then
 	ok "isthmus testnet makes $N homes (base port $BASE)"
@@ -94,59 +46,6 @@ if [ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q 
 else
 	not_ok "isthmusd with a bad --log-level: one line, status 1" "status $rc, output: $out"
 fi
-
-start() {
-	"$DBIN" --home "$T/net/node$1" >>"$T/node$1.log" 2>&1 </dev/null &
-	PIDS[$1]=$!
-}
-
-# height I: the node's committed height, or -1 when it does not answer
-height() {
-	local h
-	h=$(curl -s --max-time 2 "$(api "$1")/v1/status" 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p')
-	case "$h" in ''|null|*[!0-9]*) echo -1 ;; *) echo "$h" ;; esac
-}
-
-# block_id I H: the id of node I's committed block at height H, one line
-block_id() {
-	local body
-	body=$(curl -s --max-time 2 "$(api "$1")/v1/blocks/$2" 2>/dev/null)
-	printf '%s\n' "$body" | sed -n 's/^{"id":"\([0-9a-f]\{64\}\)".*/\1/p'
-}
-
-# wait_heights MIN NODES...: until every node listed reports height >= MIN
-wait_heights() {
-	local min=$1
-	shift
-	local deadline=$((SECONDS + WAIT_S)) i all
-	while [ $SECONDS -lt $deadline ]; do
-		all=1
-		for i in "$@"; do
-			if [ "$(height "$i")" -lt "$min" ]; then all=0; break; fi
-		done
-		[ $all -eq 1 ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
-alive() { kill -0 "${PIDS[$1]}" 2>/dev/null; }
-
-# stop I: SIGTERM, then wait (bounded) and give its exit status in $rc
-stop() {
-	local pid=${PIDS[$1]} deadline=$((SECONDS + 30))
-	kill -TERM "$pid" 2>/dev/null
-	while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		rc=timeout
-	else
-		wait "$pid"
-		rc=$?
-	fi
-	PIDS[$1]=
-}
 
 for i in $(seq 0 $((N - 1))); do start "$i"; done
 
@@ -404,7 +303,8 @@ done
 
 # ---- a new data directory: the node joins again from genesis by block sync ----
 # (a blank safety state: acceptable in a test cluster, never for a real
-# validator's keys; see docs/operator-guide.md)
+# validator's keys, which move with `isthmus safety export|import`: see
+# docs/operator-guide.md and tests/node/test_node_move.sh)
 fresh=$((N - 2))
 stop "$fresh"
 rm -rf "$T/net/node$fresh/data"

@@ -355,6 +355,40 @@ START_TEST(test_read_only)
 }
 END_TEST
 
+START_TEST(test_must_exist)
+{
+	struct ist_store_options me = { .must_exist = true };
+	struct ist_store *s = NULL, *s2 = NULL;
+	char err[IST_STORE_ERRBUF_BYTES];
+	/* no store: refused, and nothing made (not even the directory) */
+	ck_assert_int_eq(ist_store_open(dbdir, &me, &s, err, sizeof(err)), -IST_ENOTFOUND);
+	ck_assert_ptr_null(s);
+	ck_assert_ptr_nonnull(strstr(err, "no store here"));
+	struct stat st;
+	ck_assert_int_ne(stat(dbdir, &st), 0);
+	/* an empty directory: refused, no lock file left in it */
+	char *lock = NULL;
+	ck_assert_int_gt(asprintf(&lock, "%s/data", tmp), 0);
+	ck_assert_int_eq(mkdir(lock, 0700), 0);
+	ck_assert_int_eq(mkdir(dbdir, 0700), 0);
+	free(lock);
+	ck_assert_int_eq(ist_store_open(dbdir, &me, &s, err, sizeof(err)), -IST_ENOTFOUND);
+	ck_assert_int_gt(asprintf(&lock, "%s/isthmus.lock", dbdir), 0);
+	ck_assert_int_ne(stat(lock, &st), 0);
+	free(lock);
+	/* an existing store: read-write, and it holds the lock */
+	s = open_ok(NULL);
+	ck_assert_int_eq(put1(s, IST_STORE_DB_VALIDATORS, "v1", "key"), 0);
+	ck_assert_int_eq(ist_store_open(dbdir, &me, &s2, err, sizeof(err)), -IST_EDB_LOCKED);
+	ist_store_close(s);
+	s = open_ok(&me);
+	ck_assert_str_eq(get1(s, IST_STORE_DB_VALIDATORS, "v1"), "key");
+	ck_assert_int_eq(put1(s, IST_STORE_DB_VALIDATORS, "v2", "key"), 0);
+	ck_assert_int_eq(ist_store_open(dbdir, NULL, &s2, err, sizeof(err)), -IST_EDB_LOCKED);
+	ist_store_close(s);
+}
+END_TEST
+
 static int set_genesis_fn(struct ist_txn *txn, void *ctx)
 {
 	return ist_store_genesis_set(txn, ctx);
@@ -1096,6 +1130,7 @@ int main(void)
 	tcase_add_test(tc, test_missing_db_version_is_created);
 	tcase_add_test(tc, test_not_a_store);
 	tcase_add_test(tc, test_read_only);
+	tcase_add_test(tc, test_must_exist);
 	tcase_add_test(tc, test_genesis_and_chain_id_set_once);
 	tcase_add_test(tc, test_typed_accessors_roundtrip);
 	tcase_add_test(tc, test_generic_put_get_del);

@@ -1,0 +1,105 @@
+# Real isthmusd processes on 127.0.0.1 for the shell tests that run them
+# (tests/node/test_node_*.sh through tests/node/harness.sh, and
+# tests/cli/test_cli_safety.sh), which source it after setting DBIN (the
+# isthmusd binary) and T (their temporary directory).
+#
+# Node I runs from the home $T/net/nodeI (made by `isthmus testnet --output
+# $T/net --base-port $BASE`), logs to $T/nodeI.log, and has the pid
+# ${PIDS[I]} while it runs. Waiting is polling with a bound (WAIT_S seconds
+# per condition), never a fixed sleep as synchronisation; nothing here
+# asserts on timing. The caller's EXIT trap calls kill_nodes, so that no
+# process outlives the test whatever happens.
+
+WAIT_S=${ISTHMUS_TEST_WAIT_S:-60}
+declare -a PIDS=()
+
+# kill_nodes: SIGKILL every node still running, and reap it.
+kill_nodes() {
+	local p
+	for p in "${PIDS[@]}"; do
+		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		[ -n "$p" ] && wait "$p" 2>/dev/null
+	done
+}
+
+port_used() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# pick_base_port N: sets BASE to a free base port for N nodes: BASE..BASE+N-1
+# (p2p) and BASE+100..BASE+100+N-1 (api). Returns 1 when none was found.
+# The ports lie below the kernel's ephemeral range when there is room: there,
+# the outgoing connections of earlier tests (curl, peers) linger in
+# TIME_WAIT, which a connect cannot see but which makes a listener's bind
+# fail.
+pick_base_port() {
+	local try p i busy lo span=40000
+	BASE=
+	if read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && [ "$lo" -gt 25000 ]; then
+		span=$((lo - 20000 - 200))
+	fi
+	for try in $(seq 1 50); do
+		p=$((20000 + (RANDOM * 7 + $$ + try * 131) % span))
+		busy=0
+		for i in $(seq 0 $(($1 - 1))); do
+			if port_used $((p + i)) || port_used $((p + 100 + i)); then busy=1; break; fi
+		done
+		if [ $busy -eq 0 ]; then BASE=$p; return 0; fi
+	done
+	return 1
+}
+
+api() { echo "http://127.0.0.1:$((BASE + 100 + $1))"; }
+
+start() {
+	"$DBIN" --home "$T/net/node$1" >>"$T/node$1.log" 2>&1 </dev/null &
+	PIDS[$1]=$!
+}
+
+# height I: the node's committed height, or -1 when it does not answer
+height() {
+	local h
+	h=$(curl -s --max-time 2 "$(api "$1")/v1/status" 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p')
+	case "$h" in ''|null|*[!0-9]*) echo -1 ;; *) echo "$h" ;; esac
+}
+
+# block_id I H: the id of node I's committed block at height H, one line
+block_id() {
+	local body
+	body=$(curl -s --max-time 2 "$(api "$1")/v1/blocks/$2" 2>/dev/null)
+	printf '%s\n' "$body" | sed -n 's/^{"id":"\([0-9a-f]\{64\}\)".*/\1/p'
+}
+
+# wait_heights MIN NODES...: until every node listed reports height >= MIN
+wait_heights() {
+	local min=$1
+	shift
+	local deadline=$((SECONDS + WAIT_S)) i all
+	while [ $SECONDS -lt $deadline ]; do
+		all=1
+		for i in "$@"; do
+			if [ "$(height "$i")" -lt "$min" ]; then all=0; break; fi
+		done
+		[ $all -eq 1 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+alive() { kill -0 "${PIDS[$1]}" 2>/dev/null; }
+
+# stop I: SIGTERM, then wait (bounded) and give its exit status in $rc
+stop() {
+	local pid=${PIDS[$1]} deadline=$((SECONDS + 30))
+	kill -TERM "$pid" 2>/dev/null
+	while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		rc=timeout
+	else
+		wait "$pid"
+		rc=$?
+	fi
+	PIDS[$1]=
+}

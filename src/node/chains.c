@@ -69,7 +69,7 @@ int ist_node_chains_start(struct ist_node *n, char *errbuf, size_t errlen)
 		w->n = n;
 		w->chain = rpc->id;
 		for (size_t k = 0; k < rpc->n_rpc; k++) {
-			int r = ist_chain_devchain_new(rpc->rpc[k], RPC_TIMEOUT_MS, rpc->id, &w->adapters[k], errbuf,
+			int r = ist_chain_devchain_new(rpc->rpc[k], rpc->id, RPC_TIMEOUT_MS, &w->adapters[k], errbuf,
 						       errlen);
 			if (r < 0)
 				return r;
@@ -108,7 +108,7 @@ void ist_node_chains_stop(struct ist_node *n)
 		w->watcher = NULL;
 		for (size_t k = 0; k < w->n_adapters; k++)
 			if (w->adapters[k])
-				w->adapters[k]->ops->destroy(w->adapters[k]);
+				ist_chain_adapter_destroy(w->adapters[k]);
 		w->n_adapters = 0;
 	}
 }

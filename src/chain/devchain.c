@@ -371,7 +371,7 @@ out:
 static int devchain_head(struct ist_chain_adapter *a, uint64_t *ret_head, uint64_t *ret_finalized)
 {
 	struct devchain *d = (struct devchain *)a;
-	char what[WHAT_MAX], why[IST_JSON_WHY_MAX];
+	char what[WHAT_MAX], why[(IST_JSON_ERR_FIELD_MAX + IST_JSON_ERR_PROBLEM_MAX + 16)];
 	struct answer ans;
 	int r = get(d, "/v1/head", false, what, &ans);
 	if (r < 0)
@@ -392,7 +392,7 @@ static int devchain_head(struct ist_chain_adapter *a, uint64_t *ret_head, uint64
 static int devchain_block(struct ist_chain_adapter *a, uint64_t height, struct ist_chain_block *ret)
 {
 	struct devchain *d = (struct devchain *)a;
-	char path[48], what[WHAT_MAX], why[IST_JSON_WHY_MAX];
+	char path[48], what[WHAT_MAX], why[(IST_JSON_ERR_FIELD_MAX + IST_JSON_ERR_PROBLEM_MAX + 16)];
 	snprintf(path, sizeof(path), "/v1/blocks/%" PRIu64, height);
 	struct answer ans;
 	int r = get(d, path, true, what, &ans);

@@ -1,57 +1,177 @@
+/*
+ * JSON reading and writing (common/json.h). The error, file and reader code
+ * moved from src/node/home.c.
+ */
 #include "common/json.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/bytes.h"
 #include "common/err.h"
 
-void ist_json_reader_init(struct ist_json_reader *jr)
+/* ---- errors --------------------------------------------------------------- */
+
+static void clean(char *s)
 {
-	jr->err = 0;
-	jr->why[0] = '\0';
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 }
 
-int ist_json_fail(struct ist_json_reader *jr, int code, const char *path, const char *fmt, ...)
+static void copy_clean(char *dst, size_t cap, const char *src)
 {
-	if (jr->err)
-		return jr->err;
-	jr->err = code < 0 ? code : -IST_EPARSE;
-	char problem[IST_JSON_WHY_MAX - IST_JSON_PATH_MAX - 2];   /* the path fits in front of it */
+	snprintf(dst, cap, "%s", src ? src : "");
+	clean(dst);
+}
+
+static void IST_PRINTF(4, 0) err_vset(struct ist_json_err *err, const char *file, const char *field,
+		       const char *fmt, va_list ap)
+{
+	if (!err)
+		return;
+	copy_clean(err->file, sizeof(err->file), file);
+	copy_clean(err->field, sizeof(err->field), field);
+	vsnprintf(err->problem, sizeof(err->problem), fmt, ap);
+	clean(err->problem);
+	err->line = 0;
+	err->column = 0;
+}
+
+void ist_json_err_set(struct ist_json_err *err, const char *file, const char *field, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(problem, sizeof(problem), fmt, ap);
+	err_vset(err, file, field, fmt, ap);
 	va_end(ap);
-	if (path && *path)
-		snprintf(jr->why, sizeof(jr->why), "%s: %s", path, problem);
+}
+
+const char *ist_json_err_format(const struct ist_json_err *err, char *buf, size_t len)
+{
+	if (len == 0)
+		return buf;
+	if (err->line > 0)
+		snprintf(buf, len, "%s: line %d, column %d: %s", err->file, err->line, err->column, err->problem);
+	else if (err->field[0])
+		snprintf(buf, len, "%s: %s: %s", err->file, err->field, err->problem);
 	else
-		snprintf(jr->why, sizeof(jr->why), "%s", problem);
-	return jr->err;
+		snprintf(buf, len, "%s: %s", err->file, err->problem);
+	return buf;
 }
 
-void ist_json_path(char out[IST_JSON_PATH_MAX], const char *parent, const char *key)
+/* ---- files ------------------------------------------------------------------ */
+
+static int errno_fail(struct ist_json_err *err, const char *path, const char *what, int e)
 {
-	snprintf(out, IST_JSON_PATH_MAX, "%s%s%s", parent, *parent ? "." : "", key);
+	ist_json_err_set(err, path, "", "%s: %s", what, strerror(e));
+	return ist_err_from_errno(e);
 }
 
-void ist_json_index(char out[IST_JSON_PATH_MAX], const char *parent, size_t i)
+int ist_json_file_read(const char *path, size_t max, char **ret_text, size_t *ret_len, struct ist_json_err *err)
 {
-	snprintf(out, IST_JSON_PATH_MAX, "%s[%zu]", parent, i);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			ist_json_err_set(err, path, "", "no such file");
+			return -IST_ENOTFOUND;
+		}
+		return errno_fail(err, path, "cannot read", errno);
+	}
+	struct stat st;
+	char *buf = NULL;
+	int r;
+	if (fstat(fd, &st) < 0) {
+		r = errno_fail(err, path, "cannot read", errno);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ist_json_err_set(err, path, "", "not a regular file");
+		r = -IST_EINVAL;
+		goto out;
+	}
+	/* at most one byte past the limit, whatever st_size says */
+	buf = malloc(max + 2);
+	if (!buf) {
+		ist_json_err_set(err, path, "", "out of memory");
+		r = -IST_ENOMEM;
+		goto out;
+	}
+	size_t len = 0;
+	while (len < max + 1) {
+		ssize_t n = read(fd, buf + len, max + 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = errno_fail(err, path, "cannot read", errno);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max) {
+		ist_json_err_set(err, path, "", "larger than %zu bytes", max);
+		r = -IST_ETOOBIG;
+		goto out;
+	}
+	buf[len] = '\0';
+	*ret_text = buf;
+	*ret_len = len;
+	buf = NULL;
+	r = 0;
+out:
+	free(buf);
+	close(fd);
+	return r;
 }
 
-/* A string is quoted only when it is short printable ASCII without quotes
- * or backslashes: anything else from outside could break a log line. */
-static void describe_string(const char *s, size_t n, char *buf, size_t len)
+/* ---- the reader ------------------------------------------------------------- */
+
+static void describe_str(const char *s, char *buf, size_t len)
 {
-	bool tame = n <= 64 && strlen(s) == n;
+	size_t n = strlen(s);
+	bool tame = n <= 64;
 	for (size_t i = 0; i < n && tame; i++)
 		tame = s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\';
 	if (tame)
 		snprintf(buf, len, "\"%s\"", s);
 	else
 		snprintf(buf, len, "a string of %zu bytes", n);
+}
+
+void ist_json_reader_init(struct ist_json_reader *jr, const char *file, struct ist_json_err *err)
+{
+	jr->file = file;
+	jr->err = err;
+	jr->code = 0;
+}
+
+int ist_json_fail(struct ist_json_reader *jr, int code, const char *path, const char *fmt, ...)
+{
+	if (jr->code)
+		return jr->code;
+	jr->code = code < 0 ? code : -IST_ECONFIG;
+	va_list ap;
+	va_start(ap, fmt);
+	err_vset(jr->err, jr->file, path, fmt, ap);
+	va_end(ap);
+	return jr->code;
+}
+
+void ist_json_path(char out[IST_JSON_ERR_FIELD_MAX], const char *parent, const char *key)
+{
+	snprintf(out, IST_JSON_ERR_FIELD_MAX, "%s%s%s", parent, *parent ? "." : "", key);
+}
+
+void ist_json_index(char out[IST_JSON_ERR_FIELD_MAX], const char *parent, size_t i)
+{
+	snprintf(out, IST_JSON_ERR_FIELD_MAX, "%s[%zu]", parent, i);
 }
 
 const char *ist_json_describe(const json_t *v, char *buf, size_t len)
@@ -63,29 +183,170 @@ const char *ist_json_describe(const json_t *v, char *buf, size_t len)
 	case JSON_REAL:
 		snprintf(buf, len, "%.17g", json_real_value(v));
 		break;
-	case JSON_TRUE:
-		snprintf(buf, len, "true");
-		break;
-	case JSON_FALSE:
-		snprintf(buf, len, "false");
-		break;
-	case JSON_NULL:
-		snprintf(buf, len, "null");
-		break;
-	case JSON_STRING:
-		describe_string(json_string_value(v), json_string_length(v), buf, len);
-		break;
-	case JSON_OBJECT:
-		snprintf(buf, len, "an object");
-		break;
-	case JSON_ARRAY:
-		snprintf(buf, len, "an array");
-		break;
-	default:
-		snprintf(buf, len, "a value");
-		break;
+	case JSON_TRUE: snprintf(buf, len, "true"); break;
+	case JSON_FALSE: snprintf(buf, len, "false"); break;
+	case JSON_NULL: snprintf(buf, len, "null"); break;
+	case JSON_STRING: describe_str(json_string_value(v), buf, len); break;
+	case JSON_OBJECT: snprintf(buf, len, "an object"); break;
+	case JSON_ARRAY: snprintf(buf, len, "an array"); break;
+	default: snprintf(buf, len, "a value"); break;
 	}
 	return buf;
+}
+
+json_t *ist_json_parse(struct ist_json_reader *jr, const char *text, size_t len)
+{
+	if (jr->code)
+		return NULL;
+	json_error_t je;
+	json_t *root = json_loadb(text ? text : "", len, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		ist_json_fail(jr, -IST_EPARSE, "", "invalid JSON: %s", je.text);
+		if (jr->err) {
+			jr->err->line = je.line > 0 ? je.line : 1;
+			jr->err->column = je.column > 0 ? je.column : 1;
+		}
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		char got[96];
+		ist_json_fail(jr, -IST_ECONFIG, "", "must be a JSON object (got %s)",
+			      ist_json_describe(root, got, sizeof(got)));
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* Edit distance of two short strings (Levenshtein), capped: anything over
+ * 32 bytes counts as far. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	if (na > 32 || nb > 32)
+		return SIZE_MAX;
+	size_t row[33];
+	for (size_t j = 0; j <= nb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= na; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= nb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[nb];
+}
+
+bool ist_json_object(struct ist_json_reader *jr, json_t *v, const char *path, const char *const *allowed)
+{
+	if (jr->code)
+		return false;
+	if (!json_is_object(v)) {
+		char got[96];
+		ist_json_fail(jr, -IST_ECONFIG, path, "must be an object (got %s)",
+			      ist_json_describe(v, got, sizeof(got)));
+		return false;
+	}
+	const char *key;
+	json_t *member;
+	json_object_foreach(v, key, member) {
+		bool known = false;
+		for (size_t i = 0; allowed[i] && !known; i++)
+			known = strcmp(key, allowed[i]) == 0;
+		if (known)
+			continue;
+		char kpath[IST_JSON_ERR_FIELD_MAX], shown[96];
+		describe_str(key, shown, sizeof(shown));
+		/* the path shows the key only when it is tame; else the object */
+		if (shown[0] == '"')
+			ist_json_path(kpath, path, key);
+		else
+			snprintf(kpath, sizeof(kpath), "%s", path);
+		const char *best = NULL;
+		size_t best_d = 3;
+		for (size_t i = 0; allowed[i]; i++) {
+			size_t d = edit_distance(key, allowed[i]);
+			if (d < best_d) {
+				best_d = d;
+				best = allowed[i];
+			}
+		}
+		if (shown[0] != '"')
+			ist_json_fail(jr, -IST_ECONFIG, kpath, "unknown field (%s)", shown);
+		else if (best)
+			ist_json_fail(jr, -IST_ECONFIG, kpath, "unknown field (did you mean \"%s\"?)", best);
+		else
+			ist_json_fail(jr, -IST_ECONFIG, kpath, "unknown field");
+		return false;
+	}
+	return true;
+}
+
+json_t *ist_json_member(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key, bool required)
+{
+	if (jr->code || !json_is_object(obj))
+		return NULL;
+	json_t *v = json_object_get(obj, key);
+	if (!v && required) {
+		char path[IST_JSON_ERR_FIELD_MAX];
+		ist_json_path(path, parent, key);
+		ist_json_fail(jr, -IST_ECONFIG, path, "missing required field");
+	}
+	return v;
+}
+
+const char *ist_json_string(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key,
+			    bool required, const char *def)
+{
+	json_t *v = ist_json_member(jr, obj, parent, key, required);
+	if (jr->code)
+		return "";
+	if (!v)
+		return def;
+	if (!json_is_string(v)) {
+		char path[IST_JSON_ERR_FIELD_MAX], got[96];
+		ist_json_path(path, parent, key);
+		ist_json_fail(jr, -IST_ECONFIG, path, "must be a string (got %s)",
+			      ist_json_describe(v, got, sizeof(got)));
+		return "";
+	}
+	return json_string_value(v);
+}
+
+static void range_words(uint64_t min, uint64_t max, char *buf, size_t len)
+{
+	if (max >= IST_JSON_SAFE_INT && min <= 1)
+		snprintf(buf, len, "%s", min == 1 ? "a positive integer" : "a non-negative integer");
+	else
+		snprintf(buf, len, "an integer from %llu to %llu", (unsigned long long)min, (unsigned long long)max);
+}
+
+uint64_t ist_json_uint(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key, bool required,
+		       uint64_t def, uint64_t min, uint64_t max)
+{
+	json_t *v = ist_json_member(jr, obj, parent, key, required);
+	if (jr->code)
+		return 0;
+	if (!v)
+		return def;
+	if (json_is_integer(v)) {
+		json_int_t i = json_integer_value(v);
+		if (i >= 0 && (uint64_t)i >= min && (uint64_t)i <= max)
+			return (uint64_t)i;
+	}
+	char path[IST_JSON_ERR_FIELD_MAX], got[96], words[96];
+	ist_json_path(path, parent, key);
+	range_words(min, max, words, sizeof(words));
+	ist_json_fail(jr, -IST_ECONFIG, path, "must be %s (got %s)", words, ist_json_describe(v, got, sizeof(got)));
+	return 0;
 }
 
 bool ist_json_decimal_u64(const char *s, uint64_t *ret)
@@ -106,105 +367,56 @@ bool ist_json_decimal_u64(const char *s, uint64_t *ret)
 	return true;
 }
 
-json_t *ist_json_parse(struct ist_json_reader *jr, const char *text, size_t len)
+uint64_t ist_json_u64(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key, bool required,
+		      uint64_t def, uint64_t min)
 {
-	if (jr->err)
-		return NULL;
-	json_error_t je;
-	json_t *root = json_loadb(text ? text : "", text ? len : 0, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
-		ist_json_fail(jr, -IST_EPARSE, "", "invalid JSON at line %d column %d: %s", je.line, je.column,
-			      je.text);
-		return NULL;
-	}
-	if (!json_is_object(root)) {
-		char got[80];
-		ist_json_fail(jr, -IST_EPARSE, "", "must be a JSON object (got %s)",
-			      ist_json_describe(root, got, sizeof(got)));
-		json_decref(root);
-		return NULL;
-	}
-	return root;
-}
-
-json_t *ist_json_member(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key)
-{
-	if (jr->err)
-		return NULL;
-	if (!json_is_object(obj)) {
-		char got[80];
-		ist_json_fail(jr, -IST_EPARSE, parent, "must be an object (got %s)",
-			      obj ? ist_json_describe(obj, got, sizeof(got)) : "nothing");
-		return NULL;
-	}
-	json_t *v = json_object_get(obj, key);
-	if (!v) {
-		char path[IST_JSON_PATH_MAX];
-		ist_json_path(path, parent, key);
-		ist_json_fail(jr, -IST_EPARSE, path, "missing required field");
-	}
-	return v;
-}
-
-/* The member with its path, or NULL (the reader failed). */
-static json_t *member_at(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key,
-			 char path[IST_JSON_PATH_MAX])
-{
-	json_t *v = ist_json_member(jr, obj, parent, key);
-	if (v)
-		ist_json_path(path, parent, key);
-	return v;
-}
-
-uint64_t ist_json_u64(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key)
-{
-	char path[IST_JSON_PATH_MAX], got[80];
-	json_t *v = member_at(jr, obj, parent, key, path);
-	if (!v)
+	json_t *v = ist_json_member(jr, obj, parent, key, required);
+	if (jr->code)
 		return 0;
+	if (!v)
+		return def;
+	char path[IST_JSON_ERR_FIELD_MAX], got[96], words[96];
+	ist_json_path(path, parent, key);
 	uint64_t val;
-	if (json_is_integer(v) && json_integer_value(v) >= 0)
+	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+	    (uint64_t)json_integer_value(v) > IST_JSON_SAFE_INT) {
+		ist_json_fail(jr, -IST_ECONFIG, path,
+			      "must be a decimal string when above 2^53, which JSON tools round (got %s)",
+			      ist_json_describe(v, got, sizeof(got)));
+		return 0;
+	}
+	if (json_is_integer(v) && json_integer_value(v) >= 0 && (uint64_t)json_integer_value(v) >= min)
 		return (uint64_t)json_integer_value(v);
-	if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v) &&
-	    ist_json_decimal_u64(json_string_value(v), &val))
+	if (json_is_string(v) && ist_json_decimal_u64(json_string_value(v), &val) && val >= min)
 		return val;
-	ist_json_fail(jr, -IST_EPARSE, path,
-		      "must be a non-negative integer or a string of decimal digits below 2^64 (got %s)",
-		      ist_json_describe(v, got, sizeof(got)));
+	range_words(min, UINT64_MAX, words, sizeof(words));
+	ist_json_fail(jr, -IST_ECONFIG, path, "must be %s (got %s)", words, ist_json_describe(v, got, sizeof(got)));
 	return 0;
 }
 
-bool ist_json_bool(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key)
+bool ist_json_bool(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key, bool def)
 {
-	char path[IST_JSON_PATH_MAX], got[80];
-	json_t *v = member_at(jr, obj, parent, key, path);
-	if (!v)
+	json_t *v = ist_json_member(jr, obj, parent, key, false);
+	if (jr->code)
 		return false;
+	if (!v)
+		return def;
 	if (!json_is_boolean(v)) {
-		ist_json_fail(jr, -IST_EPARSE, path, "must be true or false (got %s)",
+		char path[IST_JSON_ERR_FIELD_MAX], got[96];
+		ist_json_path(path, parent, key);
+		ist_json_fail(jr, -IST_ECONFIG, path, "must be true or false (got %s)",
 			      ist_json_describe(v, got, sizeof(got)));
 		return false;
 	}
 	return json_is_true(v);
 }
 
-/* The hex digits of a string member without its "0x" prefix, or NULL after
- * failing. Out: *ret_n, the number of digits. */
-static const char *hex_digits(struct ist_json_reader *jr, json_t *v, const char *path, const char *want,
-			      size_t *ret_n)
+/* The digits of a hex string member (without an "0x" prefix) and their
+ * count; a NUL inside the string shows as strlen(s) != *ret_n. */
+static const char *hex_digits(json_t *v, size_t *ret_n)
 {
-	char got[80];
-	if (!json_is_string(v)) {
-		ist_json_fail(jr, -IST_EPARSE, path, "must be %s (got %s)", want,
-			      ist_json_describe(v, got, sizeof(got)));
-		return NULL;
-	}
 	const char *s = json_string_value(v);
 	size_t n = json_string_length(v);
-	if (strlen(s) != n) {
-		ist_json_fail(jr, -IST_EPARSE, path, "must be %s (got a string with a NUL byte)", want);
-		return NULL;
-	}
 	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		s += 2;
 		n -= 2;
@@ -214,80 +426,130 @@ static const char *hex_digits(struct ist_json_reader *jr, json_t *v, const char 
 }
 
 void ist_json_hex(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key, uint8_t *out,
-		  size_t len)
+		  size_t len, const char *what)
 {
 	memset(out, 0, len);
-	char path[IST_JSON_PATH_MAX], want[64];
-	json_t *v = member_at(jr, obj, parent, key, path);
-	if (!v)
+	json_t *v = ist_json_member(jr, obj, parent, key, true);
+	if (jr->code)
 		return;
-	snprintf(want, sizeof(want), "a hex string of %zu bytes", len);
+	char path[IST_JSON_ERR_FIELD_MAX], got[96];
+	ist_json_path(path, parent, key);
+	if (!json_is_string(v)) {
+		ist_json_fail(jr, -IST_ECONFIG, path, "must be %s of %zu hex digits (got %s)", what, 2 * len,
+			      ist_json_describe(v, got, sizeof(got)));
+		return;
+	}
 	size_t n;
-	const char *s = hex_digits(jr, v, path, want, &n);
-	if (!s)
-		return;
-	if (n != 2 * len) {
-		ist_json_fail(jr, -IST_EPARSE, path, "must be %s (got %zu hex digits)", want, n);
+	const char *s = hex_digits(v, &n);
+	if (n != 2 * len || strlen(s) != n) {
+		ist_json_fail(jr, -IST_ECONFIG, path, "must be %s of %zu hex digits (got %zu characters)", what,
+			      2 * len, n);
 		return;
 	}
 	if (ist_hex_decode(s, out, len) < 0) {
 		memset(out, 0, len);
-		ist_json_fail(jr, -IST_EPARSE, path, "must be %s (got a non-hex character)", want);
+		ist_json_fail(jr, -IST_ECONFIG, path, "must be %s of %zu hex digits (got a non-hex character)", what,
+			      2 * len);
 	}
 }
 
-uint8_t *ist_json_hex_alloc(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key,
-			    size_t max, size_t *ret_len)
+json_t *ist_json_array(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key, bool required,
+		       size_t min, size_t max)
 {
-	*ret_len = 0;
-	char path[IST_JSON_PATH_MAX], want[64];
-	json_t *v = member_at(jr, obj, parent, key, path);
-	if (!v)
+	json_t *a = ist_json_member(jr, obj, parent, key, required);
+	if (!a || !ist_json_ok(jr))
 		return NULL;
-	snprintf(want, sizeof(want), "a hex string of at most %zu bytes", max);
-	size_t n;
-	const char *s = hex_digits(jr, v, path, want, &n);
-	if (!s)
-		return NULL;
-	if (n % 2) {
-		ist_json_fail(jr, -IST_EPARSE, path, "must be %s (got an odd number of hex digits, %zu)", want, n);
+	char path[IST_JSON_ERR_FIELD_MAX], got[96];
+	ist_json_path(path, parent, key);
+	if (!json_is_array(a)) {
+		ist_json_fail(jr, -IST_ECONFIG, path, "must be an array (got %s)", ist_json_describe(a, got, sizeof(got)));
 		return NULL;
 	}
-	if (n / 2 > max) {
-		ist_json_fail(jr, -IST_EPARSE, path, "must be %s (got %zu bytes)", want, n / 2);
+	if (json_array_size(a) < min || json_array_size(a) > max) {
+		ist_json_fail(jr, -IST_ECONFIG, path, "must have %zu to %zu elements (got %zu)", min, max,
+			      json_array_size(a));
 		return NULL;
 	}
-	if (n == 0)
-		return NULL;
-	uint8_t *buf = malloc(n / 2);
-	if (!buf) {
-		ist_json_fail(jr, -IST_ENOMEM, path, "out of memory");
-		return NULL;
-	}
-	if (ist_hex_decode(s, buf, n / 2) < 0) {
-		free(buf);
-		ist_json_fail(jr, -IST_EPARSE, path, "must be %s (got a non-hex character)", want);
-		return NULL;
-	}
-	*ret_len = n / 2;
-	return buf;
+	return a;
 }
 
-json_t *ist_json_array(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key, size_t max)
+void ist_json_hex_alloc(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key, bool required,
+			size_t max, uint8_t **ret_buf, size_t *ret_len)
 {
-	char path[IST_JSON_PATH_MAX], got[80];
-	json_t *v = member_at(jr, obj, parent, key, path);
-	if (!v)
-		return NULL;
-	if (!json_is_array(v)) {
-		ist_json_fail(jr, -IST_EPARSE, path, "must be an array (got %s)",
+	json_t *v = ist_json_member(jr, obj, parent, key, required);
+	if (jr->code)
+		return;
+	if (!v) {
+		*ret_buf = NULL;
+		*ret_len = 0;
+		return;
+	}
+	char path[IST_JSON_ERR_FIELD_MAX], got[96];
+	ist_json_path(path, parent, key);
+	if (!json_is_string(v)) {
+		ist_json_fail(jr, -IST_ECONFIG, path, "must be a string of hex digits (got %s)",
 			      ist_json_describe(v, got, sizeof(got)));
-		return NULL;
+		return;
 	}
-	if (json_array_size(v) > max) {
-		ist_json_fail(jr, -IST_EPARSE, path, "must have at most %zu items (got %zu)", max,
-			      json_array_size(v));
-		return NULL;
+	size_t n;
+	const char *s = hex_digits(v, &n);
+	if (strlen(s) != n || n % 2 != 0 || n / 2 > max) {
+		ist_json_fail(jr, -IST_ECONFIG, path, "must be an even number of hex digits for at most %zu bytes "
+			      "(got %zu characters)", max, n);
+		return;
 	}
-	return v;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r = n ? ist_hex_decode_alloc(s, &buf, &len) : 0;
+	if (r == -IST_ENOMEM) {
+		ist_json_fail(jr, r, path, "out of memory");
+		return;
+	}
+	if (r < 0) {
+		ist_json_fail(jr, -IST_ECONFIG, path, "must be hex digits (got a non-hex character)");
+		return;
+	}
+	*ret_buf = buf;
+	*ret_len = len;
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+json_t *ist_json_from_u64(uint64_t v)
+{
+	if (v <= IST_JSON_SAFE_INT)
+		return json_integer((json_int_t)v);
+	char s[24];
+	snprintf(s, sizeof(s), "%llu", (unsigned long long)v);
+	return json_string(s);
+}
+
+json_t *ist_json_from_hex(const uint8_t *p, size_t len)
+{
+	char small[2 * 64 + 1];
+	char *hex = len <= 64 ? small : malloc(2 * len + 1);
+	if (!hex)
+		return NULL;
+	ist_hex_encode(p, len, hex);
+	json_t *j = json_stringn(hex, 2 * len);
+	if (hex != small)
+		free(hex);
+	return j;
+}
+
+int ist_json_dump_text(json_t *root, char **ret_text)
+{
+	char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
+	if (!text)
+		return -IST_ENOMEM;
+	size_t n = strlen(text);
+	char *out = realloc(text, n + 2);
+	if (!out) {
+		free(text);
+		return -IST_ENOMEM;
+	}
+	out[n] = '\n';
+	out[n + 1] = '\0';
+	*ret_text = out;
+	return 0;
 }

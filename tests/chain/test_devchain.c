@@ -119,6 +119,18 @@ static void check_sample_block(const struct ist_chain_block *b, uint64_t height)
 
 /* ---- the parsers ------------------------------------------------------- */
 
+/* The reason names the same field as `want` ("FIELD: ..."), or, for a
+ * want of "invalid JSON", a line and column. The wording of the problem is
+ * the common JSON reader's (tests/common/test_json.c). */
+static bool same_field(const char *why, const char *want)
+{
+	if (strncmp(want, "invalid JSON", 12) == 0)
+		return strncmp(why, "line ", 5) == 0;
+	const char *colon = strstr(want, ": ");
+	size_t k = colon ? (size_t)(colon - want) + 2 : strlen(want);
+	return strncmp(why, want, k) == 0 && strlen(why) > k;
+}
+
 START_TEST(test_parse_head)
 {
 	struct ist_chain_devchain_head h;
@@ -211,8 +223,7 @@ START_TEST(test_parse_block_errors)
 		char why[256] = "";
 		int r = ist_chain_devchain_parse_block(text, strlen(text), &b, why, sizeof(why));
 		ck_assert_msg(r == -IST_EPARSE, "case %zu: %s", i, ist_errname(r));
-		ck_assert_msg(strncmp(why, cases[i].why, strlen(cases[i].why)) == 0, "case %zu: why \"%s\", want \"%s\"",
-			      i, why, cases[i].why);
+		ck_assert_msg(same_field(why, cases[i].why), "case %zu: why \"%s\", want \"%s\"", i, why, cases[i].why);
 		ck_assert_uint_eq(b.height, 0x5c5c5c5c5c5c5c5cull);   /* untouched */
 		free(text);
 	}
@@ -229,16 +240,16 @@ START_TEST(test_parse_block_errors)
 	struct ist_chain_block b;
 	char why[256];
 	ck_assert_int_eq(ist_chain_devchain_parse_block(text, strlen(text), &b, why, sizeof(why)), -IST_EPARSE);
-	ck_assert_str_eq(why, "messages[1].payload: must be a hex string of at most 65536 bytes (got 65537 bytes)");
+	ck_assert_msg(same_field(why, "messages[1].payload: too long"), "why: %s", why);
 	free(text);
 	free(to);
 	free(big);
 
 	/* not JSON, and JSON of the wrong kind */
 	ck_assert_int_eq(ist_chain_devchain_parse_block("nope", 4, &b, why, sizeof(why)), -IST_EPARSE);
-	ck_assert_msg(strncmp(why, "invalid JSON at line 1", 22) == 0, "why: %s", why);
+	ck_assert_msg(strncmp(why, "line 1, column", 14) == 0, "why: %s", why);
 	ck_assert_int_eq(ist_chain_devchain_parse_block("[]", 2, &b, why, sizeof(why)), -IST_EPARSE);
-	ck_assert_str_eq(why, "must be a JSON object (got an array)");
+	ck_assert_msg(strstr(why, "object") != NULL, "why: %s", why);
 	ck_assert_int_eq(ist_chain_devchain_parse_block(NULL, 0, &b, why, sizeof(why)), -IST_EPARSE);
 }
 END_TEST

@@ -59,14 +59,16 @@ expect() {
 }
 
 # expect_err DESC STATUS TEXT ARGS...: the status, and stderr is exactly one
-# line "isthmus: ..." containing TEXT.
+# line "$PROG: ..." containing TEXT (PROG: the program's name in its error
+# lines, "isthmus" unless the test sets it).
+PROG=${PROG:-isthmus}
 expect_err() {
 	local desc=$1 want=$2 text=$3
 	shift 3
 	run "$@"
 	local lines
 	lines=$(wc -l <"$T/err")
-	if [ "$rc" -eq "$want" ] && [ "$lines" -eq 1 ] && grep -q '^isthmus: ' "$T/err" && grep -qF -- "$text" "$T/err"; then
+	if [ "$rc" -eq "$want" ] && [ "$lines" -eq 1 ] && grep -q "^$PROG: " "$T/err" && grep -qF -- "$text" "$T/err"; then
 		ok "$desc"
 	else
 		not_ok "$desc" "status $rc (want $want), $lines stderr lines (want 1), want text: $text"

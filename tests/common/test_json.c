@@ -23,53 +23,67 @@ START_TEST(test_decimal_u64)
 }
 END_TEST
 
+static const char *why(const struct ist_json_err *e, char *buf, size_t len)
+{
+	return ist_json_err_format(e, buf, len);
+}
+
 START_TEST(test_reader_fails_once)
 {
 	static const char doc[] = "{\"a\":\"12\",\"b\":-1,\"c\":\"x\\\"y\",\"h\":\"0xABcd\",\"t\":true,\"l\":[1,2,3]}";
 	struct ist_json_reader jr;
-	ist_json_reader_init(&jr);
+	struct ist_json_err err;
+	char line[600];
+	memset(&err, 0, sizeof(err));
+	ist_json_reader_init(&jr, "doc", &err);
 	json_t *root = ist_json_parse(&jr, doc, strlen(doc));
 	ck_assert_ptr_nonnull(root);
-	ck_assert_uint_eq(ist_json_u64(&jr, root, "", "a"), 12);
-	ck_assert(ist_json_bool(&jr, root, "", "t"));
+	ck_assert_uint_eq(ist_json_u64(&jr, root, "", "a", true, 0, 0), 12);
+	ck_assert(ist_json_bool(&jr, root, "", "t", false));
 	uint8_t h[2];
-	ist_json_hex(&jr, root, "", "h", h, sizeof(h));
+	ist_json_hex(&jr, root, "", "h", h, sizeof(h), "two bytes");
 	ck_assert(h[0] == 0xab && h[1] == 0xcd);
+	uint8_t *buf = NULL;
 	size_t n = 9;
-	ck_assert_ptr_null(ist_json_hex_alloc(&jr, root, "", "h", 1, &n));   /* 2 bytes > 1 */
-	ck_assert_int_eq(jr.err, -IST_EPARSE);
-	ck_assert_str_eq(jr.why, "h: must be a hex string of at most 1 bytes (got 2 bytes)");
-	ck_assert_uint_eq(n, 0);
+	ist_json_hex_alloc(&jr, root, "", "h", true, 1, &buf, &n);   /* 2 bytes > 1 */
+	ck_assert_ptr_null(buf);
+	ck_assert_int_eq(ist_json_code(&jr), -IST_ECONFIG);
+	ck_assert_str_eq(err.field, "h");
+	char first[600];
+	snprintf(first, sizeof(first), "%s", why(&err, line, sizeof(line)));
 	/* failed: every later call is a no-op and the first reason stays */
-	ck_assert_uint_eq(ist_json_u64(&jr, root, "", "b"), 0);
-	ck_assert_ptr_null(ist_json_array(&jr, root, "", "l", 3));
-	ck_assert_str_eq(jr.why, "h: must be a hex string of at most 1 bytes (got 2 bytes)");
+	ck_assert_uint_eq(ist_json_u64(&jr, root, "", "b", true, 0, 0), 0);
+	ck_assert_ptr_null(ist_json_array(&jr, root, "", "l", true, 0, 3));
+	ck_assert_str_eq(why(&err, line, sizeof(line)), first);
 	json_decref(root);
 
-	/* values from the document are quoted only when tame */
-	ist_json_reader_init(&jr);
+	/* the field is named by its path */
+	memset(&err, 0, sizeof(err));
+	ist_json_reader_init(&jr, "doc", &err);
 	root = ist_json_parse(&jr, doc, strlen(doc));
-	(void)ist_json_u64(&jr, root, "x[2]", "zz");
-	ck_assert_str_eq(jr.why, "x[2].zz: missing required field");
-	ist_json_reader_init(&jr);
-	(void)ist_json_u64(&jr, root, "", "c");
-	ck_assert_str_eq(jr.why, "c: must be a non-negative integer or a string of decimal digits below 2^64 "
-				 "(got a string of 3 bytes)");
-	ist_json_reader_init(&jr);
-	(void)ist_json_u64(&jr, root, "", "b");
-	ck_assert_str_eq(jr.why, "b: must be a non-negative integer or a string of decimal digits below 2^64 (got -1)");
-	ist_json_reader_init(&jr);
-	ck_assert_ptr_null(ist_json_array(&jr, root, "", "l", 2));
-	ck_assert_str_eq(jr.why, "l: must have at most 2 items (got 3)");
+	(void)ist_json_u64(&jr, root, "x[2]", "zz", true, 0, 0);
+	ck_assert_str_eq(err.field, "x[2].zz");
+	memset(&err, 0, sizeof(err));
+	ist_json_reader_init(&jr, "doc", &err);
+	(void)ist_json_u64(&jr, root, "", "b", true, 0, 0);
+	ck_assert_str_eq(err.field, "b");
+	ck_assert_msg(strstr(err.problem, "-1") != NULL, "%s", err.problem);
+	memset(&err, 0, sizeof(err));
+	ist_json_reader_init(&jr, "doc", &err);
+	ck_assert_ptr_null(ist_json_array(&jr, root, "", "l", true, 0, 2));
+	ck_assert_str_eq(err.field, "l");
 	json_decref(root);
 
 	/* the text: JSON, one object, no duplicate keys */
-	ist_json_reader_init(&jr);
+	memset(&err, 0, sizeof(err));
+	ist_json_reader_init(&jr, "doc", &err);
 	ck_assert_ptr_null(ist_json_parse(&jr, "{\"a\":1,\"a\":2}", 13));
-	ck_assert_msg(strncmp(jr.why, "invalid JSON at line 1", 22) == 0, "%s", jr.why);
-	ist_json_reader_init(&jr);
+	ck_assert_int_eq(ist_json_code(&jr), -IST_EPARSE);
+	ck_assert_int_eq(err.line, 1);
+	memset(&err, 0, sizeof(err));
+	ist_json_reader_init(&jr, "doc", &err);
 	ck_assert_ptr_null(ist_json_parse(&jr, "[5]", 3));
-	ck_assert_str_eq(jr.why, "must be a JSON object (got an array)");
+	ck_assert_int_ne(ist_json_code(&jr), 0);
 }
 END_TEST
 

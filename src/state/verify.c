@@ -1,0 +1,313 @@
+/*
+ * Destination-side verification (state/verify.h) and the validator-set file.
+ */
+#include "state/verify.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "crypto/merkle.h"
+#include "wire/canonical.h"
+
+/* ---- the validator-set file ------------------------------------------------ */
+
+int ist_valset_check(struct ist_valset *vs, const char *label, struct ist_json_err *err)
+{
+	struct ist_json_reader jr;
+	ist_json_reader_init(&jr, label, err);
+	char path[IST_JSON_ERR_FIELD_MAX], base[IST_JSON_ERR_FIELD_MAX];
+	if (vs->network_id == 0)
+		return ist_json_fail(&jr, -IST_ECONFIG, "network_id", "must be a positive integer (got 0)");
+	if (vs->n < 1 || vs->n > IST_WIRE_MAX_VALIDATORS)
+		return ist_json_fail(&jr, -IST_ECONFIG, "validators", "must have 1 to %d elements (got %zu)",
+				     IST_WIRE_MAX_VALIDATORS, vs->n);
+	uint64_t total = 0;
+	for (size_t i = 0; i < vs->n; i++) {
+		ist_json_index(base, "validators", i);
+		uint8_t addr[IST_ETH_ADDRESS_BYTES];
+		if (ist_secp_eth_address(vs->keys[i], addr) < 0) {
+			ist_json_path(path, base, "attestation_key");
+			return ist_json_fail(&jr, -IST_ECONFIG, path, "is not a valid compressed secp256k1 public key");
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (memcmp(vs->keys[i], vs->keys[j], IST_SECP_PUBKEY_BYTES) == 0) {
+				ist_json_path(path, base, "attestation_key");
+				return ist_json_fail(&jr, -IST_ECONFIG, path, "duplicate of validators[%zu].attestation_key",
+						     j);
+			}
+		}
+		ist_json_path(path, base, "stake");
+		if (vs->stakes[i] == 0)
+			return ist_json_fail(&jr, -IST_ECONFIG, path, "must be a positive integer (got 0)");
+		if (vs->stakes[i] > UINT64_MAX - total)
+			return ist_json_fail(&jr, -IST_ECONFIG, path, "the total stake exceeds 2^64 - 1");
+		total += vs->stakes[i];
+	}
+	/* libsodium's check: canonical, on the curve, not of small order */
+	if (vs->has_group_key && !crypto_core_ed25519_is_valid_point(vs->group_key))
+		return ist_json_fail(&jr, -IST_ECONFIG, "group_key", "is not a valid Ed25519 public key");
+	vs->total = total;
+	return 0;
+}
+
+int ist_valset_parse(const char *json, size_t len, const char *label, struct ist_valset *ret,
+		     struct ist_json_err *err)
+{
+	static const char *const fields[] = { "format", "network_id", "epoch", "validators", "group_key", NULL };
+	static const char *const vfields[] = { "attestation_key", "stake", NULL };
+	struct ist_json_reader jr;
+	ist_json_reader_init(&jr, label, err);
+	if (len > IST_VALSET_FILE_MAX)
+		return ist_json_fail(&jr, -IST_ETOOBIG, "", "larger than %u bytes", IST_VALSET_FILE_MAX);
+	/* on the heap: the struct is large and parse may run on a small stack */
+	struct ist_valset *vs = calloc(1, sizeof(*vs));
+	if (!vs)
+		return ist_json_fail(&jr, -IST_ENOMEM, "", "out of memory");
+	json_t *root = ist_json_parse(&jr, json, len);
+	if (!root || !ist_json_object(&jr, root, "", fields))
+		goto out;
+	const char *format = ist_json_string(&jr, root, "", "format", true, NULL);
+	if (ist_json_ok(&jr) && strcmp(format, IST_VALSET_FORMAT) != 0) {
+		char got[96];
+		ist_json_fail(&jr, -IST_EUNSUPPORTED, "format", "must be \"" IST_VALSET_FORMAT "\" (got %s)",
+			      ist_json_describe(json_object_get(root, "format"), got, sizeof(got)));
+	}
+	vs->network_id = ist_json_u64(&jr, root, "", "network_id", true, 0, 1);
+	vs->epoch = ist_json_u64(&jr, root, "", "epoch", true, 0, 0);
+	json_t *vals = ist_json_array(&jr, root, "", "validators", true, 1, IST_WIRE_MAX_VALIDATORS);
+	if (vals) {
+		vs->n = json_array_size(vals);
+		for (size_t i = 0; i < vs->n && ist_json_ok(&jr); i++) {
+			char base[IST_JSON_ERR_FIELD_MAX];
+			json_t *o = json_array_get(vals, i);
+			ist_json_index(base, "validators", i);
+			if (!ist_json_object(&jr, o, base, vfields))
+				break;
+			ist_json_hex(&jr, o, base, "attestation_key", vs->keys[i], IST_SECP_PUBKEY_BYTES,
+				     "a compressed secp256k1 public key");
+			vs->stakes[i] = ist_json_u64(&jr, o, base, "stake", true, 0, 1);
+		}
+	}
+	if (ist_json_ok(&jr) && json_object_get(root, "group_key")) {
+		ist_json_hex(&jr, root, "", "group_key", vs->group_key, IST_ED25519_PUBKEY_BYTES, "an Ed25519 public key");
+		vs->has_group_key = true;
+	}
+	if (ist_json_ok(&jr)) {
+		int r = ist_valset_check(vs, label, err);
+		if (r < 0)
+			jr.code = r;
+	}
+out:
+	json_decref(root);
+	if (jr.code == 0)
+		*ret = *vs;
+	free(vs);
+	return jr.code;
+}
+
+int ist_valset_load(const char *path, struct ist_valset *ret, struct ist_json_err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r = ist_json_file_read(path, IST_VALSET_FILE_MAX, &text, &len, err);
+	if (r < 0)
+		return r;
+	r = ist_valset_parse(text, len, path, ret, err);
+	free(text);
+	return r;
+}
+
+int ist_valset_format(const struct ist_valset *vs, char **ret_json)
+{
+	json_t *root = json_object(), *vals = json_array();
+	int bad = !root || !vals;
+	bad |= json_object_set_new(root, "format", json_string(IST_VALSET_FORMAT));
+	bad |= json_object_set_new(root, "network_id", ist_json_from_u64(vs->network_id));
+	bad |= json_object_set_new(root, "epoch", ist_json_from_u64(vs->epoch));
+	for (size_t i = 0; i < vs->n; i++) {
+		json_t *o = json_object();
+		bad |= !o;
+		bad |= json_object_set_new(o, "attestation_key", ist_json_from_hex(vs->keys[i], IST_SECP_PUBKEY_BYTES));
+		bad |= json_object_set_new(o, "stake", ist_json_from_u64(vs->stakes[i]));
+		bad |= json_array_append_new(vals, o);
+	}
+	bad |= json_object_set(root, "validators", vals);
+	if (vs->has_group_key)
+		bad |= json_object_set_new(root, "group_key", ist_json_from_hex(vs->group_key, IST_ED25519_PUBKEY_BYTES));
+	int r = bad ? -IST_ENOMEM : ist_json_dump_text(root, ret_json);
+	json_decref(vals);
+	json_decref(root);
+	return r;
+}
+
+/* ---- verification ------------------------------------------------------------ */
+
+static const char *const reason_names[] = {
+#define IST_VERIFY_NAME(name, str) [IST_VERIFY_##name] = str,
+	IST_VERIFY_REASONS(IST_VERIFY_NAME)
+#undef IST_VERIFY_NAME
+};
+
+const char *ist_verify_reason_name(enum ist_verify_reason r)
+{
+	if ((unsigned)r >= IST_ARRAY_SIZE(reason_names))
+		return "unknown";
+	return reason_names[r];
+}
+
+/* Records a failure in *res and returns false. */
+static bool IST_PRINTF(3, 4) fail(struct ist_verify_result *res, enum ist_verify_reason reason, const char *fmt, ...)
+{
+	res->reason = reason;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(res->detail, sizeof(res->detail), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static const char *scheme_name(enum ist_cert_scheme s)
+{
+	switch (s) {
+	case IST_CERT_MULTISIG_SECP256K1: return "multisig-secp256k1";
+	case IST_CERT_FROST_ED25519: return "frost-ed25519";
+	}
+	return "unknown";
+}
+
+static bool verify_multisig(const struct ist_valset *vs, const struct ist_certificate *cert,
+			    struct ist_verify_result *res)
+{
+	/* every set bit names a validator of the set */
+	for (unsigned i = (unsigned)vs->n; i < IST_WIRE_MAX_VALIDATORS; i++)
+		if (ist_wire_bitmap_get(cert->signers, i))
+			return fail(res, IST_VERIFY_SIGNER_RANGE,
+				    "signer bitmap names validator %u, but the set has %zu validators", i, vs->n);
+	size_t count = ist_wire_bitmap_count(cert->signers);
+	if (cert->n_sigs != count)
+		return fail(res, IST_VERIFY_SIGNATURE_COUNT, "%zu signatures for %zu signers in the bitmap",
+			    cert->n_sigs, count);
+
+	uint8_t digest[IST_HASH_BYTES];
+	ist_wire_certificate_digest(cert, digest);
+	uint64_t stake = 0;   /* cannot overflow: each validator once, and the total fits */
+	size_t k = 0;
+	for (unsigned i = 0; i < vs->n; i++) {
+		if (!ist_wire_bitmap_get(cert->signers, i))
+			continue;
+		uint8_t pub[IST_SECP_PUBKEY_BYTES];
+		if (ist_secp_recover(digest, cert->sigs[k], pub) < 0)
+			return fail(res, IST_VERIFY_BAD_SIGNATURE,
+				    "signature %zu (validator %u) is not a valid signature of the attestation digest", k, i);
+		if (memcmp(pub, vs->keys[i], IST_SECP_PUBKEY_BYTES) != 0)
+			return fail(res, IST_VERIFY_BAD_SIGNATURE,
+				    "signature %zu (validator %u) was not made by validator %u's attestation key", k, i, i);
+		stake += vs->stakes[i];
+		k++;
+	}
+	res->signed_stake = stake;
+	if (!((unsigned __int128)stake * 3 > (unsigned __int128)vs->total * 2))
+		return fail(res, IST_VERIFY_QUORUM,
+			    "signers hold %" PRIu64 " of %" PRIu64 " stake; more than 2/3 is needed", stake, vs->total);
+	return true;
+}
+
+static bool verify_frost(const struct ist_valset *vs, const struct ist_certificate *cert,
+			 struct ist_verify_result *res)
+{
+	if (!vs->has_group_key)
+		return fail(res, IST_VERIFY_GROUP_KEY, "the trusted validator set has no FROST group key");
+	if (memcmp(cert->group_key, vs->group_key, IST_ED25519_PUBKEY_BYTES) != 0)
+		return fail(res, IST_VERIFY_GROUP_KEY, "the certificate's group key is not the set's");
+	uint8_t digest[IST_HASH_BYTES];
+	ist_wire_certificate_digest(cert, digest);
+	if (!ist_ed25519_verify(vs->group_key, digest, sizeof(digest), cert->frost_sig))
+		return fail(res, IST_VERIFY_BAD_SIGNATURE,
+			    "the FROST signature is not a valid Ed25519 signature of the attestation digest");
+	return true;
+}
+
+bool ist_verify_certificate(const struct ist_valset *vs, unsigned accept, const struct ist_certificate *cert,
+			    struct ist_verify_result *ret)
+{
+	struct ist_verify_result local;
+	struct ist_verify_result *res = ret ? ret : &local;
+	memset(res, 0, sizeof(*res));
+	IST_REQUIRE(vs->n >= 1 && vs->n <= IST_WIRE_MAX_VALIDATORS);
+
+	unsigned flag = cert->scheme == IST_CERT_MULTISIG_SECP256K1 ? IST_VERIFY_ACCEPT_MULTISIG
+			: cert->scheme == IST_CERT_FROST_ED25519    ? IST_VERIFY_ACCEPT_FROST
+								    : 0;
+	if (!(accept & flag))
+		return fail(res, IST_VERIFY_SCHEME, "certificate scheme %s is not accepted here",
+			    scheme_name(cert->scheme));
+	if (cert->network_id != vs->network_id)
+		return fail(res, IST_VERIFY_NETWORK, "certificate of network %" PRIu64 ", the trusted set is of network %" PRIu64,
+			    cert->network_id, vs->network_id);
+	if (cert->epoch != vs->epoch)
+		return fail(res, IST_VERIFY_UNKNOWN_EPOCH, "certificate of epoch %" PRIu64 ", the trusted set is of epoch %" PRIu64,
+			    cert->epoch, vs->epoch);
+	bool ok = cert->scheme == IST_CERT_MULTISIG_SECP256K1 ? verify_multisig(vs, cert, res)
+							      : verify_frost(vs, cert, res);
+	if (ok) {
+		res->reason = IST_VERIFY_OK;
+		res->detail[0] = '\0';
+	}
+	return ok;
+}
+
+bool ist_verify_delivery(const struct ist_valset *vs, uint64_t my_chain, unsigned accept,
+			 const struct ist_delivery *d, struct ist_verify_result *ret)
+{
+	struct ist_verify_result local;
+	struct ist_verify_result *res = ret ? ret : &local;
+	memset(res, 0, sizeof(*res));
+	const struct ist_message *m = &d->message;
+	const struct ist_checkpoint *cp = &d->checkpoint;
+	const struct ist_inclusion_proof *mp = &d->message_proof, *cpp = &d->checkpoint_proof;
+
+	if (ist_wire_message_id(m, res->message_id) < 0)
+		return fail(res, IST_VERIFY_MALFORMED, "message payload over %d bytes", IST_WIRE_MAX_MSG_PAYLOAD);
+	if (m->dst_chain != my_chain)
+		return fail(res, IST_VERIFY_WRONG_DESTINATION, "message for chain %" PRIu64 ", this is chain %" PRIu64,
+			    m->dst_chain, my_chain);
+	if (cp->src_chain != m->src_chain || cp->dst_chain != m->dst_chain)
+		return fail(res, IST_VERIFY_ROUTE_MISMATCH,
+			    "checkpoint of route %" PRIu64 "->%" PRIu64 ", message of route %" PRIu64 "->%" PRIu64,
+			    cp->src_chain, cp->dst_chain, m->src_chain, m->dst_chain);
+
+	if (mp->tree_size != cp->tree_size)
+		return fail(res, IST_VERIFY_MESSAGE_PROOF, "message proof for a tree of %" PRIu64
+			    " messages, the checkpoint's has %" PRIu64, mp->tree_size, cp->tree_size);
+	if (mp->leaf_index != m->nonce)
+		return fail(res, IST_VERIFY_MESSAGE_PROOF, "message proof for leaf %" PRIu64
+			    ", the message's nonce is %" PRIu64, mp->leaf_index, m->nonce);
+	if (m->nonce >= cp->tree_size)
+		return fail(res, IST_VERIFY_MESSAGE_PROOF, "nonce %" PRIu64 " is not in the checkpoint's tree of %" PRIu64
+			    " messages", m->nonce, cp->tree_size);
+	uint8_t leaf[IST_HASH_BYTES];
+	ist_merkle_leaf_hash(res->message_id, IST_HASH_BYTES, leaf);
+	if (!ist_merkle_verify_inclusion(leaf, mp->leaf_index, cp->tree_size,
+					 (const uint8_t (*)[IST_HASH_BYTES])mp->path, mp->path_len, cp->root))
+		return fail(res, IST_VERIFY_MESSAGE_PROOF,
+			    "message proof does not lead from the message id to the checkpoint's root");
+
+	ist_wire_checkpoint_leaf_hash(cp, leaf);
+	if (!ist_merkle_verify_inclusion(leaf, cpp->leaf_index, cpp->tree_size,
+					 (const uint8_t (*)[IST_HASH_BYTES])cpp->path, cpp->path_len,
+					 d->certificate.batch_root))
+		return fail(res, IST_VERIFY_CHECKPOINT_PROOF,
+			    "checkpoint proof (leaf %" PRIu64 " of %" PRIu64 ") does not lead to the certificate's batch root",
+			    cpp->leaf_index, cpp->tree_size);
+
+	uint8_t id[IST_HASH_BYTES];
+	memcpy(id, res->message_id, sizeof(id));
+	bool ok = ist_verify_certificate(vs, accept, &d->certificate, res);
+	memcpy(res->message_id, id, sizeof(id));
+	return ok;
+}

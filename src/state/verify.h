@@ -1,0 +1,184 @@
+/*
+ * Destination-side verification: what every verifier of a delivery checks
+ * (a devchain's inbox, `isthmus verify` offline, later the EVM contracts'
+ * reference), against a validator set it trusts. docs/protocol.md,
+ * "Delivery verification", is the same list in prose; keep them together.
+ *
+ * A delivery (wire/types.h) is {message, message proof, checkpoint,
+ * checkpoint proof, certificate}. ist_verify_delivery() checks, in order,
+ * stopping at the first failure:
+ *
+ *   0. the message has an id (payload within its limit; always so for a
+ *      decoded delivery)                                     malformed
+ *   1. message.dst_chain is the verifier's chain          wrong-destination
+ *   2. checkpoint.src_chain, dst_chain are the message's  route-mismatch
+ *   3. message id (ist_wire_message_id) is leaf `nonce` of the route tree
+ *      of checkpoint.tree_size leaves with root checkpoint.root: the proof's
+ *      tree_size equals checkpoint.tree_size, its leaf_index equals the
+ *      message's nonce (nonces start at 0 per route and a route tree holds
+ *      every message of the route in nonce order), and the RFC 9162 path
+ *      leads from SHA-256(0x00 || id) to the root                message-proof
+ *   4. the checkpoint's leaf hash (ist_wire_checkpoint_leaf_hash) is leaf
+ *      checkpoint_proof.leaf_index of the batch tree of
+ *      checkpoint_proof.tree_size leaves with root certificate.batch_root
+ *                                                            checkpoint-proof
+ *   5. the certificate (ist_verify_certificate).
+ *
+ * ist_verify_certificate() checks, in order:
+ *
+ *   1. the scheme is one the caller accepts                  scheme
+ *   2. network_id is the set's                               network
+ *   3. epoch is the set's (one set = one epoch)              unknown-epoch
+ *   multisig-secp256k1, over digest = ist_wire_certificate_digest(cert):
+ *   4. no signer bit at or above the set's size              signer-range
+ *   5. one signature per set bit                             signature-count
+ *   6. signature k recovers (recovery id 0 or 1, low s) to the key of the
+ *      validator of the k-th set bit; any bad signature fails the whole
+ *      certificate (an honest relayer never sends one)       bad-signature
+ *   7. the signers' stake is MORE than 2/3 of the set's total
+ *      (3 * signed > 2 * total in 128-bit arithmetic)        quorum
+ *   frost-ed25519:
+ *   4. the set has a group key and the certificate's equals it  group-key
+ *   5. the 64-byte signature is a valid Ed25519 signature of the 32-byte
+ *      digest under the group key (libsodium's strict checks) bad-signature
+ *
+ * The certificate's height is not checked: a destination does not follow
+ * isthmus heights; it is bound into the signed digest all the same.
+ *
+ * Pure: no I/O, clock or logging in the verification functions.
+ * ist_crypto_init() must have succeeded before any of them is called.
+ */
+#ifndef IST_STATE_VERIFY_H
+#define IST_STATE_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/json.h"
+#include "common/macro.h"
+#include "crypto/ed25519.h"
+#include "crypto/hash.h"
+#include "crypto/secp256k1.h"
+#include "wire/types.h"
+
+/* ---- The validator set a verifier trusts ----
+ *
+ * The file (docs/protocol.md, "Delivery verification"):
+ *
+ *   {"format": "isthmus-validator-set/v1", "network_id": 1337, "epoch": 0,
+ *    "validators": [{"attestation_key": "<hex33>", "stake": 1000000}, ...],
+ *    "group_key": "<hex32>"}
+ *
+ * The order of "validators" is the validator index (bit i of a signer
+ * bitmap). "group_key" (the FROST group key of the epoch) is optional.
+ * network_id >= 1, epoch and stakes (>= 1) are u64: JSON integers up to 2^53
+ * or decimal strings (common/json.h). Every key must be a valid point (a
+ * compressed secp256k1 key; an Ed25519 group key), no attestation key may
+ * appear twice (one key would count its stake twice), the total stake must
+ * fit 64 bits, and unknown fields are refused.
+ */
+#define IST_VALSET_FORMAT "isthmus-validator-set/v1"
+#define IST_VALSET_FILE_MAX (1u << 20)
+
+/* Plain memory (about 11 KiB): copy it with `=`. */
+struct ist_valset {
+	uint64_t network_id;
+	uint64_t epoch;
+	size_t n;                                               /* 1..IST_WIRE_MAX_VALIDATORS */
+	uint8_t keys[IST_WIRE_MAX_VALIDATORS][IST_SECP_PUBKEY_BYTES];  /* attestation keys, by index */
+	uint64_t stakes[IST_WIRE_MAX_VALIDATORS];               /* each >= 1 */
+	uint64_t total;                                         /* sum of the stakes */
+	bool has_group_key;
+	uint8_t group_key[IST_ED25519_PUBKEY_BYTES];            /* meaningful when has_group_key */
+};
+
+/* Checks a set built in memory (what parse checks after reading the JSON)
+ * and sets vs->total. `label` names the set in errors, whose fields are
+ * those of the file ("validators[2].stake"). Returns 0 or -IST_ECONFIG with
+ * `err` (may be NULL) set. */
+int ist_valset_check(struct ist_valset *vs, const char *label, struct ist_json_err *err) IST_WUR;
+
+/* Parses and checks validator-set JSON text (`len` bytes, need not be
+ * NUL-terminated): a decoder of outside input. `label` names the file in
+ * errors. Out: *ret (written only on success). Returns 0 or, with `err` set:
+ *   -IST_EPARSE   not JSON (err has line and column),
+ *   -IST_ECONFIG  JSON that is not a valid set (err names the field),
+ *   -IST_EUNSUPPORTED  another "format" than IST_VALSET_FORMAT,
+ *   -IST_ETOOBIG  longer than IST_VALSET_FILE_MAX,
+ *   -IST_ENOMEM. */
+int ist_valset_parse(const char *json, size_t len, const char *label, struct ist_valset *ret,
+		     struct ist_json_err *err) IST_WUR;
+
+/* Reads and parses the file at `path` (labelled by `path`). Returns 0, the
+ * errors of ist_valset_parse, or those of ist_json_file_read
+ * (-IST_ENOTFOUND "no such file", ...). */
+int ist_valset_load(const char *path, struct ist_valset *ret, struct ist_json_err *err) IST_WUR;
+
+/* The file's text for `vs` (two-space indent, fields in the order above,
+ * u64 above 2^53 as strings, "group_key" only when has_group_key, a final
+ * newline); parsing it gives `vs` back. Out: *ret_json (malloc'd, caller
+ * frees). Returns 0 or -IST_ENOMEM. */
+int ist_valset_format(const struct ist_valset *vs, char **ret_json) IST_WUR;
+
+/* ---- Verification ---- */
+
+/* Schemes a verifier accepts (flags, ORed). */
+#define IST_VERIFY_ACCEPT_MULTISIG (1u << 0)
+#define IST_VERIFY_ACCEPT_FROST (1u << 1)
+
+/* Reasons, with their stable short names (metric labels, HTTP error codes:
+ * never rename one). */
+#define IST_VERIFY_REASONS(X) \
+	X(OK,                "ok") \
+	X(MALFORMED,         "malformed") \
+	X(WRONG_DESTINATION, "wrong-destination") \
+	X(ROUTE_MISMATCH,    "route-mismatch") \
+	X(MESSAGE_PROOF,     "message-proof") \
+	X(CHECKPOINT_PROOF,  "checkpoint-proof") \
+	X(SCHEME,            "scheme") \
+	X(NETWORK,           "network") \
+	X(UNKNOWN_EPOCH,     "unknown-epoch") \
+	X(SIGNER_RANGE,      "signer-range") \
+	X(SIGNATURE_COUNT,   "signature-count") \
+	X(BAD_SIGNATURE,     "bad-signature") \
+	X(QUORUM,            "quorum") \
+	X(GROUP_KEY,         "group-key")
+
+enum ist_verify_reason {
+#define IST_VERIFY_ENUM(name, str) IST_VERIFY_##name,
+	IST_VERIFY_REASONS(IST_VERIFY_ENUM)
+#undef IST_VERIFY_ENUM
+	IST_VERIFY__COUNT
+};
+
+#define IST_VERIFY_DETAIL_MAX 192
+
+/* What a verification found. */
+struct ist_verify_result {
+	enum ist_verify_reason reason;          /* IST_VERIFY_OK when valid */
+	char detail[IST_VERIFY_DETAIL_MAX];     /* one line for people, "" when valid */
+	/* ist_verify_delivery: the message's id (always computed, valid or not) */
+	uint8_t message_id[IST_HASH_BYTES];
+	/* multisig: the signers' stake, once their signatures were checked */
+	uint64_t signed_stake;
+};
+
+/* The short name of a reason ("quorum"); "unknown" for a value outside the
+ * enum. Never NULL. */
+const char *ist_verify_reason_name(enum ist_verify_reason r);
+
+/* True when `cert` is a valid certificate of the set `vs` (checked by
+ * ist_valset_check or parse) in a scheme of `accept`. *ret (may be NULL) is
+ * always written: the reason and detail of the first failure. */
+bool ist_verify_certificate(const struct ist_valset *vs, unsigned accept, const struct ist_certificate *cert,
+			    struct ist_verify_result *ret) IST_WUR;
+
+/* True when `d` proves that its message was sent to chain `my_chain` and
+ * certified by `vs` in a scheme of `accept` (the checks at the top).
+ * Replay is the caller's business: this says nothing about whether the
+ * message was delivered before. *ret (may be NULL) is always written. */
+bool ist_verify_delivery(const struct ist_valset *vs, uint64_t my_chain, unsigned accept,
+			 const struct ist_delivery *d, struct ist_verify_result *ret) IST_WUR;
+
+#endif

@@ -14,6 +14,7 @@
 #include "node/config.h"
 #include "node/genesis.h"
 #include "node/home.h"
+#include "state/verify.h"
 #include "wire/types.h"
 
 #define DEFAULT_BASE_PORT 26600
@@ -326,6 +327,44 @@ static int write_genesis(const struct plan *p, const char *text)
 	return 0;
 }
 
+/* DIR/validator-set.json: what a destination of this devnet trusts (the
+ * devchains' --trust, isthmus verify --validators). */
+static int write_valset(const struct plan *p, const struct ist_node_genesis *g)
+{
+	struct ist_valset *vs = calloc(1, sizeof(*vs));
+	if (!vs) {
+		ist_cli_err("out of memory");
+		return -IST_ENOMEM;
+	}
+	vs->network_id = g->network_id;
+	vs->epoch = 0;
+	vs->n = g->n_validators;
+	for (size_t i = 0; i < g->n_validators; i++) {
+		memcpy(vs->keys[i], g->validators[i].attestation_key, IST_SECP_PUBKEY_BYTES);
+		vs->stakes[i] = g->validators[i].stake;
+	}
+	struct ist_json_err jerr;
+	char *text = NULL, *path = NULL;
+	int r = ist_valset_check(vs, "validator-set.json", &jerr);
+	if (r == 0)
+		r = ist_valset_format(vs, &text);
+	free(vs);
+	if (r < 0) {
+		ist_cli_err("cannot make validator-set.json: %s", ist_strerror(r));
+		return r;
+	}
+	struct ist_node_err nerr;
+	if (asprintf(&path, "%s/validator-set.json", p->out) < 0) {
+		free(text);
+		ist_cli_err("out of memory");
+		return -IST_ENOMEM;
+	}
+	r = ist_node_file_write(path, text, strlen(text), false, &nerr);
+	free(text);
+	free(path);
+	return r < 0 ? print_node_err(&nerr, r) : 0;
+}
+
 /* Loads every home as the node will: the testnet must start as written. */
 static int verify_homes(const struct plan *p, const struct ist_node_genesis *want)
 {
@@ -481,7 +520,7 @@ int ist_cli_testnet(int argc, char **argv)
 		ist_cli_err("cannot make genesis.json: %s", ist_strerror(r));
 		goto out;
 	}
-	if ((r = write_genesis(&p, text)) < 0 || (r = verify_homes(&p, &g)) < 0)
+	if ((r = write_genesis(&p, text)) < 0 || (r = write_valset(&p, &g)) < 0 || (r = verify_homes(&p, &g)) < 0)
 		goto out;
 
 	char hash[2 * IST_HASH_BYTES + 1];
@@ -490,6 +529,7 @@ int ist_cli_testnet(int argc, char **argv)
 	printf("  chain id      %s\n", g.chain_id);
 	printf("  network id    %llu\n", (unsigned long long)g.network_id);
 	printf("  genesis       %s/%s\n", p.out, IST_NODE_GENESIS_FILE);
+	printf("  validator set %s/validator-set.json (what a destination trusts)\n", p.out);
 	printf("  genesis hash  %s\n", hash);
 	printf("%-8s %-24s %-26s %s\n", "node", "listen", "api", "node key");
 	for (size_t i = 0; i < p.n; i++) {

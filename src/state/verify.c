@@ -58,8 +58,12 @@ int ist_valset_check(struct ist_valset *vs, const char *label, struct ist_json_e
 int ist_valset_parse(const char *json, size_t len, const char *label, struct ist_valset *ret,
 		     struct ist_json_err *err)
 {
-	static const char *const fields[] = { "format", "network_id", "epoch", "validators", "group_key", NULL };
-	static const char *const vfields[] = { "attestation_key", "stake", NULL };
+	/* total_stake, index, name, node_key and attestation_address are what a
+	 * node's GET /v1/validators adds for people: checked when present */
+	static const char *const fields[] = { "format", "network_id", "epoch", "validators", "group_key", "total_stake",
+					      NULL };
+	static const char *const vfields[] = { "attestation_key", "stake", "index", "name", "node_key",
+					       "attestation_address", NULL };
 	struct ist_json_reader jr;
 	ist_json_reader_init(&jr, label, err);
 	if (len > IST_VALSET_FILE_MAX)
@@ -91,6 +95,29 @@ int ist_valset_parse(const char *json, size_t len, const char *label, struct ist
 			ist_json_hex(&jr, o, base, "attestation_key", vs->keys[i], IST_SECP_PUBKEY_BYTES,
 				     "a compressed secp256k1 public key");
 			vs->stakes[i] = ist_json_u64(&jr, o, base, "stake", true, 0, 1);
+			char path[IST_JSON_ERR_FIELD_MAX];
+			if (json_object_get(o, "index") &&
+			    ist_json_uint(&jr, o, base, "index", true, 0, 0, IST_WIRE_MAX_VALIDATORS) != i && ist_json_ok(&jr)) {
+				ist_json_path(path, base, "index");
+				ist_json_fail(&jr, -IST_ECONFIG, path, "must be %zu, the validator's position", i);
+			}
+			(void)ist_json_string(&jr, o, base, "name", false, NULL);
+			uint8_t nk[IST_ED25519_PUBKEY_BYTES];
+			if (json_object_get(o, "node_key"))
+				ist_json_hex(&jr, o, base, "node_key", nk, sizeof(nk), "an Ed25519 public key");
+			const char *addr = ist_json_string(&jr, o, base, "attestation_address", false, NULL);
+			if (addr && ist_json_ok(&jr)) {
+				uint8_t a20[IST_ETH_ADDRESS_BYTES];
+				char want[43];
+				if (ist_secp_eth_address(vs->keys[i], a20) == 0) {
+					ist_eth_address_format(a20, want);
+					if (strcmp(addr, want) != 0) {
+						ist_json_path(path, base, "attestation_address");
+						ist_json_fail(&jr, -IST_ECONFIG, path,
+							      "is not the EIP-55 address of attestation_key (expected %s)", want);
+					}
+				}
+			}
 		}
 	}
 	if (ist_json_ok(&jr) && json_object_get(root, "group_key")) {
@@ -102,6 +129,10 @@ int ist_valset_parse(const char *json, size_t len, const char *label, struct ist
 		if (r < 0)
 			jr.code = r;
 	}
+	if (ist_json_ok(&jr) && json_object_get(root, "total_stake") &&
+	    ist_json_u64(&jr, root, "", "total_stake", true, 0, 0) != vs->total && ist_json_ok(&jr))
+		ist_json_fail(&jr, -IST_ECONFIG, "total_stake", "must be %llu, the sum of the stakes",
+			      (unsigned long long)vs->total);
 out:
 	json_decref(root);
 	if (jr.code == 0)

@@ -76,7 +76,11 @@
  * or decimal strings (common/json.h). Every key must be a valid point (a
  * compressed secp256k1 key; an Ed25519 group key), no attestation key may
  * appear twice (one key would count its stake twice), the total stake must
- * fit 64 bits, and unknown fields are refused.
+ * fit 64 bits, and unknown fields are refused. A node's GET /v1/validators
+ * serves this format with fields for people added, which are checked when
+ * present: "total_stake" (the sum), and per validator "index" (its
+ * position), "name", "node_key" and "attestation_address" (the EIP-55
+ * address of the key).
  */
 #define IST_VALSET_FORMAT "isthmus-validator-set/v1"
 #define IST_VALSET_FILE_MAX (1u << 20)

@@ -26,7 +26,8 @@
 static const char help[] =
 	"usage: isthmus testnet --validators N --output DIR [--base-port P]\n"
 	"                       [--chain-id NAME] [--network-id ID] [--stake S]\n"
-	"                       [--genesis-time TIME] [--passphrase-file FILE] [--kdf-fast]\n"
+	"                       [--genesis-time TIME] [--max-block-items K]\n"
+	"                       [--passphrase-file FILE] [--kdf-fast]\n"
 	"\n"
 	"Writes a local devnet of N validators into DIR, which must be new or empty\n"
 	"(mode 0700): DIR/genesis.json listing the N validators with equal stake, and\n"
@@ -52,6 +53,8 @@ static const char help[] =
 	"  --stake S                each validator's stake (default 1000000)\n"
 	"  --genesis-time TIME      RFC 3339 UTC, YYYY-MM-DDTHH:MM:SSZ\n"
 	"                           (default 2024-01-01T00:00:00Z)\n"
+	"  --max-block-items K      at most K payload items per block, 1 to 1024 (default\n"
+	"                           1024; genesis consensus.max_block_items)\n"
 	"  --passphrase-file FILE   encrypt every keyset with the first line of FILE (it is\n"
 	"                           copied into each home); default: a random passphrase\n"
 	"                           per node\n"
@@ -69,6 +72,7 @@ enum {
 	OPT_NETWORK_ID,
 	OPT_STAKE,
 	OPT_GENESIS_TIME,
+	OPT_MAX_BLOCK_ITEMS,
 };
 
 /* A decimal u64 in [min, max]: digits only. */
@@ -286,13 +290,14 @@ int ist_cli_testnet(int argc, char **argv)
 		{ "network-id", required_argument, NULL, OPT_NETWORK_ID },
 		{ "stake", required_argument, NULL, OPT_STAKE },
 		{ "genesis-time", required_argument, NULL, OPT_GENESIS_TIME },
+		{ "max-block-items", required_argument, NULL, OPT_MAX_BLOCK_ITEMS },
 		{ "passphrase-file", required_argument, NULL, IST_CLI_OPT_PASSFILE },
 		{ "kdf-fast", no_argument, NULL, IST_CLI_OPT_KDF_FAST },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *validators = NULL, *chain_id = DEFAULT_CHAIN_ID, *network_id = NULL, *stake = NULL;
-	const char *base_port = NULL, *genesis_time = DEFAULT_GENESIS_TIME;
+	const char *base_port = NULL, *genesis_time = DEFAULT_GENESIS_TIME, *max_items = NULL;
 	struct plan p = { .base_port = DEFAULT_BASE_PORT, .stake = DEFAULT_STAKE };
 	bool kdf_fast = false;
 	ist_cli_getopt_reset();
@@ -307,6 +312,7 @@ int ist_cli_testnet(int argc, char **argv)
 		case OPT_NETWORK_ID: network_id = optarg; break;
 		case OPT_STAKE: stake = optarg; break;
 		case OPT_GENESIS_TIME: genesis_time = optarg; break;
+		case OPT_MAX_BLOCK_ITEMS: max_items = optarg; break;
 		case IST_CLI_OPT_PASSFILE: p.passfile = optarg; break;
 		case IST_CLI_OPT_KDF_FAST: kdf_fast = true; break;
 		default: return ist_cli_bad_option("testnet", c, argv);
@@ -314,7 +320,7 @@ int ist_cli_testnet(int argc, char **argv)
 	}
 	if (optind < argc)
 		return ist_cli_usage_err("testnet", "unexpected argument '%s'", argv[optind]);
-	uint64_t n = 0, nid = DEFAULT_NETWORK_ID, when = 0;
+	uint64_t n = 0, nid = DEFAULT_NETWORK_ID, when = 0, block_items = IST_WIRE_MAX_BLOCK_ITEMS;
 	if (!validators)
 		return ist_cli_usage_err("testnet", "missing --validators N");
 	if (!parse_num(validators, 1, IST_WIRE_MAX_VALIDATORS, &n))
@@ -333,6 +339,9 @@ int ist_cli_testnet(int argc, char **argv)
 					 (unsigned long long)n);
 	if (ist_node_time_parse(genesis_time, &when) < 0)
 		return ist_cli_usage_err("testnet", "--genesis-time must be YYYY-MM-DDTHH:MM:SSZ (UTC, 1970 to 9999)");
+	if (max_items && !parse_num(max_items, 1, IST_WIRE_MAX_BLOCK_ITEMS, &block_items))
+		return ist_cli_usage_err("testnet", "--max-block-items must be a number from 1 to %d",
+					 IST_WIRE_MAX_BLOCK_ITEMS);
 	p.n = (size_t)n;
 	p.api_offset = 100 * ((n + 99) / 100);
 	if (p.base_port + p.api_offset + n - 1 > 65535)
@@ -362,6 +371,7 @@ int ist_cli_testnet(int argc, char **argv)
 	g.network_id = nid;
 	g.genesis_time = when;
 	g.consensus = ist_node_consensus_defaults();
+	g.consensus.max_block_items = (uint32_t)block_items;
 	g.n_validators = p.n;
 	if (!(g.validators = calloc(p.n, sizeof(*g.validators)))) {
 		ist_cli_err("out of memory");

@@ -29,7 +29,7 @@ static const char help[] =
 	"usage: isthmus testnet --validators N --output DIR [--base-port P]\n"
 	"                       [--hosts H0,H1,...] [--chain-id NAME] [--network-id ID]\n"
 	"                       [--stake S] [--genesis-time TIME] [--chains M]\n"
-	"                       [--passphrase-file FILE]\n"
+	"                       [--max-block-items K] [--passphrase-file FILE]\n"
 	"                       [--kdf-fast]\n"
 	"\n"
 	"Writes a local devnet of N validators into DIR, which must be new or empty\n"
@@ -64,6 +64,8 @@ static const char help[] =
 	"  --genesis-time TIME      RFC 3339 UTC, YYYY-MM-DDTHH:MM:SSZ\n"
 	"                           (default 2024-01-01T00:00:00Z)\n"
 	"  --chains M               source/destination chains, 0 to 64 (default 0)\n"
+	"  --max-block-items K      at most K payload items per block, 1 to 1024 (default\n"
+	"                           1024; genesis consensus.max_block_items)\n"
 	"  --passphrase-file FILE   encrypt every keyset with the first line of FILE (it is\n"
 	"                           copied into each home); default: a random passphrase\n"
 	"                           per node\n"
@@ -83,6 +85,7 @@ enum {
 	OPT_STAKE,
 	OPT_GENESIS_TIME,
 	OPT_CHAINS,
+	OPT_MAX_BLOCK_ITEMS,
 };
 
 /* A decimal u64 in [min, max]: digits only. */
@@ -405,6 +408,7 @@ int ist_cli_testnet(int argc, char **argv)
 		{ "stake", required_argument, NULL, OPT_STAKE },
 		{ "genesis-time", required_argument, NULL, OPT_GENESIS_TIME },
 		{ "chains", required_argument, NULL, OPT_CHAINS },
+		{ "max-block-items", required_argument, NULL, OPT_MAX_BLOCK_ITEMS },
 		{ "passphrase-file", required_argument, NULL, IST_CLI_OPT_PASSFILE },
 		{ "kdf-fast", no_argument, NULL, IST_CLI_OPT_KDF_FAST },
 		{ "help", no_argument, NULL, 'h' },
@@ -412,6 +416,7 @@ int ist_cli_testnet(int argc, char **argv)
 	};
 	const char *validators = NULL, *chain_id = DEFAULT_CHAIN_ID, *network_id = NULL, *stake = NULL;
 	const char *base_port = NULL, *hosts = NULL, *genesis_time = DEFAULT_GENESIS_TIME, *chains = NULL;
+	const char *max_items = NULL;
 	struct plan p = { .base_port = DEFAULT_BASE_PORT, .stake = DEFAULT_STAKE };
 	bool kdf_fast = false;
 	ist_cli_getopt_reset();
@@ -428,6 +433,7 @@ int ist_cli_testnet(int argc, char **argv)
 		case OPT_STAKE: stake = optarg; break;
 		case OPT_GENESIS_TIME: genesis_time = optarg; break;
 		case OPT_CHAINS: chains = optarg; break;
+		case OPT_MAX_BLOCK_ITEMS: max_items = optarg; break;
 		case IST_CLI_OPT_PASSFILE: p.passfile = optarg; break;
 		case IST_CLI_OPT_KDF_FAST: kdf_fast = true; break;
 		default: return ist_cli_bad_option("testnet", c, argv);
@@ -435,7 +441,7 @@ int ist_cli_testnet(int argc, char **argv)
 	}
 	if (optind < argc)
 		return ist_cli_usage_err("testnet", "unexpected argument '%s'", argv[optind]);
-	uint64_t n = 0, nid = DEFAULT_NETWORK_ID, when = 0;
+	uint64_t n = 0, nid = DEFAULT_NETWORK_ID, when = 0, block_items = IST_WIRE_MAX_BLOCK_ITEMS;
 	if (!validators)
 		return ist_cli_usage_err("testnet", "missing --validators N");
 	if (!parse_num(validators, 1, IST_WIRE_MAX_VALIDATORS, &n))
@@ -458,6 +464,9 @@ int ist_cli_testnet(int argc, char **argv)
 	if (chains && !parse_num(chains, 0, IST_NODE_MAX_CHAINS, &m))
 		return ist_cli_usage_err("testnet", "--chains must be a number from 0 to %d", IST_NODE_MAX_CHAINS);
 	p.n_chains = (size_t)m;
+	if (max_items && !parse_num(max_items, 1, IST_WIRE_MAX_BLOCK_ITEMS, &block_items))
+		return ist_cli_usage_err("testnet", "--max-block-items must be a number from 1 to %d",
+					 IST_WIRE_MAX_BLOCK_ITEMS);
 	p.n = (size_t)n;
 	p.api_offset = 100 * ((n + 99) / 100);
 	if (m && p.base_port + 2 * p.api_offset + m - 1 > 65535)
@@ -503,6 +512,7 @@ int ist_cli_testnet(int argc, char **argv)
 		g.chains[k].id = k + 1;
 		snprintf(g.chains[k].name, sizeof(g.chains[k].name), "devchain-%zu", k + 1);
 	}
+	g.consensus.max_block_items = (uint32_t)block_items;
 	g.n_validators = p.n;
 	if (!(g.validators = calloc(p.n, sizeof(*g.validators)))) {
 		ist_cli_err("out of memory");

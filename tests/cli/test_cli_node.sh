@@ -34,6 +34,10 @@ expect_err "testnet --hosts with 0.0.0.0: status 2" 2 "--hosts: node1's host \"0
 	testnet --validators 2 --hosts 10.0.0.1,0.0.0.0 --output "$T/x"
 expect_err "testnet --hosts with a bad IPv4 address: status 2" 2 "--hosts: node0's host \"10.0.0.300\" must be" \
 	testnet --validators 1 --hosts 10.0.0.300 --output "$T/x"
+expect_err "testnet --max-block-items 0: status 2" 2 "--max-block-items must be a number from 1 to 1024" \
+	testnet --validators 1 --max-block-items 0 --output "$T/x"
+expect_err "testnet --max-block-items 1025: status 2" 2 "--max-block-items must be a number from 1 to 1024" \
+	testnet --validators 1 --max-block-items 1025 --output "$T/x"
 expect_err "init with a bad --listen: status 2" 2 "--listen must be tcp://HOST:PORT or tls+tcp://HOST:PORT" \
 	init --home "$T/x" --listen 127.0.0.1:26600
 check "usage errors created nothing" [ ! -e "$T/x" ]
@@ -71,6 +75,7 @@ g = json.load(open(f"{net}/genesis.json"))
 assert [v["name"] for v in g["validators"]] == ["node0", "node1", "node2", "node3"]
 assert {v["stake"] for v in g["validators"]} == {1000000}
 assert g["chain_id"] == "isthmus-devnet" and g["network_id"] == 1337
+assert g["consensus"]["max_block_items"] == 1024
 assert len({v["node_key"] for v in g["validators"]}) == 4
 EOF
 expect "node2's keyset unlocks with node2's passphrase file" 0 \
@@ -101,7 +106,8 @@ EOF
 
 printf '%s\n' "$PASS" >"$T/pass.txt"
 expect "testnet with options and --passphrase-file" 0 testnet --validators 2 --output "$T/net3" --base-port 30000 \
-	--chain-id my-dev --network-id 18446744073709551615 --stake 5 --passphrase-file "$T/pass.txt" --kdf-fast
+	--chain-id my-dev --network-id 18446744073709551615 --stake 5 --max-block-items 100 \
+	--passphrase-file "$T/pass.txt" --kdf-fast
 check "the options are in the genesis and configs (a u64 above 2^53 as a string)" \
 	python3 - "$T/net3" <<'EOF'
 import json, sys
@@ -109,6 +115,8 @@ d = sys.argv[1]
 g = json.load(open(f"{d}/genesis.json"))
 assert g["chain_id"] == "my-dev" and g["network_id"] == "18446744073709551615", g
 assert [v["stake"] for v in g["validators"]] == [5, 5]
+assert g["consensus"]["max_block_items"] == 100
+assert open(f"{d}/node0/genesis.json").read() == open(f"{d}/genesis.json").read()
 c = json.load(open(f"{d}/node1/config.json"))
 assert c["listen"] == "tcp://127.0.0.1:30001" and c["api"] == "http://127.0.0.1:30101"
 EOF

@@ -113,5 +113,8 @@ int ist_cli_init(int argc, char **argv);
 int ist_cli_testnet(int argc, char **argv);
 int ist_cli_config(int argc, char **argv);
 int ist_cli_safety(int argc, char **argv);
+int ist_cli_send(int argc, char **argv);
+int ist_cli_verify(int argc, char **argv);
+int ist_cli_relay(int argc, char **argv);
 
 #endif

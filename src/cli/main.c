@@ -22,6 +22,9 @@ static const struct ist_cli_cmd commands[] = {
 	{ "config", ist_cli_config, "check a node home's configuration and genesis" },
 	{ "keys", ist_cli_keys, "manage validator keys: new, list, show, export, import, delete" },
 	{ "safety", ist_cli_safety, "export or import a validator's safety state (moving a validator)" },
+	{ "send", ist_cli_send, "send a cross-chain message on a chain's outbox" },
+	{ "relay", ist_cli_relay, "carry certified messages from validators to destination inboxes" },
+	{ "verify", ist_cli_verify, "check a delivery offline against a validator set" },
 	{ "version", ist_cli_version, "print the version" },
 };
 

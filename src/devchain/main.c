@@ -94,25 +94,10 @@ static bool parse_u64_opt(const char *name, const char *arg, uint64_t min, uint6
 
 static bool parse_accept(const char *arg, unsigned *ret)
 {
-	unsigned flags = 0;
-	char *copy = strdup(arg), *save = NULL;
-	if (!copy)
-		return false;
-	bool ok = true;
-	for (char *tok = strtok_r(copy, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save)) {
-		if (strcmp(tok, "multisig") == 0)
-			flags |= IST_VERIFY_ACCEPT_MULTISIG;
-		else if (strcmp(tok, "frost") == 0)
-			flags |= IST_VERIFY_ACCEPT_FROST;
-		else
-			ok = false;
-	}
-	free(copy);
-	if (!ok || !flags) {
+	if (!ist_verify_accept_parse(arg, ret)) {
 		usage_error("--accept must be multisig, frost or multisig,frost (got \"%s\")", arg);
 		return false;
 	}
-	*ret = flags;
 	return true;
 }
 

@@ -184,6 +184,27 @@ static const char *const reason_names[] = {
 #undef IST_VERIFY_NAME
 };
 
+bool ist_verify_accept_parse(const char *text, unsigned *ret)
+{
+	unsigned flags = 0;
+	for (const char *p = text;; p++) {
+		size_t n = strcspn(p, ",");
+		if (n == 8 && strncmp(p, "multisig", n) == 0)
+			flags |= IST_VERIFY_ACCEPT_MULTISIG;
+		else if (n == 5 && strncmp(p, "frost", n) == 0)
+			flags |= IST_VERIFY_ACCEPT_FROST;
+		else if (n != 0)
+			return false;
+		p += n;
+		if (*p == '\0')
+			break;
+	}
+	if (!flags)
+		return false;
+	*ret = flags;
+	return true;
+}
+
 const char *ist_verify_reason_name(enum ist_verify_reason r)
 {
 	if ((unsigned)r >= IST_ARRAY_SIZE(reason_names))

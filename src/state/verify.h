@@ -131,6 +131,12 @@ int ist_valset_format(const struct ist_valset *vs, char **ret_json) IST_WUR;
 #define IST_VERIFY_ACCEPT_MULTISIG (1u << 0)
 #define IST_VERIFY_ACCEPT_FROST (1u << 1)
 
+/* Parses the --accept spelling of the flags shared by the programs that
+ * verify: "multisig", "frost" or both, a list joined by ',' (in any order;
+ * empty items are skipped, at least one scheme is needed). True and *ret
+ * (written only then) on success; false for anything else. */
+bool ist_verify_accept_parse(const char *text, unsigned *ret) IST_WUR;
+
 /* Reasons, with their stable short names (metric labels, HTTP error codes:
  * never rename one). */
 #define IST_VERIFY_REASONS(X) \

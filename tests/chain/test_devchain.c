@@ -276,22 +276,6 @@ struct server {
 	char last_request[2048];
 };
 
-static int listen_loopback(uint16_t *ret_port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(fd, 0);
-	struct sockaddr_in sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(fd, 16), 0);
-	socklen_t sl = sizeof(sa);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	*ret_port = ntohs(sa.sin_port);
-	return fd;
-}
-
 /* Waits for fd to be readable or the stop pipe; false on stop or after 30 s. */
 static bool wait_readable(struct server *s, int fd)
 {
@@ -362,7 +346,7 @@ static void server_start(struct server *s)
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
 	ck_assert_int_eq(pipe2(s->wake, O_CLOEXEC), 0);
-	s->lfd = listen_loopback(&s->port);
+	s->lfd = ist_test_listen_loopback(&s->port);
 	ck_assert_int_eq(pthread_create(&s->thread, NULL, server_main, s), 0);
 }
 
@@ -560,7 +544,7 @@ START_TEST(test_http_unreachable)
 {
 	/* a port nobody listens on: refused */
 	uint16_t port;
-	int fd = listen_loopback(&port);
+	int fd = ist_test_listen_loopback(&port);
 	close(fd);
 	char url[64];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)port);
@@ -573,7 +557,7 @@ START_TEST(test_http_unreachable)
 
 	/* a server that takes the connection and never answers: the request
 	 * ends at the adapter's timeout (the kernel accepts into the backlog) */
-	fd = listen_loopback(&port);
+	fd = ist_test_listen_loopback(&port);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)port);
 	ck_assert_int_eq(ist_chain_devchain_new(url, CHAIN, 200, &a, NULL, 0), 0);
 	ck_assert_int_eq(a->ops->head(a, &head, &fin), -IST_ETIMEOUT);

@@ -48,7 +48,7 @@ NET="$T/net"
 expect "testnet --validators 4 --kdf-fast" 0 testnet --validators 4 --output "$NET" --kdf-fast
 check "the summary names the genesis hash and four nodes" \
 	bash -c "grep -q 'genesis hash  [0-9a-f]\{64\}' '$T/out' && [ \$(grep -c '^node[0-3] ' '$T/out') -eq 4 ]"
-check "four homes node0..node3 and the validator set, nothing else" \
+check "four homes node0..node3, the genesis and the validator set, nothing else" \
 	bash -c "[ \"\$(ls '$NET' | tr '\n' ' ')\" = 'genesis.json node0 node1 node2 node3 validator-set.json ' ]"
 for i in 0 1 2 3; do
 	expect "config check node$i: status 0" 0 config check --home "$NET/node$i"

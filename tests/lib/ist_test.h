@@ -31,6 +31,12 @@ char *ist_test_read_file(const char *path, size_t *ret_len);
 /* Decodes a hex string of exactly `len` bytes; fails the test otherwise. */
 void ist_test_unhex(const char *hex, uint8_t *out, size_t len);
 
+/* A TCP socket listening on 127.0.0.1 at a free port (backlog 16), which
+ * nobody accepts on until the caller does: a server that takes connections
+ * and never answers, or, closed at once, a port where nobody listens.
+ * Out: *ret_port. Returns the socket; aborts the test on failure. */
+int ist_test_listen_loopback(uint16_t *ret_port);
+
 /* Asserts that `len` bytes at `got` are `want_hex` (lower-case hex); a
  * failure shows both as hex. */
 void ist_test_assert_hex(const uint8_t *got, size_t len, const char *want_hex);

@@ -7,8 +7,8 @@
 # by tests/node/meson.build), a private temporary directory $T (removed on
 # exit), no passphrase or home from the caller's environment, and the
 # processes of tests/node/lib.sh. Every process is killed on exit, whatever
-# happens; after a failure the tail of each node's log is printed as TAP
-# comments.
+# happens; after a failure the tail of each log ($T/*.log: the nodes', and
+# any other process's the test logs there) is printed as TAP comments.
 set -u
 
 BIN=${ISTHMUS_BIN:?ISTHMUS_BIN must point to the isthmus binary}
@@ -21,7 +21,7 @@ cleanup() {
 	local p
 	kill_nodes
 	if [ "${failed:-0}" -ne 0 ] && [ -d "$T" ]; then
-		for p in "$T"/node*.log; do
+		for p in "$T"/*.log; do
 			[ -f "$p" ] && tail -n 15 "$p" | sed "s|^|# $(basename "$p"): |"
 		done
 	fi

@@ -26,8 +26,10 @@ kill_nodes() {
 
 port_used() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# pick_base_port N: sets BASE to a free base port for N nodes: BASE..BASE+N-1
-# (p2p) and BASE+100..BASE+100+N-1 (api). Returns 1 when none was found.
+# pick_base_port N [CHAINS]: sets BASE to a free base port for N nodes:
+# BASE..BASE+N-1 (p2p) and BASE+100..BASE+100+N-1 (api), and for CHAINS
+# devchains (default 0) BASE+200..BASE+200+CHAINS-1 (where `isthmus testnet
+# --chains` points the nodes' watchers). Returns 1 when none was found.
 # The ports lie below the kernel's ephemeral range when there is room: there,
 # the outgoing connections of earlier tests (curl, peers) linger in
 # TIME_WAIT, which a connect cannot see but which makes a listener's bind
@@ -43,6 +45,9 @@ pick_base_port() {
 		busy=0
 		for i in $(seq 0 $(($1 - 1))); do
 			if port_used $((p + i)) || port_used $((p + 100 + i)); then busy=1; break; fi
+		done
+		for i in $(seq 0 $((${2:-0} - 1))); do
+			if port_used $((p + 200 + i)); then busy=1; break; fi
 		done
 		if [ $busy -eq 0 ]; then BASE=$p; return 0; fi
 	done

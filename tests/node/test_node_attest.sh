@@ -21,7 +21,7 @@ PY=$(command -v python3) || bail "python3 is needed for the lying RPC"
 DEVCHAIN=${ISTHMUS_DEVCHAIN_BIN:?ISTHMUS_DEVCHAIN_BIN must point to isthmus-devchain}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-pick_base_port $N || bail "no free base port found"
+pick_base_port $N 2 || bail "no free base port found"
 for p in $((BASE + 200)) $((BASE + 201)) $((BASE + 250)); do
 	port_used "$p" && bail "port $p is in use"
 done

@@ -510,6 +510,34 @@ END_TEST
 
 /* ---- the validator-set file ---- */
 
+START_TEST(test_accept_parse)
+{
+	static const struct {
+		const char *text;
+		bool ok;
+		unsigned flags;
+	} cases[] = {
+		{ "multisig", true, IST_VERIFY_ACCEPT_MULTISIG },
+		{ "frost", true, IST_VERIFY_ACCEPT_FROST },
+		{ "multisig,frost", true, IST_VERIFY_ACCEPT_MULTISIG | IST_VERIFY_ACCEPT_FROST },
+		{ "frost,multisig", true, IST_VERIFY_ACCEPT_MULTISIG | IST_VERIFY_ACCEPT_FROST },
+		{ "multisig,", true, IST_VERIFY_ACCEPT_MULTISIG },
+		{ "multisig,multisig", true, IST_VERIFY_ACCEPT_MULTISIG },
+		{ "", false, 0 },
+		{ ",", false, 0 },
+		{ "bogus", false, 0 },
+		{ "multisig,bogus", false, 0 },
+		{ "multisigx", false, 0 },
+		{ "MULTISIG", false, 0 },
+	};
+	for (size_t i = 0; i < IST_ARRAY_SIZE(cases); i++) {
+		unsigned flags = 99;
+		ck_assert_msg(ist_verify_accept_parse(cases[i].text, &flags) == cases[i].ok, "%s", cases[i].text);
+		ck_assert_uint_eq(flags, cases[i].ok ? cases[i].flags : 99);
+	}
+}
+END_TEST
+
 START_TEST(test_valset_round_trip)
 {
 	struct world *w = world_new(5, 15);
@@ -653,6 +681,7 @@ int main(void)
 	tcase_add_test(tc, test_destination_and_route);
 	tcase_add_test(tc, test_message_proof_shape);
 	tcase_add_test(tc, test_reason_names);
+	tcase_add_test(tc, test_accept_parse);
 	tcase_add_test(tc, test_valset_round_trip);
 	tcase_add_test(tc, test_valset_errors);
 	suite_add_tcase(s, tc);

@@ -113,7 +113,7 @@ def run(args, n, base):
                             final[nonce] = now
                 except Exception:
                     pass
-                time.sleep(0.01)
+                time.sleep(0.02)
 
         def watch_heights():
             # the block each message went into
@@ -129,20 +129,25 @@ def run(args, n, base):
                         low = top + 1
                 except Exception:
                     pass
-                time.sleep(0.01)
+                time.sleep(0.02)
 
         def watch(kind, table, url_of):
+            # messages of a route become ready and are delivered in nonce
+            # order: ask about the lowest pending one, and on until one is not
+            # there yet (a few requests per tick, not one per message)
             while not stop.is_set():
-                pending = [nonce for nonce, _ in msgs if nonce not in table]
-                for nonce in pending[:64]:
+                pending = sorted(nonce for nonce, _ in msgs if nonce not in table)
+                for nonce in pending:
                     try:
                         code, doc = call(url_of(nonce))
-                        if (kind == "cert" and doc.get("status") == "ready") or \
-                           (kind == "dlv" and doc.get("delivered")):
-                            table[nonce] = time.monotonic()
                     except Exception:
-                        pass
-                time.sleep(0.01)
+                        break
+                    if (kind == "cert" and doc.get("status") == "ready") or \
+                       (kind == "dlv" and doc.get("delivered")):
+                        table[nonce] = time.monotonic()
+                    else:
+                        break
+                time.sleep(0.05)
 
         threads = [threading.Thread(target=watch_final), threading.Thread(target=watch_heights),
                    threading.Thread(target=watch, args=("cert", cert, lambda x: f"{api(0)}/v1/deliveries/1/2/{x}")),
@@ -177,6 +182,10 @@ def run(args, n, base):
             "final_to_cert_ms": {"p50": ms(pct(to_cert, 50)), "p99": ms(pct(to_cert, 99))},
             "final_to_delivery_ms": {"p50": ms(pct(to_dlv, 50)), "p99": ms(pct(to_dlv, 99))},
             "send_to_delivery_ms": {"p50": ms(pct(send_to_dlv, 50)), "p99": ms(pct(send_to_dlv, 99))},
+            "messages": [{"nonce": x, "final_ms": ms(final[x] - ts) if x in final else None,
+                          "cert_ms": ms(cert[x] - ts) if x in cert else None,
+                          "delivered_ms": ms(delivered[x] - ts) if x in delivered else None}
+                         for x, ts in msgs],
         }
     finally:
         for p in procs:
@@ -189,7 +198,27 @@ def run(args, n, base):
                 p.wait()
         for log in logs:
             log.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if os.environ.get("ISTHMUS_BENCH_KEEP"):
+            print(f"kept {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def free_base(base, n):
+    """The first base port from `base` (in steps of 1000) whose ports are all
+    free: validators, their APIs, the two chains."""
+    import socket
+    for b in range(base, 60000, 1000):
+        ports = [b + i for i in range(n)] + [b + 100 + i for i in range(n)] + [b + 200, b + 201]
+        try:
+            for p in ports:
+                with socket.socket() as s:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    s.bind(("127.0.0.1", p))
+            return b
+        except OSError:
+            continue
+    raise RuntimeError("no free ports")
 
 
 def ms(x):
@@ -210,8 +239,11 @@ def main():
     args = ap.parse_args()
     counts = args.n or [4, 7]
     results = []
-    for k, n in enumerate(counts):
-        results.append(run(args, n, args.base_port + 400 * k))
+    base = args.base_port
+    for n in counts:
+        base = free_base(base, n)
+        results.append(run(args, n, base))
+        base += 400
     fmt = "{:>3} {:>6} {:>9} {:>8} {:>14} {:>14} {:>14} {:>14}"
     print(fmt.format("n", "sent", "delivered", "dlv/s", "fin->cert p50", "fin->cert p99",
                      "fin->dlv p50", "fin->dlv p99"))

@@ -12,8 +12,9 @@
 # inbox with the real message id (the lie is never certified); the honest
 # nodes keep node3's conflicting signed proposal as evidence (metric and
 # count); node3 refuses to sign the blocks its watcher disagrees with, and no
-# certificate of a 1->2 checkpoint carries its signature. Waiting is bounded
-# polling; nothing asserts on timing.
+# certificate of a 1->2 checkpoint carries its signature; node1, SIGKILLed and
+# restarted, resumes its watchers from their cursors and serves the next
+# message. Waiting is bounded polling; nothing asserts on timing.
 TEST_NAME=attest
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 N=4
@@ -147,6 +148,27 @@ for h in $(seq 1 "$(height 0)"); do
 done
 [ $own12 -eq 0 ] && ok "none of the $certs certificates with a 1->2 checkpoint carries node3's signature" ||
 	not_ok "none of the certificates with a 1->2 checkpoint carries node3's signature" "$own12 do"
+
+# a validator killed and restarted resumes its watchers from their cursors:
+# its trees go on where they stopped, and it serves the new messages
+kill -KILL "${PIDS[1]}" 2>/dev/null
+wait "${PIDS[1]}" 2>/dev/null
+start 1
+id=$(send 1 2 "ee01")
+k=$sent12
+deadline=$((SECONDS + WAIT_S))
+d=
+while [ $SECONDS -lt $deadline ]; do
+	d=$(delivery 1 1 2 "$k")
+	[ -n "$d" ] && break
+	sleep 0.2
+done
+routes=$(curl -s --max-time 2 "$(api 1)/v1/routes")
+if [ -n "$d" ] && echo "$routes" | grep -q "\"src_chain\":\"1\",\"dst_chain\":\"2\",\"observed_tree_size\":\"$((k + 1))\""; then
+	ok "node1, killed and restarted, resumes its watchers: it serves message $k and its tree holds $((k + 1)) messages"
+else
+	not_ok "node1, killed and restarted, resumes its watchers" "delivery: ${d:0:16}..., routes: $routes"
+fi
 
 for i in $all; do
 	stop "$i"

@@ -149,6 +149,8 @@ void ist_node_attest_fini(struct ist_node *n)
 	free(n->att.routes);
 	free(n->att.unsigned_heights);
 	free(n->att.early);
+	for (size_t i = 0; i < IST_NODE_RECENT_PROPOSALS; i++)
+		free(n->att.recent[i].enc);
 	n->att.routes = NULL;
 	n->att.unsigned_heights = NULL;
 	n->att.early = NULL;
@@ -407,6 +409,9 @@ enum ist_cons_verdict ist_node_attest_validate(struct ist_node *n, const struct 
 		case CP_CONFLICT:
 			n->att.conflict = true;
 			n->att.conflict_cp = *cp;
+			n->att.conflict_view = b->view;
+			n->att.conflict_epoch = b->epoch;
+			n->att.conflict_proposer = b->proposer;
 			ist_metric_inc(n->att.m_evidence, "checkpoint");
 			ist_log_error(SUBSYS, "block %" PRIu64 " view %" PRIu64 " from validator %" PRIu32
 				      ": checkpoint %" PRIu64 "->%" PRIu64 " size %" PRIu64
@@ -445,28 +450,56 @@ void ist_node_attest_pending(struct ist_node *n, const struct ist_block *b)
 	}
 }
 
-void ist_node_attest_after_proposal(struct ist_node *n, const struct ist_proposal *p)
+static bool has_checkpoints(const struct ist_block *b);
+
+void ist_node_attest_seen_proposal(struct ist_node *n, const struct ist_proposal *p)
 {
-	if (!n->att.conflict)
+	if (!has_checkpoints(&p->block))
 		return;
-	n->att.conflict = false;
-	const struct ist_checkpoint *cp = &n->att.conflict_cp;
+	struct ist_node_attest *a = &n->att;
+	struct ist_node_recent *slot = &a->recent[a->recent_next++ % IST_NODE_RECENT_PROPOSALS];
+	free(slot->enc);
+	memset(slot, 0, sizeof(*slot));
+	if (ist_wire_proposal_encode(p, &slot->enc, &slot->len) < 0)
+		return;
+	slot->view = p->block.view;
+	slot->epoch = p->block.epoch;
+	slot->proposer = p->block.proposer;
+}
+
+void ist_node_attest_keep_evidence(struct ist_node *n)
+{
+	struct ist_node_attest *a = &n->att;
+	if (!a->conflict)
+		return;
+	a->conflict = false;
+	/* the signed proposal that carried the conflicting checkpoint: among
+	 * the recent ones (validate may have met it on a recheck, after the
+	 * proposal itself was stepped) */
+	const struct ist_node_recent *found = NULL;
+	for (size_t i = 0; i < IST_NODE_RECENT_PROPOSALS; i++) {
+		const struct ist_node_recent *r = &a->recent[i];
+		if (r->enc && r->view == a->conflict_view && r->epoch == a->conflict_epoch &&
+		    r->proposer == a->conflict_proposer)
+			found = r;
+	}
+	if (!found) {
+		ist_log_warn(SUBSYS, "the proposal with the conflicting checkpoint is no longer at hand: counted, not kept");
+		return;
+	}
+	const struct ist_checkpoint *cp = &a->conflict_cp;
 	uint8_t k[EV_KEY_BYTES];
 	k[0] = 'c';
 	k[1] = 'p';
 	ist_put_be64(k + 2, cp->src_chain);
 	ist_put_be64(k + 10, cp->dst_chain);
 	ist_put_be64(k + 18, cp->tree_size);
-	ist_put_be32(k + 26, p->block.proposer);
-	uint8_t *enc = NULL;
-	size_t len = 0;
-	if (ist_wire_proposal_encode(p, &enc, &len) < 0)
-		return;
-	struct ist_node_kv kv = { .db = IST_STORE_DB_EVIDENCE, .key = k, .klen = sizeof(k), .val = enc, .vlen = len };
+	ist_put_be32(k + 26, found->proposer);
+	struct ist_node_kv kv = { .db = IST_STORE_DB_EVIDENCE, .key = k, .klen = sizeof(k), .val = found->enc,
+				  .vlen = found->len };
 	int r = ist_store_write(n->store, ist_node_kv_write, &kv);
 	if (r < 0)
 		ist_log_error(SUBSYS, "cannot store the evidence: %s", ist_strerror(r));
-	free(enc);
 }
 
 /* ---- commits ---- */

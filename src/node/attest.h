@@ -81,8 +81,11 @@ void ist_node_attest_committed(struct ist_node *n, const struct ist_block *b);
 /* A share from a peer (or our own). */
 void ist_node_attest_share(struct ist_node *n, uint32_t peer, const struct ist_attest_share *s);
 
-/* After stepping a peer's proposal: keep it as evidence if its checkpoints
- * conflicted with this node's trees. */
-void ist_node_attest_after_proposal(struct ist_node *n, const struct ist_proposal *p);
+/* A peer's proposal is about to be stepped: remember it (when it carries
+ * checkpoints) so that it can be kept as evidence. */
+void ist_node_attest_seen_proposal(struct ist_node *n, const struct ist_proposal *p);
+/* After a step (a proposal or a recheck): keep the signed proposal whose
+ * checkpoint conflicted with this node's trees, if validate met one. */
+void ist_node_attest_keep_evidence(struct ist_node *n);
 
 #endif

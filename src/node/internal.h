@@ -81,6 +81,17 @@ struct ist_node_route {
 	uint8_t wm_root[IST_HASH_BYTES];
 };
 
+/* The last proposals with checkpoints this node received (encoded), for
+ * evidence: at most this many, of at most a block's size each. */
+#define IST_NODE_RECENT_PROPOSALS 4
+
+struct ist_node_recent {
+	uint64_t epoch, view;
+	uint32_t proposer;
+	uint8_t *enc;
+	size_t len;
+};
+
 struct ist_node_attest {
 	size_t n_chains;
 	struct ist_node_chainst chains[IST_NODE_MAX_CHAINS];
@@ -93,6 +104,10 @@ struct ist_node_attest {
 	bool observed_new;                  /* an observation since the last RECHECK */
 	bool conflict;                      /* validate met a conflicting checkpoint */
 	struct ist_checkpoint conflict_cp;
+	uint64_t conflict_view, conflict_epoch;
+	uint32_t conflict_proposer;
+	struct ist_node_recent recent[IST_NODE_RECENT_PROPOSALS];
+	size_t recent_next;
 	bool has_seckey;
 	uint8_t *seckey;                    /* sodium_malloc'd attestation key */
 	struct ist_metric *m_observed, *m_ignored, *m_evidence, *m_refused, *m_signed, *m_shares, *m_certs;

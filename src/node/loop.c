@@ -712,8 +712,9 @@ static int step_envelope(struct ist_node *n, uint32_t peer, const struct ist_env
 	if (env->kind == IST_ENVELOPE_PROPOSAL) {
 		ev.kind = IST_CONS_EV_PROPOSAL;
 		ev.u.proposal = &env->u.proposal;
+		ist_node_attest_seen_proposal(n, &env->u.proposal);
 		int r = step(n, &ev);
-		ist_node_attest_after_proposal(n, &env->u.proposal);
+		ist_node_attest_keep_evidence(n);
 		return r;
 	}
 	switch (env->kind) {
@@ -806,6 +807,7 @@ void *ist_node_loop(void *arg)
 				ist_node_attest_retry(n);
 				struct ist_cons_event ev = { .kind = IST_CONS_EV_RECHECK, .from = IST_CONS_PEER_NONE };
 				r = step(n, &ev);
+				ist_node_attest_keep_evidence(n);
 			}
 			continue;
 		}

@@ -175,5 +175,19 @@ for i in $all; do
 	[ "$rc" = 0 ] || not_ok "node$i exits 0 on SIGTERM" "status $rc"
 done
 ok "every node exits on SIGTERM"
+
+# the evidence is kept, not only counted: the signed proposals are in the
+# honest nodes' evidence databases
+if command -v mdb_stat >/dev/null; then
+	kept=0
+	for i in 0 1 2; do
+		e=$(mdb_stat -s evidence "$T/net/node$i/data" 2>/dev/null | sed -n 's/^ *Entries: \([0-9]*\)/\1/p')
+		kept=$((kept + ${e:-0}))
+	done
+	[ $kept -gt 0 ] && ok "the honest nodes' evidence databases hold $kept signed proposal(s)" ||
+		not_ok "the honest nodes' evidence databases hold the signed proposals" "none"
+else
+	skip "the evidence databases hold the signed proposals" "mdb_stat (lmdb-utils) is not installed"
+fi
 echo "1..$n"
 [ $failed -eq 0 ]

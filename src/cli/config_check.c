@@ -80,11 +80,11 @@ static int config_check(int argc, char **argv)
 	struct ist_node_config cfg;
 	struct ist_node_genesis g;
 	struct ist_node_identity id;
-	struct ist_node_err err;
+	struct ist_json_err err;
 	int r = ist_node_home_load(home, &cfg, &g, &id, &err);
 	if (r < 0) {
 		char line[2048];
-		ist_cli_err("%s", ist_node_err_format(&err, line, sizeof(line)));
+		ist_cli_err("%s", ist_json_err_format(&err, line, sizeof(line)));
 		free(home);
 		return IST_CLI_ERROR;
 	}

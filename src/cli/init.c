@@ -102,10 +102,10 @@ static json_t *public_json(const char *moniker, const char *address, const struc
 	return o;
 }
 
-static int print_node_err(const struct ist_node_err *e, int r)
+static int print_node_err(const struct ist_json_err *e, int r)
 {
 	char line[2048];
-	ist_cli_err("%s", ist_node_err_format(e, line, sizeof(line)));
+	ist_cli_err("%s", ist_json_err_format(e, line, sizeof(line)));
 	return r;
 }
 
@@ -213,7 +213,7 @@ int ist_cli_init(int argc, char **argv)
 
 	struct ist_node_config cfg;
 	ist_node_config_init(&cfg);
-	struct ist_node_err nerr;
+	struct ist_json_err nerr;
 	char *home = NULL, *cfg_path = NULL, *keys_dir = NULL, *key_path = NULL, *pub_path = NULL;
 	char *cfg_text = NULL, *pub_text = NULL;
 	json_t *pub = NULL;

@@ -97,10 +97,10 @@ enum {
 	OPT_FORCE,
 };
 
-static int node_err(const struct ist_node_err *e, int r)
+static int node_err(const struct ist_json_err *e, int r)
 {
 	char line[2048];
-	ist_cli_err("%s", ist_node_err_format(e, line, sizeof(line)));
+	ist_cli_err("%s", ist_json_err_format(e, line, sizeof(line)));
 	return r;
 }
 
@@ -115,7 +115,7 @@ struct home {
 static int home_load(const char *opt, struct home *h)
 {
 	struct ist_node_identity id;
-	struct ist_node_err err;
+	struct ist_json_err err;
 	ist_node_config_init(&h->cfg);
 	ist_node_genesis_init(&h->g);
 	if (!(h->dir = ist_cli_home_dir(opt)))
@@ -203,7 +203,7 @@ static int safety_export(int argc, char **argv)
 		}
 		goto out;
 	}
-	struct ist_node_err err;
+	struct ist_json_err err;
 	if ((r = ist_node_file_write(output, text, strlen(text), force, &err)) < 0) {
 		if (r == -IST_EEXISTS)
 			ist_cli_err("%s: file exists (use --force to replace it)", output);
@@ -248,7 +248,7 @@ static int safety_import(int argc, char **argv)
 	struct home h = { 0 };
 	struct ist_node_safety_file *f = calloc(1, sizeof(*f));
 	struct ist_cons_safety *prev = malloc(sizeof(*prev));
-	struct ist_node_err err;
+	struct ist_json_err err;
 	char *text = NULL;
 	size_t len = 0;
 	char line[2048], now[256], before[256];
@@ -259,7 +259,7 @@ static int safety_import(int argc, char **argv)
 	}
 	if ((r = home_load(home_opt, &h)) < 0)
 		goto out;
-	if ((r = ist_node_file_read(file, IST_NODE_SAFETY_FILE_MAX, &text, &len, &err)) < 0 ||
+	if ((r = ist_json_file_read(file, IST_NODE_SAFETY_FILE_MAX, &text, &len, &err)) < 0 ||
 	    (r = ist_node_safety_file_parse(text, len, file, f, &err)) < 0 ||
 	    (r = ist_node_safety_file_check(f, file, &h.g, h.node_key, &err)) < 0) {
 		node_err(&err, r);

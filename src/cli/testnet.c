@@ -108,10 +108,10 @@ static bool parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 	return true;
 }
 
-static int print_node_err(const struct ist_node_err *e, int r)
+static int print_node_err(const struct ist_json_err *e, int r)
 {
 	char line[2048];
-	ist_cli_err("%s", ist_node_err_format(e, line, sizeof(line)));
+	ist_cli_err("%s", ist_json_err_format(e, line, sizeof(line)));
 	return r;
 }
 
@@ -201,7 +201,7 @@ static int make_node(const struct plan *p, size_t i, const struct ist_cli_pass *
 		     struct ist_node_validator *v)
 {
 	static const enum ist_key_type types[] = { IST_KEY_ED25519, IST_KEY_SECP256K1, IST_KEY_X25519 };
-	struct ist_node_err nerr;
+	struct ist_json_err nerr;
 	struct ist_node_config cfg;
 	ist_node_config_init(&cfg);
 	char *home = NULL, *path = NULL, *keys = NULL, *text = NULL;
@@ -311,7 +311,7 @@ out:
 
 static int write_genesis(const struct plan *p, const char *text)
 {
-	struct ist_node_err nerr;
+	struct ist_json_err nerr;
 	char *path = NULL;
 	int r;
 	for (size_t i = 0; i <= p->n; i++) {
@@ -356,7 +356,7 @@ static int write_valset(const struct plan *p, const struct ist_node_genesis *g)
 		ist_cli_err("cannot make validator-set.json: %s", ist_strerror(r));
 		return r;
 	}
-	struct ist_node_err nerr;
+	struct ist_json_err nerr;
 	if (asprintf(&path, "%s/validator-set.json", p->out) < 0) {
 		free(text);
 		ist_cli_err("out of memory");
@@ -380,7 +380,7 @@ static int verify_homes(const struct plan *p, const struct ist_node_genesis *wan
 		struct ist_node_config cfg;
 		struct ist_node_genesis g;
 		struct ist_node_identity id;
-		struct ist_node_err nerr;
+		struct ist_json_err nerr;
 		int r = ist_node_home_load(home, &cfg, &g, &id, &nerr);
 		free(home);
 		if (r < 0)
@@ -492,7 +492,7 @@ int ist_cli_testnet(int argc, char **argv)
 	struct ist_node_genesis g;
 	ist_node_genesis_init(&g);
 	struct ist_cli_pass shared = { 0 };
-	struct ist_node_err nerr;
+	struct ist_json_err nerr;
 	char *text = NULL;
 	int r;
 	if ((r = output_empty(p.out)) < 0)

@@ -537,7 +537,7 @@ json_t *ist_json_from_hex(const uint8_t *p, size_t len)
 	return j;
 }
 
-int ist_json_dump_text(json_t *root, char **ret_text)
+int ist_json_dump_text(const json_t *root, char **ret_text)
 {
 	char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
 	if (!text)

@@ -2,11 +2,9 @@
  * Reading and writing the JSON of files and request bodies (jansson), with
  * errors that name the file, the field and the problem.
  *
- * Moved here from src/node/home.c (struct ist_node_err, ist_node_file_read
- * and the ist_node_jr_* reader) so that other modules (state: validator-set
- * files; devchain: request bodies) read JSON the same way. The semantics are
- * those of the node's reader, name for name; FIXME: src/node still has its
- * own copy until it is switched over to this one.
+ * One reader for every module that reads JSON from outside: the node's
+ * config.json and genesis.json, validator-set files (state), the devchain's
+ * request bodies and the chain adapters' RPC answers.
  *
  * Errors. A problem is a struct ist_json_err: the file (or another label,
  * "request body"), the JSON path of the field ("validators[2].stake", ""
@@ -175,6 +173,6 @@ json_t *ist_json_from_hex(const uint8_t *p, size_t len);
  * order, and a final newline. Out: *ret_text (malloc'd, caller frees).
  * Returns 0 or -IST_ENOMEM (also for a NULL root, the sign of a failed
  * build). */
-int ist_json_dump_text(json_t *root, char **ret_text) IST_WUR;
+int ist_json_dump_text(const json_t *root, char **ret_text) IST_WUR;
 
 #endif

@@ -94,88 +94,88 @@ bool ist_node_log_spec_valid(const char *spec)
 
 /* ---- parsing ------------------------------------------------------------------ */
 
-static void copy_checked(struct ist_node_jr *jr, const char *path, const char *s, char *out, size_t cap,
+static void copy_checked(struct ist_json_reader *jr, const char *path, const char *s, char *out, size_t cap,
 			 const char *rule)
 {
-	if (!ist_node_jr_ok(jr))
+	if (!ist_json_ok(jr))
 		return;
 	if (strlen(s) >= cap) {
 		json_t *j = json_string(s);
 		char got[96];
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "%s (got %s)", rule,
-				 j ? ist_node_jr_describe(j, got, sizeof(got)) : "a string");
+		ist_json_fail(jr, -IST_ECONFIG, path, "%s (got %s)", rule,
+				 j ? ist_json_describe(j, got, sizeof(got)) : "a string");
 		json_decref(j);
 		return;
 	}
 	memcpy(out, s, strlen(s) + 1);
 }
 
-static void path_field(struct ist_node_jr *jr, json_t *obj, const char *parent, const char *key, char *out,
+static void path_field(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key, char *out,
 		       bool required_nonempty)
 {
-	char path[IST_NODE_ERR_FIELD_MAX];
-	ist_node_jr_path(path, parent, key);
-	const char *s = ist_node_jr_string(jr, obj, parent, key, false, out);
-	if (!ist_node_jr_ok(jr) || s == out)
+	char path[IST_JSON_ERR_FIELD_MAX];
+	ist_json_path(path, parent, key);
+	const char *s = ist_json_string(jr, obj, parent, key, false, out);
+	if (!ist_json_ok(jr) || s == out)
 		return;
 	if ((required_nonempty && !*s) || strlen(s) > IST_NODE_PATH_MAX) {
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be a path of 1 to %d bytes (got %zu bytes)",
+		ist_json_fail(jr, -IST_ECONFIG, path, "must be a path of 1 to %d bytes (got %zu bytes)",
 				 IST_NODE_PATH_MAX, strlen(s));
 		return;
 	}
 	memcpy(out, s, strlen(s) + 1);
 }
 
-static void url_field(struct ist_node_jr *jr, json_t *obj, const char *key, const char *schemes, char *out)
+static void url_field(struct ist_json_reader *jr, json_t *obj, const char *key, const char *schemes, char *out)
 {
-	const char *s = ist_node_jr_string(jr, obj, "", key, false, out);
+	const char *s = ist_json_string(jr, obj, "", key, false, out);
 	char problem[256];
-	if (ist_node_jr_ok(jr) && ist_node_url_parse(s, schemes, true, NULL, problem, sizeof(problem)) < 0) {
-		ist_node_jr_fail(jr, -IST_ECONFIG, key, "%s", problem);
+	if (ist_json_ok(jr) && ist_node_url_parse(s, schemes, true, NULL, problem, sizeof(problem)) < 0) {
+		ist_json_fail(jr, -IST_ECONFIG, key, "%s", problem);
 		return;
 	}
-	if (ist_node_jr_ok(jr) && s != out)
+	if (ist_json_ok(jr) && s != out)
 		memcpy(out, s, strlen(s) + 1);
 }
 
-static void parse_key(struct ist_node_jr *jr, json_t *root, struct ist_node_config *c)
+static void parse_key(struct ist_json_reader *jr, json_t *root, struct ist_node_config *c)
 {
 	static const char *const fields[] = { "keystore", "name", "passphrase_file", NULL };
-	json_t *o = ist_node_jr_member(jr, root, "", "key", false);
-	if (!o || !ist_node_jr_object(jr, o, "key", fields))
+	json_t *o = ist_json_member(jr, root, "", "key", false);
+	if (!o || !ist_json_object(jr, o, "key", fields))
 		return;
 	path_field(jr, o, "key", "keystore", c->keystore, true);
-	const char *name = ist_node_jr_string(jr, o, "key", "name", false, c->key_name);
-	if (ist_node_jr_ok(jr) && !ist_keystore_name_valid(name)) {
+	const char *name = ist_json_string(jr, o, "key", "name", false, c->key_name);
+	if (ist_json_ok(jr) && !ist_keystore_name_valid(name)) {
 		json_t *j = json_string(name);
 		char got[96];
-		ist_node_jr_fail(jr, -IST_ECONFIG, "key.name", NAME_RULE " (got %s)",
-				 j ? ist_node_jr_describe(j, got, sizeof(got)) : "a string");
+		ist_json_fail(jr, -IST_ECONFIG, "key.name", NAME_RULE " (got %s)",
+				 j ? ist_json_describe(j, got, sizeof(got)) : "a string");
 		json_decref(j);
 	}
-	if (ist_node_jr_ok(jr) && name != c->key_name)
+	if (ist_json_ok(jr) && name != c->key_name)
 		memmove(c->key_name, name, strlen(name) + 1);
 	path_field(jr, o, "key", "passphrase_file", c->passphrase_file, true);
 }
 
-static void parse_log(struct ist_node_jr *jr, json_t *root, struct ist_node_config *c)
+static void parse_log(struct ist_json_reader *jr, json_t *root, struct ist_node_config *c)
 {
 	static const char *const fields[] = { "level", "format", NULL };
-	json_t *o = ist_node_jr_member(jr, root, "", "log", false);
-	if (!o || !ist_node_jr_object(jr, o, "log", fields))
+	json_t *o = ist_json_member(jr, root, "", "log", false);
+	if (!o || !ist_json_object(jr, o, "log", fields))
 		return;
-	const char *level = ist_node_jr_string(jr, o, "log", "level", false, c->log_level);
-	if (ist_node_jr_ok(jr) && !ist_node_log_spec_valid(level)) {
+	const char *level = ist_json_string(jr, o, "log", "level", false, c->log_level);
+	if (ist_json_ok(jr) && !ist_node_log_spec_valid(level)) {
 		json_t *j = json_string(level);
 		char got[96];
-		ist_node_jr_fail(jr, -IST_ECONFIG, "log.level", LOG_RULE " (got %s)",
-				 j ? ist_node_jr_describe(j, got, sizeof(got)) : "a string");
+		ist_json_fail(jr, -IST_ECONFIG, "log.level", LOG_RULE " (got %s)",
+				 j ? ist_json_describe(j, got, sizeof(got)) : "a string");
 		json_decref(j);
 	}
-	if (ist_node_jr_ok(jr) && level != c->log_level)
+	if (ist_json_ok(jr) && level != c->log_level)
 		memcpy(c->log_level, level, strlen(level) + 1);
-	json_t *fmt = ist_node_jr_member(jr, o, "log", "format", false);
-	if (fmt && ist_node_jr_ok(jr)) {
+	json_t *fmt = ist_json_member(jr, o, "log", "format", false);
+	if (fmt && ist_json_ok(jr)) {
 		const char *f = json_string_value(fmt);
 		if (f && strcmp(f, "text") == 0) {
 			c->log_format = IST_LOG_TEXT;
@@ -183,99 +183,99 @@ static void parse_log(struct ist_node_jr *jr, json_t *root, struct ist_node_conf
 			c->log_format = IST_LOG_JSON;
 		} else {
 			char got[96];
-			ist_node_jr_fail(jr, -IST_ECONFIG, "log.format", "must be \"text\" or \"json\" (got %s)",
-					 ist_node_jr_describe(fmt, got, sizeof(got)));
+			ist_json_fail(jr, -IST_ECONFIG, "log.format", "must be \"text\" or \"json\" (got %s)",
+					 ist_json_describe(fmt, got, sizeof(got)));
 		}
 	}
 }
 
-static void parse_peers(struct ist_node_jr *jr, json_t *root, struct ist_node_config *c)
+static void parse_peers(struct ist_json_reader *jr, json_t *root, struct ist_node_config *c)
 {
 	static const char *const fields[] = { "node_key", "address", NULL };
-	json_t *a = ist_node_jr_member(jr, root, "", "peers", false);
-	if (!a || !ist_node_jr_ok(jr))
+	json_t *a = ist_json_member(jr, root, "", "peers", false);
+	if (!a || !ist_json_ok(jr))
 		return;
 	char got[96];
 	if (!json_is_array(a)) {
-		ist_node_jr_fail(jr, -IST_ECONFIG, "peers", "must be an array (got %s)",
-				 ist_node_jr_describe(a, got, sizeof(got)));
+		ist_json_fail(jr, -IST_ECONFIG, "peers", "must be an array (got %s)",
+				 ist_json_describe(a, got, sizeof(got)));
 		return;
 	}
 	size_t n = json_array_size(a);
 	if (n > IST_NODE_MAX_PEERS) {
-		ist_node_jr_fail(jr, -IST_ECONFIG, "peers", "must list at most %d peers (got %zu)", IST_NODE_MAX_PEERS, n);
+		ist_json_fail(jr, -IST_ECONFIG, "peers", "must list at most %d peers (got %zu)", IST_NODE_MAX_PEERS, n);
 		return;
 	}
 	if (n == 0)
 		return;
 	c->peers = calloc(n, sizeof(*c->peers));
 	if (!c->peers) {
-		ist_node_jr_fail(jr, -IST_ENOMEM, "", "out of memory");
+		ist_json_fail(jr, -IST_ENOMEM, "", "out of memory");
 		return;
 	}
 	c->n_peers = n;
-	for (size_t i = 0; i < n && ist_node_jr_ok(jr); i++) {
-		char base[IST_NODE_ERR_FIELD_MAX], path[IST_NODE_ERR_FIELD_MAX], problem[256];
+	for (size_t i = 0; i < n && ist_json_ok(jr); i++) {
+		char base[IST_JSON_ERR_FIELD_MAX], path[IST_JSON_ERR_FIELD_MAX], problem[256];
 		struct ist_node_peer *p = &c->peers[i];
 		json_t *o = json_array_get(a, i);
-		ist_node_jr_index(base, "peers", i);
-		if (!ist_node_jr_object(jr, o, base, fields))
+		ist_json_index(base, "peers", i);
+		if (!ist_json_object(jr, o, base, fields))
 			return;
-		ist_node_jr_hex(jr, o, base, "node_key", p->node_key, sizeof(p->node_key), "an Ed25519 public key");
-		const char *addr = ist_node_jr_string(jr, o, base, "address", true, NULL);
-		ist_node_jr_path(path, base, "address");
-		if (ist_node_jr_ok(jr) && ist_node_url_parse(addr, IST_NODE_URL_P2P, false, NULL, problem, sizeof(problem)) < 0)
-			ist_node_jr_fail(jr, -IST_ECONFIG, path, "%s", problem);
-		if (ist_node_jr_ok(jr))
+		ist_json_hex(jr, o, base, "node_key", p->node_key, sizeof(p->node_key), "an Ed25519 public key");
+		const char *addr = ist_json_string(jr, o, base, "address", true, NULL);
+		ist_json_path(path, base, "address");
+		if (ist_json_ok(jr) && ist_node_url_parse(addr, IST_NODE_URL_P2P, false, NULL, problem, sizeof(problem)) < 0)
+			ist_json_fail(jr, -IST_ECONFIG, path, "%s", problem);
+		if (ist_json_ok(jr))
 			memcpy(p->address, addr, strlen(addr) + 1);
-		ist_node_jr_path(path, base, "node_key");
-		for (size_t j = 0; j < i && ist_node_jr_ok(jr); j++)
+		ist_json_path(path, base, "node_key");
+		for (size_t j = 0; j < i && ist_json_ok(jr); j++)
 			if (memcmp(c->peers[j].node_key, p->node_key, sizeof(p->node_key)) == 0)
-				ist_node_jr_fail(jr, -IST_ECONFIG, path, "duplicate of peers[%zu].node_key", j);
+				ist_json_fail(jr, -IST_ECONFIG, path, "duplicate of peers[%zu].node_key", j);
 	}
 }
 
-static void parse_limits(struct ist_node_jr *jr, json_t *root, struct ist_node_config *c)
+static void parse_limits(struct ist_json_reader *jr, json_t *root, struct ist_node_config *c)
 {
 	static const char *const fields[] = { "max_peer_msgs_per_sec", "max_peer_burst", "max_frame_bytes", NULL };
-	json_t *o = ist_node_jr_member(jr, root, "", "limits", false);
-	if (!o || !ist_node_jr_object(jr, o, "limits", fields))
+	json_t *o = ist_json_member(jr, root, "", "limits", false);
+	if (!o || !ist_json_object(jr, o, "limits", fields))
 		return;
 	struct ist_node_limits *l = &c->limits;
-	l->max_peer_msgs_per_sec = (uint32_t)ist_node_jr_uint(jr, o, "limits", "max_peer_msgs_per_sec", false,
+	l->max_peer_msgs_per_sec = (uint32_t)ist_json_uint(jr, o, "limits", "max_peer_msgs_per_sec", false,
 							      l->max_peer_msgs_per_sec, 1, IST_NODE_MAX_MSGS_PER_SEC);
-	l->max_peer_burst = (uint32_t)ist_node_jr_uint(jr, o, "limits", "max_peer_burst", false, l->max_peer_burst, 1,
+	l->max_peer_burst = (uint32_t)ist_json_uint(jr, o, "limits", "max_peer_burst", false, l->max_peer_burst, 1,
 						       IST_NODE_MAX_MSGS_PER_SEC);
-	l->max_frame_bytes = (uint32_t)ist_node_jr_uint(jr, o, "limits", "max_frame_bytes", false, l->max_frame_bytes,
+	l->max_frame_bytes = (uint32_t)ist_json_uint(jr, o, "limits", "max_frame_bytes", false, l->max_frame_bytes,
 							IST_NODE_MIN_FRAME_BYTES, IST_WIRE_MAX_ENVELOPE_BYTES);
 }
 
-static void parse_mempool(struct ist_node_jr *jr, json_t *root, struct ist_node_config *c)
+static void parse_mempool(struct ist_json_reader *jr, json_t *root, struct ist_node_config *c)
 {
 	static const char *const fields[] = { "max_items", "max_bytes", "max_per_sender", "accept_data", NULL };
-	json_t *o = ist_node_jr_member(jr, root, "", "mempool", false);
-	if (!o || !ist_node_jr_object(jr, o, "mempool", fields))
+	json_t *o = ist_json_member(jr, root, "", "mempool", false);
+	if (!o || !ist_json_object(jr, o, "mempool", fields))
 		return;
 	struct ist_node_mempool *m = &c->mempool;
-	m->max_items = (uint32_t)ist_node_jr_uint(jr, o, "mempool", "max_items", false, m->max_items, 1,
+	m->max_items = (uint32_t)ist_json_uint(jr, o, "mempool", "max_items", false, m->max_items, 1,
 						  IST_NODE_MEMPOOL_MAX_ITEMS);
-	m->max_bytes = (uint32_t)ist_node_jr_uint(jr, o, "mempool", "max_bytes", false, m->max_bytes,
+	m->max_bytes = (uint32_t)ist_json_uint(jr, o, "mempool", "max_bytes", false, m->max_bytes,
 						  IST_NODE_MIN_BLOCK_BYTES, IST_NODE_MEMPOOL_MAX_BYTES);
-	m->max_per_sender = (uint32_t)ist_node_jr_uint(jr, o, "mempool", "max_per_sender", false, m->max_per_sender,
+	m->max_per_sender = (uint32_t)ist_json_uint(jr, o, "mempool", "max_per_sender", false, m->max_per_sender,
 						       1, IST_NODE_MEMPOOL_MAX_ITEMS);
-	m->accept_data = ist_node_jr_bool(jr, o, "mempool", "accept_data", false);
+	m->accept_data = ist_json_bool(jr, o, "mempool", "accept_data", false);
 }
 
-static void parse_chains(struct ist_node_jr *jr, json_t *root, struct ist_node_config *c)
+static void parse_chains(struct ist_json_reader *jr, json_t *root, struct ist_node_config *c)
 {
 	static const char *const fields[] = { "id", "rpc", "finality_depth", "poll_ms", NULL };
-	json_t *a = ist_node_jr_member(jr, root, "", "chains", false);
-	if (!a || !ist_node_jr_ok(jr))
+	json_t *a = ist_json_member(jr, root, "", "chains", false);
+	if (!a || !ist_json_ok(jr))
 		return;
 	char got[96];
 	if (!json_is_array(a) || json_array_size(a) > IST_NODE_MAX_CHAINS) {
-		ist_node_jr_fail(jr, -IST_ECONFIG, "chains", "must be an array of at most %d chains (got %s)",
-				 IST_NODE_MAX_CHAINS, ist_node_jr_describe(a, got, sizeof(got)));
+		ist_json_fail(jr, -IST_ECONFIG, "chains", "must be an array of at most %d chains (got %s)",
+				 IST_NODE_MAX_CHAINS, ist_json_describe(a, got, sizeof(got)));
 		return;
 	}
 	size_t n = json_array_size(a);
@@ -283,53 +283,53 @@ static void parse_chains(struct ist_node_jr *jr, json_t *root, struct ist_node_c
 		return;
 	c->chains = calloc(n, sizeof(*c->chains));
 	if (!c->chains) {
-		ist_node_jr_fail(jr, -IST_ENOMEM, "", "out of memory");
+		ist_json_fail(jr, -IST_ENOMEM, "", "out of memory");
 		return;
 	}
 	c->n_chains = n;
-	for (size_t i = 0; i < n && ist_node_jr_ok(jr); i++) {
-		char base[IST_NODE_ERR_FIELD_MAX], path[IST_NODE_ERR_FIELD_MAX], problem[256];
+	for (size_t i = 0; i < n && ist_json_ok(jr); i++) {
+		char base[IST_JSON_ERR_FIELD_MAX], path[IST_JSON_ERR_FIELD_MAX], problem[256];
 		struct ist_node_chain_rpc *ch = &c->chains[i];
 		json_t *o = json_array_get(a, i);
-		ist_node_jr_index(base, "chains", i);
-		if (!ist_node_jr_object(jr, o, base, fields))
+		ist_json_index(base, "chains", i);
+		if (!ist_json_object(jr, o, base, fields))
 			return;
-		ch->id = ist_node_jr_u64(jr, o, base, "id", true, 0, 1);
-		ch->finality_depth = ist_node_jr_uint(jr, o, base, "finality_depth", false, 0, 0,
+		ch->id = ist_json_u64(jr, o, base, "id", true, 0, 1);
+		ch->finality_depth = ist_json_uint(jr, o, base, "finality_depth", false, 0, 0,
 						      IST_NODE_MAX_FINALITY_DEPTH);
-		ch->poll_ms = (uint32_t)ist_node_jr_uint(jr, o, base, "poll_ms", false, IST_NODE_DEFAULT_POLL_MS, 50,
+		ch->poll_ms = (uint32_t)ist_json_uint(jr, o, base, "poll_ms", false, IST_NODE_DEFAULT_POLL_MS, 50,
 							 60000);
-		json_t *urls = ist_node_jr_member(jr, o, base, "rpc", true);
-		ist_node_jr_path(path, base, "rpc");
-		if (urls && ist_node_jr_ok(jr) &&
+		json_t *urls = ist_json_member(jr, o, base, "rpc", true);
+		ist_json_path(path, base, "rpc");
+		if (urls && ist_json_ok(jr) &&
 		    (!json_is_array(urls) || json_array_size(urls) < 1 || json_array_size(urls) > IST_NODE_MAX_RPC_URLS)) {
 			if (json_is_array(urls))
 				snprintf(got, sizeof(got), "%zu", json_array_size(urls));
 			else
-				ist_node_jr_describe(urls, got, sizeof(got));
-			ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be an array of 1 to %d http:// URLs (got %s)",
+				ist_json_describe(urls, got, sizeof(got));
+			ist_json_fail(jr, -IST_ECONFIG, path, "must be an array of 1 to %d http:// URLs (got %s)",
 					 IST_NODE_MAX_RPC_URLS, got);
 			return;
 		}
-		for (size_t k = 0; urls && k < json_array_size(urls) && ist_node_jr_ok(jr); k++) {
+		for (size_t k = 0; urls && k < json_array_size(urls) && ist_json_ok(jr); k++) {
 			const char *u = json_string_value(json_array_get(urls, k));
-			char upath[IST_NODE_ERR_FIELD_MAX + 32];
+			char upath[IST_JSON_ERR_FIELD_MAX + 32];
 			snprintf(upath, sizeof(upath), "%s[%zu]", path, k);
 			if (!u || ist_node_url_parse(u, IST_NODE_URL_HTTP, false, NULL, problem, sizeof(problem)) < 0) {
-				ist_node_jr_fail(jr, -IST_ECONFIG, upath, "%s", u ? problem : "must be a string");
+				ist_json_fail(jr, -IST_ECONFIG, upath, "%s", u ? problem : "must be a string");
 				return;
 			}
 			if (strlen(u) > IST_NODE_URL_MAX) {
-				ist_node_jr_fail(jr, -IST_ECONFIG, upath, "longer than %d bytes", IST_NODE_URL_MAX);
+				ist_json_fail(jr, -IST_ECONFIG, upath, "longer than %d bytes", IST_NODE_URL_MAX);
 				return;
 			}
 			memcpy(ch->rpc[k], u, strlen(u) + 1);
 			ch->n_rpc = k + 1;
 		}
-		ist_node_jr_path(path, base, "id");
-		for (size_t j = 0; j < i && ist_node_jr_ok(jr); j++)
+		ist_json_path(path, base, "id");
+		for (size_t j = 0; j < i && ist_json_ok(jr); j++)
 			if (c->chains[j].id == ch->id)
-				ist_node_jr_fail(jr, -IST_ECONFIG, path, "duplicate of chains[%zu].id", j);
+				ist_json_fail(jr, -IST_ECONFIG, path, "duplicate of chains[%zu].id", j);
 	}
 }
 
@@ -352,37 +352,37 @@ static int derive(struct ist_node_config *c, const char *label, const char *home
 }
 
 int ist_node_config_parse(const char *json, size_t len, const char *label, const char *home,
-			  struct ist_node_config *ret_cfg, struct ist_node_err *err)
+			  struct ist_node_config *ret_cfg, struct ist_json_err *err)
 {
 	static const char *const fields[] = { "moniker", "role", "listen", "api", "key", "data_dir", "log", "peers",
 					      "limits", "mempool", "chains", "metrics", NULL };
 	static const char *const metrics_fields[] = { "enabled", NULL };
-	struct ist_node_jr jr;
-	ist_node_jr_init(&jr, label, err);
+	struct ist_json_reader jr;
+	ist_json_reader_init(&jr, label, err);
 	if (len > IST_NODE_CONFIG_FILE_MAX)
-		return ist_node_jr_fail(&jr, -IST_ETOOBIG, "", "larger than %d bytes", IST_NODE_CONFIG_FILE_MAX);
+		return ist_json_fail(&jr, -IST_ETOOBIG, "", "larger than %d bytes", IST_NODE_CONFIG_FILE_MAX);
 	struct ist_node_config c;
 	ist_node_config_init(&c);
 	char problem[256];
-	json_t *root = ist_node_jr_parse(&jr, json, len);
+	json_t *root = ist_json_parse(&jr, json, len);
 	if (!root)
 		return jr.code;
-	if (!ist_node_jr_object(&jr, root, "", fields))
+	if (!ist_json_object(&jr, root, "", fields))
 		goto out;
 	/* the key first: the moniker defaults to its name */
 	parse_key(&jr, root, &c);
 	snprintf(c.moniker, sizeof(c.moniker), "%s", c.key_name);
-	const char *moniker = ist_node_jr_string(&jr, root, "", "moniker", false, c.moniker);
-	if (ist_node_jr_ok(&jr) && !ist_keystore_name_valid(moniker)) {
+	const char *moniker = ist_json_string(&jr, root, "", "moniker", false, c.moniker);
+	if (ist_json_ok(&jr) && !ist_keystore_name_valid(moniker)) {
 		char got[96];
 		json_t *j = json_string(moniker);
-		ist_node_jr_fail(&jr, -IST_ECONFIG, "moniker", NAME_RULE " (got %s)",
-				 j ? ist_node_jr_describe(j, got, sizeof(got)) : "a string");
+		ist_json_fail(&jr, -IST_ECONFIG, "moniker", NAME_RULE " (got %s)",
+				 j ? ist_json_describe(j, got, sizeof(got)) : "a string");
 		json_decref(j);
 	}
 	copy_checked(&jr, "moniker", moniker, c.moniker, sizeof(c.moniker), NAME_RULE);
-	json_t *role = ist_node_jr_member(&jr, root, "", "role", false);
-	if (role && ist_node_jr_ok(&jr)) {
+	json_t *role = ist_json_member(&jr, root, "", "role", false);
+	if (role && ist_json_ok(&jr)) {
 		const char *s = json_string_value(role);
 		if (s && strcmp(s, "validator") == 0) {
 			c.role = IST_NODE_ROLE_VALIDATOR;
@@ -390,8 +390,8 @@ int ist_node_config_parse(const char *json, size_t len, const char *label, const
 			c.role = IST_NODE_ROLE_OBSERVER;
 		} else {
 			char got[96];
-			ist_node_jr_fail(&jr, -IST_ECONFIG, "role", "must be \"validator\" or \"observer\" (got %s)",
-					 ist_node_jr_describe(role, got, sizeof(got)));
+			ist_json_fail(&jr, -IST_ECONFIG, "role", "must be \"validator\" or \"observer\" (got %s)",
+					 ist_json_describe(role, got, sizeof(got)));
 		}
 	}
 	url_field(&jr, root, "listen", IST_NODE_URL_P2P, c.listen);
@@ -402,24 +402,24 @@ int ist_node_config_parse(const char *json, size_t len, const char *label, const
 	parse_limits(&jr, root, &c);
 	parse_mempool(&jr, root, &c);
 	parse_chains(&jr, root, &c);
-	json_t *metrics = ist_node_jr_member(&jr, root, "", "metrics", false);
-	if (metrics && ist_node_jr_object(&jr, metrics, "metrics", metrics_fields))
-		c.metrics_enabled = ist_node_jr_bool(&jr, metrics, "metrics", "enabled", true);
-	if (!ist_node_jr_ok(&jr))
+	json_t *metrics = ist_json_member(&jr, root, "", "metrics", false);
+	if (metrics && ist_json_object(&jr, metrics, "metrics", metrics_fields))
+		c.metrics_enabled = ist_json_bool(&jr, metrics, "metrics", "enabled", true);
+	if (!ist_json_ok(&jr))
 		goto out;
 
 	if (ist_node_url_parse(c.listen, IST_NODE_URL_P2P, true, &c.listen_url, problem, sizeof(problem)) < 0 ||
 	    ist_node_url_parse(c.api, IST_NODE_URL_HTTP, true, &c.api_url, problem, sizeof(problem)) < 0) {
-		ist_node_jr_fail(&jr, -IST_EINTERNAL, "", "default URL does not parse");
+		ist_json_fail(&jr, -IST_EINTERNAL, "", "default URL does not parse");
 		goto out;
 	}
 	if (c.listen_url.port == c.api_url.port && strcmp(c.listen_url.host, c.api_url.host) == 0) {
-		ist_node_jr_fail(&jr, -IST_ECONFIG, "api", "must not use the host and port of listen (%s)", c.listen);
+		ist_json_fail(&jr, -IST_ECONFIG, "api", "must not use the host and port of listen (%s)", c.listen);
 		goto out;
 	}
 	int r = derive(&c, label, home);
 	if (r < 0)
-		ist_node_jr_fail(&jr, r, "", "out of memory");
+		ist_json_fail(&jr, r, "", "out of memory");
 out:
 	json_decref(root);
 	if (jr.code) {
@@ -430,16 +430,16 @@ out:
 	return 0;
 }
 
-int ist_node_config_load(const char *home, struct ist_node_config *ret_cfg, struct ist_node_err *err)
+int ist_node_config_load(const char *home, struct ist_node_config *ret_cfg, struct ist_json_err *err)
 {
 	char *path = NULL, *text = NULL;
 	size_t len = 0;
 	int r = ist_node_home_path(home, IST_NODE_CONFIG_FILE, &path);
 	if (r < 0) {
-		ist_node_err_set(err, IST_NODE_CONFIG_FILE, "", "out of memory");
+		ist_json_err_set(err, IST_NODE_CONFIG_FILE, "", "out of memory");
 		return r;
 	}
-	r = ist_node_file_read(path, IST_NODE_CONFIG_FILE_MAX, &text, &len, err);
+	r = ist_json_file_read(path, IST_NODE_CONFIG_FILE_MAX, &text, &len, err);
 	if (r == 0)
 		r = ist_node_config_parse(text, len, path, home, ret_cfg, err);
 	free(text);
@@ -515,7 +515,7 @@ int ist_node_config_format(const struct ist_node_config *cfg, char **ret_json)
 	}
 	bad |= json_object_set_new(metrics, "enabled", json_boolean(cfg->metrics_enabled));
 	bad |= json_object_set(root, "metrics", metrics);
-	int r = ist_node_json_text(bad ? NULL : root, ret_json);
+	int r = ist_json_dump_text(bad ? NULL : root, ret_json);
 	json_decref(key);
 	json_decref(log);
 	json_decref(limits);
@@ -528,16 +528,16 @@ int ist_node_config_format(const struct ist_node_config *cfg, char **ret_json)
 /* ---- checks against the genesis and the keystore --------------------------------- */
 
 /* Copies a keystore error line "LABEL: problem" into `err` as file LABEL. */
-static void keystore_err(struct ist_node_err *err, const char *label, const char *line)
+static void keystore_err(struct ist_json_err *err, const char *label, const char *line)
 {
 	size_t n = strlen(label);
 	if (strncmp(line, label, n) == 0 && line[n] == ':' && line[n + 1] == ' ')
 		line += n + 2;
-	ist_node_err_set(err, label, "", "%s", line);
+	ist_json_err_set(err, label, "", "%s", line);
 }
 
 static int check_keys(const struct ist_node_config *cfg, const struct ist_node_genesis *g,
-		      struct ist_node_identity *id, struct ist_node_err *err)
+		      struct ist_node_identity *id, struct ist_json_err *err)
 {
 	char line[1024];
 	int r = ist_keystore_dir_check(cfg->keystore_path, false, line, sizeof(line));
@@ -547,14 +547,14 @@ static int check_keys(const struct ist_node_config *cfg, const struct ist_node_g
 	}
 	struct stat st;
 	if (stat(cfg->key_path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077)) {
-		ist_node_err_set(err, cfg->key_path, "",
+		ist_json_err_set(err, cfg->key_path, "",
 				 "key file is accessible by group or others (mode %04o); fix with: chmod 600 %s",
 				 (unsigned)(st.st_mode & 07777), cfg->key_path);
 		return -IST_EPERM;
 	}
 	struct ist_keystore_file *f = calloc(1, sizeof(*f));
 	if (!f) {
-		ist_node_err_set(err, cfg->key_path, "", "out of memory");
+		ist_json_err_set(err, cfg->key_path, "", "out of memory");
 		return -IST_ENOMEM;
 	}
 	r = ist_keystore_load_public(cfg->key_path, f, line, sizeof(line));
@@ -564,7 +564,7 @@ static int check_keys(const struct ist_node_config *cfg, const struct ist_node_g
 	}
 	const struct ist_keyset_info *info = &f->info;
 	if (strcmp(info->name, cfg->key_name) != 0) {
-		ist_node_err_set(err, cfg->key_path, "", "the file holds keyset \"%s\", not \"%s\"", info->name,
+		ist_json_err_set(err, cfg->key_path, "", "the file holds keyset \"%s\", not \"%s\"", info->name,
 				 cfg->key_name);
 		r = -IST_ECONFIG;
 		goto out;
@@ -573,7 +573,7 @@ static int check_keys(const struct ist_node_config *cfg, const struct ist_node_g
 	const struct ist_keystore_key *att = ist_keyset_info_find(info, IST_KEY_SECP256K1);
 	const struct ist_keystore_key *dkg = ist_keyset_info_find(info, IST_KEY_X25519);
 	if (!node || !att || !dkg) {
-		ist_node_err_set(err, cfg->config_path, "key.name",
+		ist_json_err_set(err, cfg->config_path, "key.name",
 				 "keyset \"%s\" (%s) is not a validator keyset (it needs node, attestation and dkg keys)",
 				 cfg->key_name, cfg->key_path);
 		r = -IST_ECONFIG;
@@ -583,7 +583,7 @@ static int check_keys(const struct ist_node_config *cfg, const struct ist_node_g
 	if (idx < 0) {
 		char hex[2 * IST_ED25519_PUBKEY_BYTES + 1];
 		ist_hex_encode(node->pub, IST_ED25519_PUBKEY_BYTES, hex);
-		ist_node_err_set(err, cfg->config_path, "key.name",
+		ist_json_err_set(err, cfg->config_path, "key.name",
 				 "the node key of keyset \"%s\" (%.16s...) is not a validator's in %s; run with "
 				 "\"role\": \"observer\" to follow the chain without validating",
 				 cfg->key_name, hex, cfg->genesis_path);
@@ -597,7 +597,7 @@ static int check_keys(const struct ist_node_config *cfg, const struct ist_node_g
 	else if (memcmp(dkg->pub, v->dkg_key, IST_X25519_PUBKEY_BYTES) != 0)
 		differs = "dkg_key";
 	if (differs) {
-		ist_node_err_set(err, cfg->config_path, "key.name",
+		ist_json_err_set(err, cfg->config_path, "key.name",
 				 "keyset \"%s\" has the node key of genesis validators[%ld] (\"%s\") but not its %s",
 				 cfg->key_name, idx, v->name, differs);
 		r = -IST_ECONFIG;
@@ -613,7 +613,7 @@ out:
 }
 
 int ist_node_config_check_genesis(const struct ist_node_config *cfg, const struct ist_node_genesis *g,
-				  struct ist_node_identity *ret_id, struct ist_node_err *err)
+				  struct ist_node_identity *ret_id, struct ist_json_err *err)
 {
 	struct ist_node_identity id;
 	memset(&id, 0, sizeof(id));
@@ -622,7 +622,7 @@ int ist_node_config_check_genesis(const struct ist_node_config *cfg, const struc
 	 * largest block and timeout certificate, in an envelope */
 	uint64_t need = (uint64_t)g->consensus.max_block_bytes + IST_WIRE_MAX_TC_BYTES + 256 + 16;
 	if (cfg->limits.max_frame_bytes < need) {
-		ist_node_err_set(err, cfg->config_path, "limits.max_frame_bytes",
+		ist_json_err_set(err, cfg->config_path, "limits.max_frame_bytes",
 				 "must be at least %llu to carry the largest proposal of the genesis "
 				 "(consensus.max_block_bytes %u) (got %u)",
 				 (unsigned long long)need, g->consensus.max_block_bytes, cfg->limits.max_frame_bytes);
@@ -630,10 +630,10 @@ int ist_node_config_check_genesis(const struct ist_node_config *cfg, const struc
 	}
 	for (size_t i = 0; i < cfg->n_chains; i++) {
 		if (!ist_node_genesis_chain(g, cfg->chains[i].id)) {
-			char path[IST_NODE_ERR_FIELD_MAX];
-			ist_node_jr_index(path, "chains", i);
+			char path[IST_JSON_ERR_FIELD_MAX];
+			ist_json_index(path, "chains", i);
 			strncat(path, ".id", sizeof(path) - strlen(path) - 1);
-			ist_node_err_set(err, cfg->config_path, path, "chain %llu is not in the chains of %s",
+			ist_json_err_set(err, cfg->config_path, path, "chain %llu is not in the chains of %s",
 					 (unsigned long long)cfg->chains[i].id, cfg->genesis_path);
 			return -IST_ECONFIG;
 		}
@@ -644,7 +644,7 @@ int ist_node_config_check_genesis(const struct ist_node_config *cfg, const struc
 		for (size_t i = 0; i < cfg->n_chains; i++)
 			found |= cfg->chains[i].id == g->chains[k].id;
 		if (!found) {
-			ist_node_err_set(err, cfg->config_path, "chains",
+			ist_json_err_set(err, cfg->config_path, "chains",
 					 "has no RPC for chain %llu (%s) of %s: a validator watches every chain of its network",
 					 (unsigned long long)g->chains[k].id, g->chains[k].name, cfg->genesis_path);
 			return -IST_ECONFIG;
@@ -652,10 +652,10 @@ int ist_node_config_check_genesis(const struct ist_node_config *cfg, const struc
 	}
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		if (ist_node_genesis_find(g, cfg->peers[i].node_key) < 0) {
-			char path[IST_NODE_ERR_FIELD_MAX];
-			ist_node_jr_index(path, "peers", i);
+			char path[IST_JSON_ERR_FIELD_MAX];
+			ist_json_index(path, "peers", i);
 			strncat(path, ".node_key", sizeof(path) - strlen(path) - 1);
-			ist_node_err_set(err, cfg->config_path, path, "is not a validator's node key in %s",
+			ist_json_err_set(err, cfg->config_path, path, "is not a validator's node key in %s",
 					 cfg->genesis_path);
 			return -IST_ECONFIG;
 		}
@@ -664,17 +664,17 @@ int ist_node_config_check_genesis(const struct ist_node_config *cfg, const struc
 		struct stat st;
 		if (stat(cfg->passphrase_path, &st) < 0) {
 			int e = errno;
-			ist_node_err_set(err, cfg->config_path, "key.passphrase_file", "%s: %s", cfg->passphrase_path,
+			ist_json_err_set(err, cfg->config_path, "key.passphrase_file", "%s: %s", cfg->passphrase_path,
 					 e == ENOENT ? "no such file" : strerror(e));
 			return e == ENOENT ? -IST_ENOTFOUND : ist_err_from_errno(e);
 		}
 		if (!S_ISREG(st.st_mode)) {
-			ist_node_err_set(err, cfg->config_path, "key.passphrase_file", "%s: not a regular file",
+			ist_json_err_set(err, cfg->config_path, "key.passphrase_file", "%s: not a regular file",
 					 cfg->passphrase_path);
 			return -IST_ECONFIG;
 		}
 		if (st.st_mode & 077) {
-			ist_node_err_set(err, cfg->config_path, "key.passphrase_file",
+			ist_json_err_set(err, cfg->config_path, "key.passphrase_file",
 					 "%s is accessible by group or others (mode %04o); fix with: chmod 600 %s",
 					 cfg->passphrase_path, (unsigned)(st.st_mode & 07777), cfg->passphrase_path);
 			return -IST_EPERM;
@@ -688,7 +688,7 @@ int ist_node_config_check_genesis(const struct ist_node_config *cfg, const struc
 }
 
 int ist_node_home_load(const char *home, struct ist_node_config *ret_cfg, struct ist_node_genesis *ret_g,
-		       struct ist_node_identity *ret_id, struct ist_node_err *err)
+		       struct ist_node_identity *ret_id, struct ist_json_err *err)
 {
 	struct ist_node_config cfg;
 	struct ist_node_genesis g;

@@ -154,12 +154,12 @@ void ist_node_config_fini(struct ist_node_config *cfg);
  *   -IST_EPARSE (line and column), -IST_ECONFIG (field), -IST_ETOOBIG,
  *   -IST_ENOMEM. */
 int ist_node_config_parse(const char *json, size_t len, const char *label, const char *home,
-			  struct ist_node_config *ret_cfg, struct ist_node_err *err) IST_WUR;
+			  struct ist_node_config *ret_cfg, struct ist_json_err *err) IST_WUR;
 
 /* Reads and parses HOME/config.json. Returns 0, the errors of
- * ist_node_config_parse, or of ist_node_file_read (-IST_ENOTFOUND "no such
+ * ist_node_config_parse, or of ist_json_file_read (-IST_ENOTFOUND "no such
  * file", ...). */
-int ist_node_config_load(const char *home, struct ist_node_config *ret_cfg, struct ist_node_err *err) IST_WUR;
+int ist_node_config_load(const char *home, struct ist_node_config *ret_cfg, struct ist_json_err *err) IST_WUR;
 
 /* Serialises the file part of `cfg` (every field, passphrase_file and peers
  * only when set; two-space indent; a final newline). Out: *ret_json
@@ -189,14 +189,14 @@ struct ist_node_identity {
  * is config.json (or the key file for a key file's own problem).
  */
 int ist_node_config_check_genesis(const struct ist_node_config *cfg, const struct ist_node_genesis *g,
-				  struct ist_node_identity *ret_id, struct ist_node_err *err) IST_WUR;
+				  struct ist_node_identity *ret_id, struct ist_json_err *err) IST_WUR;
 
 /* Everything a node checks at start: HOME/config.json, HOME/genesis.json,
  * and ist_node_config_check_genesis. Out: *ret_cfg, *ret_g (fini both),
  * *ret_id (may be NULL); written only on success. Returns 0 or the first
  * error of the three, with `err` set. */
 int ist_node_home_load(const char *home, struct ist_node_config *ret_cfg, struct ist_node_genesis *ret_g,
-		       struct ist_node_identity *ret_id, struct ist_node_err *err) IST_WUR;
+		       struct ist_node_identity *ret_id, struct ist_json_err *err) IST_WUR;
 
 /* True when `spec` is a log level spec: "LEVEL" or "LEVEL,SUBSYS=LEVEL,..."
  * with levels error|warn|info|debug|trace, subsystems of 1..23 characters of

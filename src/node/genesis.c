@@ -146,55 +146,55 @@ static void describe_cstr(const char *s, char *buf, size_t len)
 {
 	json_t *j = json_string(s);
 	if (j)
-		ist_node_jr_describe(j, buf, len);
+		ist_json_describe(j, buf, len);
 	else
 		snprintf(buf, len, "a string that is not UTF-8");
 	json_decref(j);
 }
 
-static int check_range(struct ist_node_jr *jr, const char *path, uint64_t v, uint64_t min, uint64_t max)
+static int check_range(struct ist_json_reader *jr, const char *path, uint64_t v, uint64_t min, uint64_t max)
 {
 	if (v < min || v > max)
-		return ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be an integer from %llu to %llu (got %llu)",
+		return ist_json_fail(jr, -IST_ECONFIG, path, "must be an integer from %llu to %llu (got %llu)",
 					(unsigned long long)min, (unsigned long long)max, (unsigned long long)v);
 	return 0;
 }
 
-static void check_validator(struct ist_node_jr *jr, const struct ist_node_validator *v, size_t i)
+static void check_validator(struct ist_json_reader *jr, const struct ist_node_validator *v, size_t i)
 {
-	char base[IST_NODE_ERR_FIELD_MAX], path[IST_NODE_ERR_FIELD_MAX], got[96];
-	ist_node_jr_index(base, "validators", i);
+	char base[IST_JSON_ERR_FIELD_MAX], path[IST_JSON_ERR_FIELD_MAX], got[96];
+	ist_json_index(base, "validators", i);
 	if (!ist_keystore_name_valid(v->name)) {
-		ist_node_jr_path(path, base, "name");
+		ist_json_path(path, base, "name");
 		describe_cstr(v->name, got, sizeof(got));
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, NAME_RULE " (got %s)", got);
+		ist_json_fail(jr, -IST_ECONFIG, path, NAME_RULE " (got %s)", got);
 		return;
 	}
 	if (!crypto_core_ed25519_is_valid_point(v->node_key)) {
-		ist_node_jr_path(path, base, "node_key");
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "is not a valid Ed25519 public key");
+		ist_json_path(path, base, "node_key");
+		ist_json_fail(jr, -IST_ECONFIG, path, "is not a valid Ed25519 public key");
 		return;
 	}
 	uint8_t addr[IST_ETH_ADDRESS_BYTES];
 	if (ist_secp_eth_address(v->attestation_key, addr) < 0) {
-		ist_node_jr_path(path, base, "attestation_key");
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "is not a valid compressed secp256k1 public key");
+		ist_json_path(path, base, "attestation_key");
+		ist_json_fail(jr, -IST_ECONFIG, path, "is not a valid compressed secp256k1 public key");
 		return;
 	}
 	if (!x25519_pub_valid(v->dkg_key)) {
-		ist_node_jr_path(path, base, "dkg_key");
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "is not a valid X25519 public key");
+		ist_json_path(path, base, "dkg_key");
+		ist_json_fail(jr, -IST_ECONFIG, path, "is not a valid X25519 public key");
 		return;
 	}
 	char problem[256];
 	if (ist_node_url_parse(v->address, IST_NODE_URL_P2P, false, NULL, problem, sizeof(problem)) < 0) {
-		ist_node_jr_path(path, base, "address");
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "%s", problem);
+		ist_json_path(path, base, "address");
+		ist_json_fail(jr, -IST_ECONFIG, path, "%s", problem);
 		return;
 	}
 	if (v->stake == 0) {
-		ist_node_jr_path(path, base, "stake");
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be a positive integer (got 0)");
+		ist_json_path(path, base, "stake");
+		ist_json_fail(jr, -IST_ECONFIG, path, "must be a positive integer (got 0)");
 	}
 }
 
@@ -218,19 +218,19 @@ static long dup_of(const struct ist_node_genesis *g, size_t i, int what)
 	return -1;
 }
 
-int ist_node_genesis_check(struct ist_node_genesis *g, const char *label, struct ist_node_err *err)
+int ist_node_genesis_check(struct ist_node_genesis *g, const char *label, struct ist_json_err *err)
 {
-	struct ist_node_jr jr;
-	ist_node_jr_init(&jr, label, err);
-	char got[96], path[IST_NODE_ERR_FIELD_MAX];
+	struct ist_json_reader jr;
+	ist_json_reader_init(&jr, label, err);
+	char got[96], path[IST_JSON_ERR_FIELD_MAX];
 	if (!ist_node_chain_id_valid(g->chain_id)) {
 		describe_cstr(g->chain_id, got, sizeof(got));
-		return ist_node_jr_fail(&jr, -IST_ECONFIG, "chain_id", CHAIN_ID_RULE " (got %s)", got);
+		return ist_json_fail(&jr, -IST_ECONFIG, "chain_id", CHAIN_ID_RULE " (got %s)", got);
 	}
 	if (g->network_id == 0)
-		return ist_node_jr_fail(&jr, -IST_ECONFIG, "network_id", "must be a positive integer (got 0)");
+		return ist_json_fail(&jr, -IST_ECONFIG, "network_id", "must be a positive integer (got 0)");
 	if (g->genesis_time > IST_NODE_TIME_MAX)
-		return ist_node_jr_fail(&jr, -IST_ECONFIG, "genesis_time", "must be a time before the year 10000");
+		return ist_json_fail(&jr, -IST_ECONFIG, "genesis_time", "must be a time before the year 10000");
 	const struct ist_node_consensus_params *c = &g->consensus;
 	if (check_range(&jr, "consensus.timeout_base_ms", c->timeout_base_ms, IST_NODE_TIMEOUT_MIN_MS,
 			IST_NODE_TIMEOUT_MAX_MS) ||
@@ -242,7 +242,7 @@ int ist_node_genesis_check(struct ist_node_genesis *g, const char *label, struct
 			IST_NODE_EPOCH_MAX_BLOCKS))
 		return jr.code;
 	if (g->n_validators < 1 || g->n_validators > IST_WIRE_MAX_VALIDATORS)
-		return ist_node_jr_fail(&jr, -IST_ECONFIG, "validators", "must list 1 to %d validators (got %zu)",
+		return ist_json_fail(&jr, -IST_ECONFIG, "validators", "must list 1 to %d validators (got %zu)",
 					IST_WIRE_MAX_VALIDATORS, g->n_validators);
 	static const char *const what[] = { "name", "node_key", "attestation_key", "dkg_key", "address" };
 	uint64_t total = 0;
@@ -250,179 +250,179 @@ int ist_node_genesis_check(struct ist_node_genesis *g, const char *label, struct
 		check_validator(&jr, &g->validators[i], i);
 		if (jr.code)
 			return jr.code;
-		char base[IST_NODE_ERR_FIELD_MAX], other[IST_NODE_ERR_FIELD_MAX];
-		ist_node_jr_index(base, "validators", i);
+		char base[IST_JSON_ERR_FIELD_MAX], other[IST_JSON_ERR_FIELD_MAX];
+		ist_json_index(base, "validators", i);
 		for (int w = 0; w < 5; w++) {
 			long j = dup_of(g, i, w);
 			if (j >= 0) {
-				ist_node_jr_path(path, base, what[w]);
-				ist_node_jr_index(other, "validators", (size_t)j);
-				return ist_node_jr_fail(&jr, -IST_ECONFIG, path, "duplicate of %s.%s", other, what[w]);
+				ist_json_path(path, base, what[w]);
+				ist_json_index(other, "validators", (size_t)j);
+				return ist_json_fail(&jr, -IST_ECONFIG, path, "duplicate of %s.%s", other, what[w]);
 			}
 		}
 		if (g->validators[i].stake > UINT64_MAX - total) {
-			ist_node_jr_path(path, base, "stake");
-			return ist_node_jr_fail(&jr, -IST_ECONFIG, path, "the total stake exceeds 2^64 - 1");
+			ist_json_path(path, base, "stake");
+			return ist_json_fail(&jr, -IST_ECONFIG, path, "the total stake exceeds 2^64 - 1");
 		}
 		total += g->validators[i].stake;
 	}
 	if (g->n_accounts > IST_NODE_GENESIS_MAX_ACCOUNTS)
-		return ist_node_jr_fail(&jr, -IST_ECONFIG, "accounts", "must list at most %d accounts (got %zu)",
+		return ist_json_fail(&jr, -IST_ECONFIG, "accounts", "must list at most %d accounts (got %zu)",
 					IST_NODE_GENESIS_MAX_ACCOUNTS, g->n_accounts);
 	uint64_t supply = total;
 	for (size_t i = 0; i < g->n_accounts; i++) {
 		const struct ist_node_account *a = &g->accounts[i];
-		char base[IST_NODE_ERR_FIELD_MAX];
-		ist_node_jr_index(base, "accounts", i);
+		char base[IST_JSON_ERR_FIELD_MAX];
+		ist_json_index(base, "accounts", i);
 		if (!crypto_core_ed25519_is_valid_point(a->key)) {
-			ist_node_jr_path(path, base, "key");
-			return ist_node_jr_fail(&jr, -IST_ECONFIG, path, "is not a valid Ed25519 public key");
+			ist_json_path(path, base, "key");
+			return ist_json_fail(&jr, -IST_ECONFIG, path, "is not a valid Ed25519 public key");
 		}
 		for (size_t j = 0; j < i; j++) {
 			if (memcmp(g->accounts[j].key, a->key, sizeof(a->key)) == 0) {
-				ist_node_jr_path(path, base, "key");
-				return ist_node_jr_fail(&jr, -IST_ECONFIG, path, "duplicate of accounts[%zu].key", j);
+				ist_json_path(path, base, "key");
+				return ist_json_fail(&jr, -IST_ECONFIG, path, "duplicate of accounts[%zu].key", j);
 			}
 		}
 		if (a->balance > UINT64_MAX - supply) {
-			ist_node_jr_path(path, base, "balance");
-			return ist_node_jr_fail(&jr, -IST_ECONFIG, path,
+			ist_json_path(path, base, "balance");
+			return ist_json_fail(&jr, -IST_ECONFIG, path,
 						"the total supply (stakes and balances) exceeds 2^64 - 1");
 		}
 		supply += a->balance;
 	}
 	if (g->n_chains > IST_NODE_MAX_CHAINS)
-		return ist_node_jr_fail(&jr, -IST_ECONFIG, "chains", "must list at most %d chains (got %zu)",
+		return ist_json_fail(&jr, -IST_ECONFIG, "chains", "must list at most %d chains (got %zu)",
 					IST_NODE_MAX_CHAINS, g->n_chains);
 	for (size_t i = 0; i < g->n_chains; i++) {
 		const struct ist_node_chain *ch = &g->chains[i];
-		char base[IST_NODE_ERR_FIELD_MAX];
-		ist_node_jr_index(base, "chains", i);
+		char base[IST_JSON_ERR_FIELD_MAX];
+		ist_json_index(base, "chains", i);
 		if (ch->id == 0) {
-			ist_node_jr_path(path, base, "id");
-			return ist_node_jr_fail(&jr, -IST_ECONFIG, path, "must be at least 1");
+			ist_json_path(path, base, "id");
+			return ist_json_fail(&jr, -IST_ECONFIG, path, "must be at least 1");
 		}
 		if (!ist_node_chain_id_valid(ch->name)) {
-			ist_node_jr_path(path, base, "name");
-			return ist_node_jr_fail(&jr, -IST_ECONFIG, path, "must be 1 to 64 of a-z 0-9 -");
+			ist_json_path(path, base, "name");
+			return ist_json_fail(&jr, -IST_ECONFIG, path, "must be 1 to 64 of a-z 0-9 -");
 		}
 		for (size_t j = 0; j < i; j++) {
 			const char *dup = g->chains[j].id == ch->id ? "id" : strcmp(g->chains[j].name, ch->name) == 0 ? "name" : NULL;
 			if (dup) {
-				ist_node_jr_path(path, base, dup);
-				return ist_node_jr_fail(&jr, -IST_ECONFIG, path, "duplicate of chains[%zu].%s", j, dup);
+				ist_json_path(path, base, dup);
+				return ist_json_fail(&jr, -IST_ECONFIG, path, "duplicate of chains[%zu].%s", j, dup);
 			}
 		}
 	}
 	int r = ist_node_genesis_hash(g);
 	if (r < 0)
-		return ist_node_jr_fail(&jr, r, "", "out of memory");
+		return ist_json_fail(&jr, r, "", "out of memory");
 	g->total_stake = total;
 	return 0;
 }
 
 /* ---- parsing -------------------------------------------------------------------------- */
 
-static void copy_str(struct ist_node_jr *jr, const char *path, const char *s, char *out, size_t cap,
+static void copy_str(struct ist_json_reader *jr, const char *path, const char *s, char *out, size_t cap,
 		     const char *rule)
 {
-	if (!ist_node_jr_ok(jr))
+	if (!ist_json_ok(jr))
 		return;
 	if (strlen(s) >= cap) {
 		char got[96];
 		describe_cstr(s, got, sizeof(got));
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "%s (got %s)", rule, got);
+		ist_json_fail(jr, -IST_ECONFIG, path, "%s (got %s)", rule, got);
 		return;
 	}
 	memcpy(out, s, strlen(s) + 1);
 }
 
-static void parse_consensus(struct ist_node_jr *jr, json_t *root, struct ist_node_consensus_params *c)
+static void parse_consensus(struct ist_json_reader *jr, json_t *root, struct ist_node_consensus_params *c)
 {
 	static const char *const fields[] = { "timeout_base_ms", "timeout_max_ms", "max_block_items", "max_block_bytes",
 					      "epoch_length_blocks", NULL };
-	json_t *o = ist_node_jr_member(jr, root, "", "consensus", true);
-	if (!ist_node_jr_object(jr, o, "consensus", fields))
+	json_t *o = ist_json_member(jr, root, "", "consensus", true);
+	if (!ist_json_object(jr, o, "consensus", fields))
 		return;
-	c->timeout_base_ms = ist_node_jr_uint(jr, o, "consensus", "timeout_base_ms", true, 0, IST_NODE_TIMEOUT_MIN_MS,
+	c->timeout_base_ms = ist_json_uint(jr, o, "consensus", "timeout_base_ms", true, 0, IST_NODE_TIMEOUT_MIN_MS,
 					      IST_NODE_TIMEOUT_MAX_MS);
-	c->timeout_max_ms = ist_node_jr_uint(jr, o, "consensus", "timeout_max_ms", true, 0, c->timeout_base_ms,
+	c->timeout_max_ms = ist_json_uint(jr, o, "consensus", "timeout_max_ms", true, 0, c->timeout_base_ms,
 					     IST_NODE_TIMEOUT_MAX_MS);
-	c->max_block_items = (uint32_t)ist_node_jr_uint(jr, o, "consensus", "max_block_items", true, 0, 1,
+	c->max_block_items = (uint32_t)ist_json_uint(jr, o, "consensus", "max_block_items", true, 0, 1,
 							IST_WIRE_MAX_BLOCK_ITEMS);
-	c->max_block_bytes = (uint32_t)ist_node_jr_uint(jr, o, "consensus", "max_block_bytes", true, 0,
+	c->max_block_bytes = (uint32_t)ist_json_uint(jr, o, "consensus", "max_block_bytes", true, 0,
 							IST_NODE_MIN_BLOCK_BYTES, IST_WIRE_MAX_BLOCK_BYTES);
-	c->epoch_length_blocks = ist_node_jr_uint(jr, o, "consensus", "epoch_length_blocks", true, 0,
+	c->epoch_length_blocks = ist_json_uint(jr, o, "consensus", "epoch_length_blocks", true, 0,
 						  IST_NODE_EPOCH_MIN_BLOCKS, IST_NODE_EPOCH_MAX_BLOCKS);
 }
 
-static void parse_validator(struct ist_node_jr *jr, json_t *o, size_t i, struct ist_node_validator *v)
+static void parse_validator(struct ist_json_reader *jr, json_t *o, size_t i, struct ist_node_validator *v)
 {
 	static const char *const fields[] = { "name", "node_key", "attestation_key", "attestation_address", "dkg_key",
 					      "address", "stake", NULL };
-	char base[IST_NODE_ERR_FIELD_MAX], path[IST_NODE_ERR_FIELD_MAX];
-	ist_node_jr_index(base, "validators", i);
-	if (!ist_node_jr_object(jr, o, base, fields))
+	char base[IST_JSON_ERR_FIELD_MAX], path[IST_JSON_ERR_FIELD_MAX];
+	ist_json_index(base, "validators", i);
+	if (!ist_json_object(jr, o, base, fields))
 		return;
-	ist_node_jr_path(path, base, "name");
-	copy_str(jr, path, ist_node_jr_string(jr, o, base, "name", true, NULL), v->name, sizeof(v->name), NAME_RULE);
-	ist_node_jr_hex(jr, o, base, "node_key", v->node_key, sizeof(v->node_key), "an Ed25519 public key");
-	ist_node_jr_hex(jr, o, base, "attestation_key", v->attestation_key, sizeof(v->attestation_key),
+	ist_json_path(path, base, "name");
+	copy_str(jr, path, ist_json_string(jr, o, base, "name", true, NULL), v->name, sizeof(v->name), NAME_RULE);
+	ist_json_hex(jr, o, base, "node_key", v->node_key, sizeof(v->node_key), "an Ed25519 public key");
+	ist_json_hex(jr, o, base, "attestation_key", v->attestation_key, sizeof(v->attestation_key),
 			"a compressed secp256k1 public key");
-	const char *eip55 = ist_node_jr_string(jr, o, base, "attestation_address", false, NULL);
-	ist_node_jr_hex(jr, o, base, "dkg_key", v->dkg_key, sizeof(v->dkg_key), "an X25519 public key");
-	const char *addr = ist_node_jr_string(jr, o, base, "address", true, NULL);
+	const char *eip55 = ist_json_string(jr, o, base, "attestation_address", false, NULL);
+	ist_json_hex(jr, o, base, "dkg_key", v->dkg_key, sizeof(v->dkg_key), "an X25519 public key");
+	const char *addr = ist_json_string(jr, o, base, "address", true, NULL);
 	char problem[256];
-	if (ist_node_jr_ok(jr) && ist_node_url_parse(addr, IST_NODE_URL_P2P, false, NULL, problem, sizeof(problem)) < 0) {
-		ist_node_jr_path(path, base, "address");
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "%s", problem);
+	if (ist_json_ok(jr) && ist_node_url_parse(addr, IST_NODE_URL_P2P, false, NULL, problem, sizeof(problem)) < 0) {
+		ist_json_path(path, base, "address");
+		ist_json_fail(jr, -IST_ECONFIG, path, "%s", problem);
 	}
-	ist_node_jr_path(path, base, "address");
+	ist_json_path(path, base, "address");
 	copy_str(jr, path, addr, v->address, sizeof(v->address), "must be at most 255 bytes");
-	v->stake = ist_node_jr_u64(jr, o, base, "stake", true, 0, 1);
-	if (!ist_node_jr_ok(jr))
+	v->stake = ist_json_u64(jr, o, base, "stake", true, 0, 1);
+	if (!ist_json_ok(jr))
 		return;
 	if (ist_secp_eth_address(v->attestation_key, v->attestation_address) < 0) {
-		ist_node_jr_path(path, base, "attestation_key");
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "is not a valid compressed secp256k1 public key");
+		ist_json_path(path, base, "attestation_key");
+		ist_json_fail(jr, -IST_ECONFIG, path, "is not a valid compressed secp256k1 public key");
 		return;
 	}
 	if (eip55) {
 		char want[43];
 		ist_eth_address_format(v->attestation_address, want);
-		ist_node_jr_path(path, base, "attestation_address");
+		ist_json_path(path, base, "attestation_address");
 		if (strcmp(eip55, want) != 0)
-			ist_node_jr_fail(jr, -IST_ECONFIG, path,
+			ist_json_fail(jr, -IST_ECONFIG, path,
 					 "is not the EIP-55 address of attestation_key (expected %s)", want);
 	}
 }
 
-static void parse_account(struct ist_node_jr *jr, json_t *o, size_t i, struct ist_node_account *a)
+static void parse_account(struct ist_json_reader *jr, json_t *o, size_t i, struct ist_node_account *a)
 {
 	static const char *const fields[] = { "key", "balance", NULL };
-	char base[IST_NODE_ERR_FIELD_MAX];
-	ist_node_jr_index(base, "accounts", i);
-	if (!ist_node_jr_object(jr, o, base, fields))
+	char base[IST_JSON_ERR_FIELD_MAX];
+	ist_json_index(base, "accounts", i);
+	if (!ist_json_object(jr, o, base, fields))
 		return;
-	ist_node_jr_hex(jr, o, base, "key", a->key, sizeof(a->key), "an Ed25519 public key");
-	a->balance = ist_node_jr_u64(jr, o, base, "balance", true, 0, 0);
+	ist_json_hex(jr, o, base, "key", a->key, sizeof(a->key), "an Ed25519 public key");
+	a->balance = ist_json_u64(jr, o, base, "balance", true, 0, 0);
 }
 
 /* The array member `key`: NULL when absent and optional; fails when it is
  * not an array or holds more than `max` items. */
-static json_t *array_member(struct ist_node_jr *jr, json_t *root, const char *key, bool required, size_t min,
+static json_t *array_member(struct ist_json_reader *jr, json_t *root, const char *key, bool required, size_t min,
 			    size_t max, const char *items)
 {
-	json_t *a = ist_node_jr_member(jr, root, "", key, required);
-	if (!a || !ist_node_jr_ok(jr))
+	json_t *a = ist_json_member(jr, root, "", key, required);
+	if (!a || !ist_json_ok(jr))
 		return NULL;
 	char got[96];
 	if (!json_is_array(a)) {
-		ist_node_jr_fail(jr, -IST_ECONFIG, key, "must be an array (got %s)", ist_node_jr_describe(a, got, sizeof(got)));
+		ist_json_fail(jr, -IST_ECONFIG, key, "must be an array (got %s)", ist_json_describe(a, got, sizeof(got)));
 		return NULL;
 	}
 	if (json_array_size(a) < min || json_array_size(a) > max) {
-		ist_node_jr_fail(jr, -IST_ECONFIG, key, "must list %zu to %zu %s (got %zu)", min, max, items,
+		ist_json_fail(jr, -IST_ECONFIG, key, "must list %zu to %zu %s (got %zu)", min, max, items,
 				 json_array_size(a));
 		return NULL;
 	}
@@ -430,33 +430,33 @@ static json_t *array_member(struct ist_node_jr *jr, json_t *root, const char *ke
 }
 
 int ist_node_genesis_parse(const char *json, size_t len, const char *label, struct ist_node_genesis *ret_g,
-			   struct ist_node_err *err)
+			   struct ist_json_err *err)
 {
 	static const char *const fields[] = { "chain_id", "network_id", "genesis_time", "consensus", "validators",
 					      "accounts", "chains", NULL };
-	struct ist_node_jr jr;
-	ist_node_jr_init(&jr, label, err);
+	struct ist_json_reader jr;
+	ist_json_reader_init(&jr, label, err);
 	if (len > IST_NODE_GENESIS_FILE_MAX)
-		return ist_node_jr_fail(&jr, -IST_ETOOBIG, "", "larger than %u bytes", IST_NODE_GENESIS_FILE_MAX);
+		return ist_json_fail(&jr, -IST_ETOOBIG, "", "larger than %u bytes", IST_NODE_GENESIS_FILE_MAX);
 	struct ist_node_genesis g;
 	ist_node_genesis_init(&g);
-	json_t *root = ist_node_jr_parse(&jr, json, len);
+	json_t *root = ist_json_parse(&jr, json, len);
 	if (!root)
 		return jr.code;
 	char got[96];
-	if (!ist_node_jr_object(&jr, root, "", fields))
+	if (!ist_json_object(&jr, root, "", fields))
 		goto out;
-	const char *chain_id = ist_node_jr_string(&jr, root, "", "chain_id", true, NULL);
-	if (ist_node_jr_ok(&jr) && !ist_node_chain_id_valid(chain_id)) {
+	const char *chain_id = ist_json_string(&jr, root, "", "chain_id", true, NULL);
+	if (ist_json_ok(&jr) && !ist_node_chain_id_valid(chain_id)) {
 		describe_cstr(chain_id, got, sizeof(got));
-		ist_node_jr_fail(&jr, -IST_ECONFIG, "chain_id", CHAIN_ID_RULE " (got %s)", got);
+		ist_json_fail(&jr, -IST_ECONFIG, "chain_id", CHAIN_ID_RULE " (got %s)", got);
 	}
 	copy_str(&jr, "chain_id", chain_id, g.chain_id, sizeof(g.chain_id), CHAIN_ID_RULE);
-	g.network_id = ist_node_jr_u64(&jr, root, "", "network_id", true, 0, 1);
-	const char *t = ist_node_jr_string(&jr, root, "", "genesis_time", true, NULL);
-	if (ist_node_jr_ok(&jr) && ist_node_time_parse(t, &g.genesis_time) < 0) {
+	g.network_id = ist_json_u64(&jr, root, "", "network_id", true, 0, 1);
+	const char *t = ist_json_string(&jr, root, "", "genesis_time", true, NULL);
+	if (ist_json_ok(&jr) && ist_node_time_parse(t, &g.genesis_time) < 0) {
 		describe_cstr(t, got, sizeof(got));
-		ist_node_jr_fail(&jr, -IST_ECONFIG, "genesis_time",
+		ist_json_fail(&jr, -IST_ECONFIG, "genesis_time",
 				 "must be an RFC 3339 UTC time YYYY-MM-DDTHH:MM:SSZ from 1970 to 9999 (got %s)", got);
 	}
 	parse_consensus(&jr, root, &g.consensus);
@@ -466,10 +466,10 @@ int ist_node_genesis_parse(const char *json, size_t len, const char *label, stru
 		g.n_validators = json_array_size(vals);
 		g.validators = calloc(g.n_validators, sizeof(*g.validators));
 		if (!g.validators) {
-			ist_node_jr_fail(&jr, -IST_ENOMEM, "", "out of memory");
+			ist_json_fail(&jr, -IST_ENOMEM, "", "out of memory");
 			goto out;
 		}
-		for (size_t i = 0; i < g.n_validators && ist_node_jr_ok(&jr); i++)
+		for (size_t i = 0; i < g.n_validators && ist_json_ok(&jr); i++)
 			parse_validator(&jr, json_array_get(vals, i), i, &g.validators[i]);
 	}
 	json_t *accts = array_member(&jr, root, "accounts", false, 0, IST_NODE_GENESIS_MAX_ACCOUNTS, "accounts");
@@ -477,35 +477,35 @@ int ist_node_genesis_parse(const char *json, size_t len, const char *label, stru
 		g.n_accounts = json_array_size(accts);
 		g.accounts = calloc(g.n_accounts, sizeof(*g.accounts));
 		if (!g.accounts) {
-			ist_node_jr_fail(&jr, -IST_ENOMEM, "", "out of memory");
+			ist_json_fail(&jr, -IST_ENOMEM, "", "out of memory");
 			goto out;
 		}
-		for (size_t i = 0; i < g.n_accounts && ist_node_jr_ok(&jr); i++)
+		for (size_t i = 0; i < g.n_accounts && ist_json_ok(&jr); i++)
 			parse_account(&jr, json_array_get(accts, i), i, &g.accounts[i]);
 	}
 	json_t *chains = array_member(&jr, root, "chains", false, 0, IST_NODE_MAX_CHAINS, "chains");
 	if (chains) {
 		static const char *const cfields[] = { "id", "name", NULL };
 		g.n_chains = json_array_size(chains);
-		for (size_t i = 0; i < g.n_chains && ist_node_jr_ok(&jr); i++) {
+		for (size_t i = 0; i < g.n_chains && ist_json_ok(&jr); i++) {
 			json_t *o = json_array_get(chains, i);
-			char base[IST_NODE_ERR_FIELD_MAX];
-			ist_node_jr_index(base, "chains", i);
-			if (!ist_node_jr_object(&jr, o, base, cfields))
+			char base[IST_JSON_ERR_FIELD_MAX];
+			ist_json_index(base, "chains", i);
+			if (!ist_json_object(&jr, o, base, cfields))
 				break;
-			g.chains[i].id = ist_node_jr_u64(&jr, o, base, "id", true, 0, 1);
-			const char *name = ist_node_jr_string(&jr, o, base, "name", true, NULL);
-			char path[IST_NODE_ERR_FIELD_MAX];
-			ist_node_jr_path(path, base, "name");
-			if (ist_node_jr_ok(&jr) && !ist_node_chain_id_valid(name)) {
+			g.chains[i].id = ist_json_u64(&jr, o, base, "id", true, 0, 1);
+			const char *name = ist_json_string(&jr, o, base, "name", true, NULL);
+			char path[IST_JSON_ERR_FIELD_MAX];
+			ist_json_path(path, base, "name");
+			if (ist_json_ok(&jr) && !ist_node_chain_id_valid(name)) {
 				describe_cstr(name, got, sizeof(got));
-				ist_node_jr_fail(&jr, -IST_ECONFIG, path, "must be 1 to 64 of a-z 0-9 - (got %s)", got);
+				ist_json_fail(&jr, -IST_ECONFIG, path, "must be 1 to 64 of a-z 0-9 - (got %s)", got);
 			}
 			copy_str(&jr, path, name ? name : "", g.chains[i].name, sizeof(g.chains[i].name),
 				 "must be 1 to 64 of a-z 0-9 -");
 		}
 	}
-	if (ist_node_jr_ok(&jr)) {
+	if (ist_json_ok(&jr)) {
 		int r = ist_node_genesis_check(&g, label, err);
 		if (r < 0)
 			jr.code = r;
@@ -520,11 +520,11 @@ out:
 	return 0;
 }
 
-int ist_node_genesis_load(const char *path, struct ist_node_genesis *ret_g, struct ist_node_err *err)
+int ist_node_genesis_load(const char *path, struct ist_node_genesis *ret_g, struct ist_json_err *err)
 {
 	char *text = NULL;
 	size_t len = 0;
-	int r = ist_node_file_read(path, IST_NODE_GENESIS_FILE_MAX, &text, &len, err);
+	int r = ist_json_file_read(path, IST_NODE_GENESIS_FILE_MAX, &text, &len, err);
 	if (r < 0)
 		return r;
 	r = ist_node_genesis_parse(text, len, path, ret_g, err);
@@ -581,15 +581,6 @@ int ist_node_genesis_hash(struct ist_node_genesis *g)
 	return 0;
 }
 
-static json_t *hex_json(const uint8_t *p, size_t len)
-{
-	char hex[2 * IST_SECP_PUBKEY_BYTES + 1];
-	if (len > IST_SECP_PUBKEY_BYTES)
-		return NULL;
-	ist_hex_encode(p, len, hex);
-	return json_string(hex);
-}
-
 int ist_node_genesis_format(const struct ist_node_genesis *g, char **ret_json)
 {
 	json_t *root = json_object(), *cons = json_object(), *vals = json_array();
@@ -597,7 +588,7 @@ int ist_node_genesis_format(const struct ist_node_genesis *g, char **ret_json)
 	int bad = !root || !cons || !vals;
 	ist_node_time_format(g->genesis_time, t);
 	bad |= json_object_set_new(root, "chain_id", json_string(g->chain_id));
-	bad |= json_object_set_new(root, "network_id", ist_node_json_u64(g->network_id));
+	bad |= json_object_set_new(root, "network_id", ist_json_from_u64(g->network_id));
 	bad |= json_object_set_new(root, "genesis_time", json_string(t));
 	bad |= json_object_set_new(cons, "timeout_base_ms", json_integer((json_int_t)g->consensus.timeout_base_ms));
 	bad |= json_object_set_new(cons, "timeout_max_ms", json_integer((json_int_t)g->consensus.timeout_max_ms));
@@ -612,12 +603,12 @@ int ist_node_genesis_format(const struct ist_node_genesis *g, char **ret_json)
 		ist_eth_address_format(v->attestation_address, addr);
 		bad |= !o;
 		bad |= json_object_set_new(o, "name", json_string(v->name));
-		bad |= json_object_set_new(o, "node_key", hex_json(v->node_key, sizeof(v->node_key)));
-		bad |= json_object_set_new(o, "attestation_key", hex_json(v->attestation_key, sizeof(v->attestation_key)));
+		bad |= json_object_set_new(o, "node_key", ist_json_from_hex(v->node_key, sizeof(v->node_key)));
+		bad |= json_object_set_new(o, "attestation_key", ist_json_from_hex(v->attestation_key, sizeof(v->attestation_key)));
 		bad |= json_object_set_new(o, "attestation_address", json_string(addr));
-		bad |= json_object_set_new(o, "dkg_key", hex_json(v->dkg_key, sizeof(v->dkg_key)));
+		bad |= json_object_set_new(o, "dkg_key", ist_json_from_hex(v->dkg_key, sizeof(v->dkg_key)));
 		bad |= json_object_set_new(o, "address", json_string(v->address));
-		bad |= json_object_set_new(o, "stake", ist_node_json_u64(v->stake));
+		bad |= json_object_set_new(o, "stake", ist_json_from_u64(v->stake));
 		bad |= json_array_append_new(vals, o);
 	}
 	bad |= json_object_set(root, "validators", vals);
@@ -627,8 +618,8 @@ int ist_node_genesis_format(const struct ist_node_genesis *g, char **ret_json)
 		for (size_t i = 0; i < g->n_accounts; i++) {
 			json_t *o = json_object();
 			bad |= !o;
-			bad |= json_object_set_new(o, "key", hex_json(g->accounts[i].key, sizeof(g->accounts[i].key)));
-			bad |= json_object_set_new(o, "balance", ist_node_json_u64(g->accounts[i].balance));
+			bad |= json_object_set_new(o, "key", ist_json_from_hex(g->accounts[i].key, sizeof(g->accounts[i].key)));
+			bad |= json_object_set_new(o, "balance", ist_json_from_u64(g->accounts[i].balance));
 			bad |= json_array_append_new(accts, o);
 		}
 		bad |= json_object_set_new(root, "accounts", accts);
@@ -639,13 +630,13 @@ int ist_node_genesis_format(const struct ist_node_genesis *g, char **ret_json)
 		for (size_t i = 0; i < g->n_chains; i++) {
 			json_t *o = json_object();
 			bad |= !o;
-			bad |= json_object_set_new(o, "id", ist_node_json_u64(g->chains[i].id));
+			bad |= json_object_set_new(o, "id", ist_json_from_u64(g->chains[i].id));
 			bad |= json_object_set_new(o, "name", json_string(g->chains[i].name));
 			bad |= json_array_append_new(chains, o);
 		}
 		bad |= json_object_set_new(root, "chains", chains);
 	}
-	int r = ist_node_json_text(bad ? NULL : root, ret_json);
+	int r = ist_json_dump_text(bad ? NULL : root, ret_json);
 	json_decref(cons);
 	json_decref(vals);
 	json_decref(root);

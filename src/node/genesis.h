@@ -127,18 +127,18 @@ struct ist_node_consensus_params ist_node_consensus_defaults(void);
  *   -IST_ETOOBIG  longer than IST_NODE_GENESIS_FILE_MAX,
  *   -IST_ENOMEM. */
 int ist_node_genesis_parse(const char *json, size_t len, const char *label, struct ist_node_genesis *ret_g,
-			   struct ist_node_err *err) IST_WUR;
+			   struct ist_json_err *err) IST_WUR;
 
 /* Reads and parses the genesis file at `path` (labelled by `path`).
  * Returns 0, the errors of ist_node_genesis_parse, or those of
- * ist_node_file_read (-IST_ENOTFOUND "no such file", ...). */
-int ist_node_genesis_load(const char *path, struct ist_node_genesis *ret_g, struct ist_node_err *err) IST_WUR;
+ * ist_json_file_read (-IST_ENOTFOUND "no such file", ...). */
+int ist_node_genesis_load(const char *path, struct ist_node_genesis *ret_g, struct ist_json_err *err) IST_WUR;
 
 /* Checks a genesis built in memory (what parse checks after reading the
  * JSON: names, keys, addresses, ranges, duplicates, totals) and sets its
  * total_stake and hash. Returns 0 or -IST_ECONFIG with `err` naming the
  * field as in the file (`label` as the file). */
-int ist_node_genesis_check(struct ist_node_genesis *g, const char *label, struct ist_node_err *err) IST_WUR;
+int ist_node_genesis_check(struct ist_node_genesis *g, const char *label, struct ist_json_err *err) IST_WUR;
 
 /*
  * The canonical bytes the genesis hash covers (all integers big-endian; a

@@ -33,132 +33,25 @@ int ist_node_home_path(const char *home, const char *rel, char **ret_path)
 	return 0;
 }
 
-/* ---- errors --------------------------------------------------------------- */
-
-static void clean(char *s)
-{
-	for (char *p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-}
-
-static void copy_clean(char *dst, size_t cap, const char *src)
-{
-	snprintf(dst, cap, "%s", src ? src : "");
-	clean(dst);
-}
-
-static void IST_PRINTF(4, 0) err_vset(struct ist_node_err *err, const char *file, const char *field,
-				      const char *fmt, va_list ap)
-{
-	if (!err)
-		return;
-	copy_clean(err->file, sizeof(err->file), file);
-	copy_clean(err->field, sizeof(err->field), field);
-	vsnprintf(err->problem, sizeof(err->problem), fmt, ap);
-	clean(err->problem);
-	err->line = 0;
-	err->column = 0;
-}
-
-void ist_node_err_set(struct ist_node_err *err, const char *file, const char *field, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	err_vset(err, file, field, fmt, ap);
-	va_end(ap);
-}
-
-const char *ist_node_err_format(const struct ist_node_err *err, char *buf, size_t len)
-{
-	if (len == 0)
-		return buf;
-	if (err->line > 0)
-		snprintf(buf, len, "%s: line %d, column %d: %s", err->file, err->line, err->column, err->problem);
-	else if (err->field[0])
-		snprintf(buf, len, "%s: %s: %s", err->file, err->field, err->problem);
-	else
-		snprintf(buf, len, "%s: %s", err->file, err->problem);
-	return buf;
-}
-
 /* ---- files ------------------------------------------------------------------ */
 
-static int errno_fail(struct ist_node_err *err, const char *path, const char *what, int e)
+static int errno_fail(struct ist_json_err *err, const char *path, const char *what, int e)
 {
-	ist_node_err_set(err, path, "", "%s: %s", what, strerror(e));
+	ist_json_err_set(err, path, "", "%s: %s", what, strerror(e));
 	return ist_err_from_errno(e);
 }
 
-int ist_node_file_read(const char *path, size_t max, char **ret_text, size_t *ret_len, struct ist_node_err *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENOENT) {
-			ist_node_err_set(err, path, "", "no such file");
-			return -IST_ENOTFOUND;
-		}
-		return errno_fail(err, path, "cannot read", errno);
-	}
-	struct stat st;
-	char *buf = NULL;
-	int r;
-	if (fstat(fd, &st) < 0) {
-		r = errno_fail(err, path, "cannot read", errno);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ist_node_err_set(err, path, "", "not a regular file");
-		r = -IST_EINVAL;
-		goto out;
-	}
-	/* at most one byte past the limit, whatever st_size says */
-	buf = malloc(max + 2);
-	if (!buf) {
-		ist_node_err_set(err, path, "", "out of memory");
-		r = -IST_ENOMEM;
-		goto out;
-	}
-	size_t len = 0;
-	while (len < max + 1) {
-		ssize_t n = read(fd, buf + len, max + 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = errno_fail(err, path, "cannot read", errno);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > max) {
-		ist_node_err_set(err, path, "", "larger than %zu bytes", max);
-		r = -IST_ETOOBIG;
-		goto out;
-	}
-	buf[len] = '\0';
-	*ret_text = buf;
-	*ret_len = len;
-	buf = NULL;
-	r = 0;
-out:
-	free(buf);
-	close(fd);
-	return r;
-}
-
-int ist_node_file_write(const char *path, const void *data, size_t len, bool replace, struct ist_node_err *err)
+int ist_node_file_write(const char *path, const void *data, size_t len, bool replace, struct ist_json_err *err)
 {
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
 	if (!*base) {
-		ist_node_err_set(err, path, "", "not a file name");
+		ist_json_err_set(err, path, "", "not a file name");
 		return -IST_EINVAL;
 	}
 	struct stat st;
 	if (!replace && lstat(path, &st) == 0) {
-		ist_node_err_set(err, path, "", "file exists");
+		ist_json_err_set(err, path, "", "file exists");
 		return -IST_EEXISTS;
 	}
 	struct ist_file_fail ff;
@@ -166,11 +59,11 @@ int ist_node_file_write(const char *path, const void *data, size_t len, bool rep
 	if (r == 0)
 		return 0;
 	if (ff.step == IST_FILE_STEP_PREPARE) {
-		ist_node_err_set(err, path, "", "out of memory");
+		ist_json_err_set(err, path, "", "out of memory");
 		return -IST_ENOMEM;
 	}
 	if (ff.step == IST_FILE_STEP_RENAME && ff.errnum == EEXIST) {
-		ist_node_err_set(err, path, "", "file exists");
+		ist_json_err_set(err, path, "", "file exists");
 		return -IST_EEXISTS;
 	}
 	if (ff.step == IST_FILE_STEP_SYNC_DIR)
@@ -178,11 +71,11 @@ int ist_node_file_write(const char *path, const void *data, size_t len, bool rep
 	return errno_fail(err, path, "cannot write", ff.errnum);
 }
 
-int ist_node_dir_make(const char *dir, struct ist_node_err *err)
+int ist_node_dir_make(const char *dir, struct ist_json_err *err)
 {
 	size_t n = strlen(dir);
 	if (n == 0 || n >= PATH_MAX) {
-		ist_node_err_set(err, dir, "", "invalid directory name");
+		ist_json_err_set(err, dir, "", "invalid directory name");
 		return -IST_EINVAL;
 	}
 	char path[PATH_MAX];
@@ -206,16 +99,16 @@ int ist_node_dir_make(const char *dir, struct ist_node_err *err)
 	if (stat(dir, &st) < 0)
 		return errno_fail(err, dir, "cannot create the directory", errno);
 	if (!S_ISDIR(st.st_mode)) {
-		ist_node_err_set(err, dir, "", "not a directory");
+		ist_json_err_set(err, dir, "", "not a directory");
 		return -IST_EINVAL;
 	}
 	if (st.st_uid != geteuid()) {
-		ist_node_err_set(err, dir, "", "directory is owned by uid %u, not by the current user",
+		ist_json_err_set(err, dir, "", "directory is owned by uid %u, not by the current user",
 				 (unsigned)st.st_uid);
 		return -IST_EPERM;
 	}
 	if (st.st_mode & 077) {
-		ist_node_err_set(err, dir, "", "directory is accessible by group or others (mode %04o); fix with: chmod 700 %s",
+		ist_json_err_set(err, dir, "", "directory is accessible by group or others (mode %04o); fix with: chmod 700 %s",
 				 (unsigned)(st.st_mode & 07777), dir);
 		return -IST_EPERM;
 	}
@@ -373,331 +266,4 @@ int ist_node_url_parse(const char *url, const char *schemes, bool allow_unspecif
 bad:
 	snprintf(problem, len, "must be %s (got %s: %s)", forms, got, why);
 	return -IST_EINVAL;
-}
-
-/* ---- the JSON reader ------------------------------------------------------------- */
-
-void ist_node_jr_init(struct ist_node_jr *jr, const char *file, struct ist_node_err *err)
-{
-	jr->file = file;
-	jr->err = err;
-	jr->code = 0;
-}
-
-int ist_node_jr_fail(struct ist_node_jr *jr, int code, const char *path, const char *fmt, ...)
-{
-	if (jr->code)
-		return jr->code;
-	jr->code = code < 0 ? code : -IST_ECONFIG;
-	va_list ap;
-	va_start(ap, fmt);
-	err_vset(jr->err, jr->file, path, fmt, ap);
-	va_end(ap);
-	return jr->code;
-}
-
-void ist_node_jr_path(char out[IST_NODE_ERR_FIELD_MAX], const char *parent, const char *key)
-{
-	snprintf(out, IST_NODE_ERR_FIELD_MAX, "%s%s%s", parent, *parent ? "." : "", key);
-}
-
-void ist_node_jr_index(char out[IST_NODE_ERR_FIELD_MAX], const char *parent, size_t i)
-{
-	snprintf(out, IST_NODE_ERR_FIELD_MAX, "%s[%zu]", parent, i);
-}
-
-const char *ist_node_jr_describe(const json_t *v, char *buf, size_t len)
-{
-	switch (json_typeof(v)) {
-	case JSON_INTEGER:
-		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		break;
-	case JSON_REAL:
-		snprintf(buf, len, "%.17g", json_real_value(v));
-		break;
-	case JSON_TRUE: snprintf(buf, len, "true"); break;
-	case JSON_FALSE: snprintf(buf, len, "false"); break;
-	case JSON_NULL: snprintf(buf, len, "null"); break;
-	case JSON_STRING: describe_str(json_string_value(v), buf, len); break;
-	case JSON_OBJECT: snprintf(buf, len, "an object"); break;
-	case JSON_ARRAY: snprintf(buf, len, "an array"); break;
-	default: snprintf(buf, len, "a value"); break;
-	}
-	return buf;
-}
-
-json_t *ist_node_jr_parse(struct ist_node_jr *jr, const char *text, size_t len)
-{
-	if (jr->code)
-		return NULL;
-	json_error_t je;
-	json_t *root = json_loadb(text ? text : "", len, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
-		ist_node_jr_fail(jr, -IST_EPARSE, "", "invalid JSON: %s", je.text);
-		if (jr->err) {
-			jr->err->line = je.line > 0 ? je.line : 1;
-			jr->err->column = je.column > 0 ? je.column : 1;
-		}
-		return NULL;
-	}
-	if (!json_is_object(root)) {
-		char got[96];
-		ist_node_jr_fail(jr, -IST_ECONFIG, "", "must be a JSON object (got %s)",
-				 ist_node_jr_describe(root, got, sizeof(got)));
-		json_decref(root);
-		return NULL;
-	}
-	return root;
-}
-
-/* Edit distance of two short strings (Levenshtein), capped: anything over
- * 32 bytes counts as far. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t na = strlen(a), nb = strlen(b);
-	if (na > 32 || nb > 32)
-		return SIZE_MAX;
-	size_t row[33];
-	for (size_t j = 0; j <= nb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= na; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= nb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[nb];
-}
-
-bool ist_node_jr_object(struct ist_node_jr *jr, json_t *v, const char *path, const char *const *allowed)
-{
-	if (jr->code)
-		return false;
-	if (!json_is_object(v)) {
-		char got[96];
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be an object (got %s)",
-				 ist_node_jr_describe(v, got, sizeof(got)));
-		return false;
-	}
-	const char *key;
-	json_t *member;
-	json_object_foreach(v, key, member) {
-		bool known = false;
-		for (size_t i = 0; allowed[i] && !known; i++)
-			known = strcmp(key, allowed[i]) == 0;
-		if (known)
-			continue;
-		char kpath[IST_NODE_ERR_FIELD_MAX], shown[96];
-		describe_str(key, shown, sizeof(shown));
-		/* the path shows the key only when it is tame; else the object */
-		if (shown[0] == '"')
-			ist_node_jr_path(kpath, path, key);
-		else
-			snprintf(kpath, sizeof(kpath), "%s", path);
-		const char *best = NULL;
-		size_t best_d = 3;
-		for (size_t i = 0; allowed[i]; i++) {
-			size_t d = edit_distance(key, allowed[i]);
-			if (d < best_d) {
-				best_d = d;
-				best = allowed[i];
-			}
-		}
-		if (shown[0] != '"')
-			ist_node_jr_fail(jr, -IST_ECONFIG, kpath, "unknown field (%s)", shown);
-		else if (best)
-			ist_node_jr_fail(jr, -IST_ECONFIG, kpath, "unknown field (did you mean \"%s\"?)", best);
-		else
-			ist_node_jr_fail(jr, -IST_ECONFIG, kpath, "unknown field");
-		return false;
-	}
-	return true;
-}
-
-json_t *ist_node_jr_member(struct ist_node_jr *jr, json_t *obj, const char *parent, const char *key, bool required)
-{
-	if (jr->code || !json_is_object(obj))
-		return NULL;
-	json_t *v = json_object_get(obj, key);
-	if (!v && required) {
-		char path[IST_NODE_ERR_FIELD_MAX];
-		ist_node_jr_path(path, parent, key);
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "missing required field");
-	}
-	return v;
-}
-
-const char *ist_node_jr_string(struct ist_node_jr *jr, json_t *obj, const char *parent, const char *key,
-			       bool required, const char *def)
-{
-	json_t *v = ist_node_jr_member(jr, obj, parent, key, required);
-	if (jr->code)
-		return "";
-	if (!v)
-		return def;
-	if (!json_is_string(v)) {
-		char path[IST_NODE_ERR_FIELD_MAX], got[96];
-		ist_node_jr_path(path, parent, key);
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be a string (got %s)",
-				 ist_node_jr_describe(v, got, sizeof(got)));
-		return "";
-	}
-	return json_string_value(v);
-}
-
-static void range_words(uint64_t min, uint64_t max, char *buf, size_t len)
-{
-	if (max >= IST_NODE_JSON_SAFE_INT && min <= 1)
-		snprintf(buf, len, "%s", min == 1 ? "a positive integer" : "a non-negative integer");
-	else
-		snprintf(buf, len, "an integer from %llu to %llu", (unsigned long long)min, (unsigned long long)max);
-}
-
-uint64_t ist_node_jr_uint(struct ist_node_jr *jr, json_t *obj, const char *parent, const char *key, bool required,
-			  uint64_t def, uint64_t min, uint64_t max)
-{
-	json_t *v = ist_node_jr_member(jr, obj, parent, key, required);
-	if (jr->code)
-		return 0;
-	if (!v)
-		return def;
-	if (json_is_integer(v)) {
-		json_int_t i = json_integer_value(v);
-		if (i >= 0 && (uint64_t)i >= min && (uint64_t)i <= max)
-			return (uint64_t)i;
-	}
-	char path[IST_NODE_ERR_FIELD_MAX], got[96], words[96];
-	ist_node_jr_path(path, parent, key);
-	range_words(min, max, words, sizeof(words));
-	ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be %s (got %s)", words, ist_node_jr_describe(v, got, sizeof(got)));
-	return 0;
-}
-
-/* Strict decimal: digits only, no leading zero (but "0"), fits 64 bits. */
-static bool parse_decimal_u64(const char *s, uint64_t *ret)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 20 || (s[0] == '0' && n > 1))
-		return false;
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		uint64_t d = (uint64_t)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*ret = v;
-	return true;
-}
-
-uint64_t ist_node_jr_u64(struct ist_node_jr *jr, json_t *obj, const char *parent, const char *key, bool required,
-			 uint64_t def, uint64_t min)
-{
-	json_t *v = ist_node_jr_member(jr, obj, parent, key, required);
-	if (jr->code)
-		return 0;
-	if (!v)
-		return def;
-	char path[IST_NODE_ERR_FIELD_MAX], got[96], words[96];
-	ist_node_jr_path(path, parent, key);
-	uint64_t val;
-	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
-	    (uint64_t)json_integer_value(v) > IST_NODE_JSON_SAFE_INT) {
-		ist_node_jr_fail(jr, -IST_ECONFIG, path,
-				 "must be a decimal string when above 2^53, which JSON tools round (got %s)",
-				 ist_node_jr_describe(v, got, sizeof(got)));
-		return 0;
-	}
-	if (json_is_integer(v) && json_integer_value(v) >= 0 && (uint64_t)json_integer_value(v) >= min)
-		return (uint64_t)json_integer_value(v);
-	if (json_is_string(v) && parse_decimal_u64(json_string_value(v), &val) && val >= min)
-		return val;
-	range_words(min, UINT64_MAX, words, sizeof(words));
-	ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be %s (got %s)", words, ist_node_jr_describe(v, got, sizeof(got)));
-	return 0;
-}
-
-bool ist_node_jr_bool(struct ist_node_jr *jr, json_t *obj, const char *parent, const char *key, bool def)
-{
-	json_t *v = ist_node_jr_member(jr, obj, parent, key, false);
-	if (jr->code)
-		return false;
-	if (!v)
-		return def;
-	if (!json_is_boolean(v)) {
-		char path[IST_NODE_ERR_FIELD_MAX], got[96];
-		ist_node_jr_path(path, parent, key);
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be true or false (got %s)",
-				 ist_node_jr_describe(v, got, sizeof(got)));
-		return false;
-	}
-	return json_is_true(v);
-}
-
-json_t *ist_node_json_u64(uint64_t v)
-{
-	if (v <= IST_NODE_JSON_SAFE_INT)
-		return json_integer((json_int_t)v);
-	char s[24];
-	snprintf(s, sizeof(s), "%llu", (unsigned long long)v);
-	return json_string(s);
-}
-
-int ist_node_json_text(const json_t *root, char **ret_text)
-{
-	char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
-	if (!text)
-		return -IST_ENOMEM;
-	size_t n = strlen(text);
-	char *out = realloc(text, n + 2);
-	if (!out) {
-		free(text);
-		return -IST_ENOMEM;
-	}
-	out[n] = '\n';
-	out[n + 1] = '\0';
-	*ret_text = out;
-	return 0;
-}
-
-void ist_node_jr_hex(struct ist_node_jr *jr, json_t *obj, const char *parent, const char *key, uint8_t *out,
-		     size_t len, const char *what)
-{
-	memset(out, 0, len);
-	json_t *v = ist_node_jr_member(jr, obj, parent, key, true);
-	if (jr->code)
-		return;
-	char path[IST_NODE_ERR_FIELD_MAX], got[96];
-	ist_node_jr_path(path, parent, key);
-	if (!json_is_string(v)) {
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be %s of %zu hex digits (got %s)", what, 2 * len,
-				 ist_node_jr_describe(v, got, sizeof(got)));
-		return;
-	}
-	const char *s = json_string_value(v);
-	size_t n = json_string_length(v);
-	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		s += 2;
-		n -= 2;
-	}
-	if (n != 2 * len || strlen(s) != n) {
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be %s of %zu hex digits (got %zu characters)", what,
-				 2 * len, n);
-		return;
-	}
-	if (ist_hex_decode(s, out, len) < 0) {
-		memset(out, 0, len);
-		ist_node_jr_fail(jr, -IST_ECONFIG, path, "must be %s of %zu hex digits (got a non-hex character)", what,
-				 2 * len);
-	}
 }

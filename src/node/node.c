@@ -249,10 +249,10 @@ int ist_node_new(const struct ist_node_options *opts, struct ist_node **ret, cha
 		goto fail;
 	}
 
-	struct ist_node_err nerr;
+	struct ist_json_err nerr;
 	memset(&nerr, 0, sizeof(nerr));
 	if ((r = ist_node_home_load(opts->home, &n->cfg, &n->g, &n->ident, &nerr)) < 0) {
-		ist_node_err_format(&nerr, errbuf, errlen);
+		ist_json_err_format(&nerr, errbuf, errlen);
 		goto fail;
 	}
 	const char *level = opts->log_level ? opts->log_level : n->cfg.log_level;

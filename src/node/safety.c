@@ -19,10 +19,10 @@ static const char *const file_fields[] = {
 
 /* The "state" member: hex (an optional 0x) of at most
  * IST_CONS_SAFETY_MAX_BYTES, decoded into f->state and f->safety. */
-static void state_read(struct ist_node_jr *jr, json_t *root, struct ist_node_safety_file *f)
+static void state_read(struct ist_json_reader *jr, json_t *root, struct ist_node_safety_file *f)
 {
-	const char *s = ist_node_jr_string(jr, root, "", "state", true, "");
-	if (!ist_node_jr_ok(jr))
+	const char *s = ist_json_string(jr, root, "", "state", true, "");
+	if (!ist_json_ok(jr))
 		return;
 	size_t n = strlen(s);
 	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
@@ -30,82 +30,82 @@ static void state_read(struct ist_node_jr *jr, json_t *root, struct ist_node_saf
 		n -= 2;
 	}
 	if (n == 0 || n % 2 || n > 2 * (size_t)IST_CONS_SAFETY_MAX_BYTES) {
-		ist_node_jr_fail(jr, -IST_ECONFIG, "state",
+		ist_json_fail(jr, -IST_ECONFIG, "state",
 				 "must be the state bytes in hex, an even number of 2 to %d digits (got %zu)",
 				 2 * IST_CONS_SAFETY_MAX_BYTES, n);
 		return;
 	}
 	if (ist_hex_decode(s, f->state, n / 2) < 0) {
-		ist_node_jr_fail(jr, -IST_ECONFIG, "state", "must be the state bytes in hex (got a non-hex character)");
+		ist_json_fail(jr, -IST_ECONFIG, "state", "must be the state bytes in hex (got a non-hex character)");
 		return;
 	}
 	f->state_len = n / 2;
 	int r = ist_cons_safety_decode(f->state, f->state_len, &f->safety);
 	if (r == -IST_EUNSUPPORTED)
-		ist_node_jr_fail(jr, r, "state", "unsupported safety state version %u (this isthmus reads version %d)",
+		ist_json_fail(jr, r, "state", "unsupported safety state version %u (this isthmus reads version %d)",
 				 f->state[0], IST_CONS_SAFETY_VERSION);
 	else if (r == -IST_ENOMEM)
-		ist_node_jr_fail(jr, r, "state", "out of memory");
+		ist_json_fail(jr, r, "state", "out of memory");
 	else if (r < 0)
-		ist_node_jr_fail(jr, -IST_ECONFIG, "state",
+		ist_json_fail(jr, -IST_ECONFIG, "state",
 				 "not a valid safety state (%zu bytes: truncated, trailing bytes or inconsistent fields)",
 				 f->state_len);
 }
 
 /* A descriptive u64 field must say what the state says. */
-static void agree_u64(struct ist_node_jr *jr, const char *key, uint64_t said, uint64_t is)
+static void agree_u64(struct ist_json_reader *jr, const char *key, uint64_t said, uint64_t is)
 {
-	if (ist_node_jr_ok(jr) && said != is)
-		ist_node_jr_fail(jr, -IST_ECONFIG, key,
+	if (ist_json_ok(jr) && said != is)
+		ist_json_fail(jr, -IST_ECONFIG, key,
 				 "is %llu, but the state holds %llu (this field describes \"state\": an edited value "
 				 "is refused, not obeyed)", (unsigned long long)said, (unsigned long long)is);
 }
 
 int ist_node_safety_file_parse(const char *json, size_t len, const char *label, struct ist_node_safety_file *ret,
-			       struct ist_node_err *err)
+			       struct ist_json_err *err)
 {
-	struct ist_node_jr jr;
-	ist_node_jr_init(&jr, label, err);
+	struct ist_json_reader jr;
+	ist_json_reader_init(&jr, label, err);
 	if (len > IST_NODE_SAFETY_FILE_MAX)
-		return ist_node_jr_fail(&jr, -IST_ETOOBIG, "", "larger than %u bytes", IST_NODE_SAFETY_FILE_MAX);
+		return ist_json_fail(&jr, -IST_ETOOBIG, "", "larger than %u bytes", IST_NODE_SAFETY_FILE_MAX);
 	struct ist_node_safety_file *f = calloc(1, sizeof(*f));
 	if (!f)
-		return ist_node_jr_fail(&jr, -IST_ENOMEM, "", "out of memory");
-	json_t *root = ist_node_jr_parse(&jr, json, len);
+		return ist_json_fail(&jr, -IST_ENOMEM, "", "out of memory");
+	json_t *root = ist_json_parse(&jr, json, len);
 
 	/* what the file is, before any other field: a newer file says
 	 * "unsupported version", not "unknown field" */
-	const char *format = ist_node_jr_string(&jr, root, "", "format", true, "");
-	if (ist_node_jr_ok(&jr) && strcmp(format, IST_NODE_SAFETY_FORMAT) != 0) {
+	const char *format = ist_json_string(&jr, root, "", "format", true, "");
+	if (ist_json_ok(&jr) && strcmp(format, IST_NODE_SAFETY_FORMAT) != 0) {
 		char got[96];
-		ist_node_jr_fail(&jr, -IST_ECONFIG, "format", "must be \"%s\" (got %s): not a safety state file",
-				 IST_NODE_SAFETY_FORMAT, ist_node_jr_describe(json_object_get(root, "format"), got,
+		ist_json_fail(&jr, -IST_ECONFIG, "format", "must be \"%s\" (got %s): not a safety state file",
+				 IST_NODE_SAFETY_FORMAT, ist_json_describe(json_object_get(root, "format"), got,
 									       sizeof(got)));
 	}
-	uint64_t version = ist_node_jr_uint(&jr, root, "", "version", true, 0, 1, UINT32_MAX);
-	if (ist_node_jr_ok(&jr) && version != IST_NODE_SAFETY_FORMAT_VERSION)
-		ist_node_jr_fail(&jr, -IST_EUNSUPPORTED, "version", "unsupported version %llu (this isthmus reads "
+	uint64_t version = ist_json_uint(&jr, root, "", "version", true, 0, 1, UINT32_MAX);
+	if (ist_json_ok(&jr) && version != IST_NODE_SAFETY_FORMAT_VERSION)
+		ist_json_fail(&jr, -IST_EUNSUPPORTED, "version", "unsupported version %llu (this isthmus reads "
 				 "version %d)", (unsigned long long)version, IST_NODE_SAFETY_FORMAT_VERSION);
-	ist_node_jr_object(&jr, root, "", file_fields);
+	ist_json_object(&jr, root, "", file_fields);
 
-	const char *chain_id = ist_node_jr_string(&jr, root, "", "chain_id", true, "");
-	if (ist_node_jr_ok(&jr) && !ist_node_chain_id_valid(chain_id)) {
+	const char *chain_id = ist_json_string(&jr, root, "", "chain_id", true, "");
+	if (ist_json_ok(&jr) && !ist_node_chain_id_valid(chain_id)) {
 		char got[96];
-		ist_node_jr_fail(&jr, -IST_ECONFIG, "chain_id", "must be 1 to %d of a-z 0-9 - (got %s)",
-				 IST_NODE_CHAIN_ID_MAX, ist_node_jr_describe(json_object_get(root, "chain_id"), got,
+		ist_json_fail(&jr, -IST_ECONFIG, "chain_id", "must be 1 to %d of a-z 0-9 - (got %s)",
+				 IST_NODE_CHAIN_ID_MAX, ist_json_describe(json_object_get(root, "chain_id"), got,
 									     sizeof(got)));
-	} else if (ist_node_jr_ok(&jr)) {
+	} else if (ist_json_ok(&jr)) {
 		snprintf(f->chain_id, sizeof(f->chain_id), "%s", chain_id);
 	}
-	f->network_id = ist_node_jr_u64(&jr, root, "", "network_id", true, 0, 0);
-	ist_node_jr_hex(&jr, root, "", "genesis_hash", f->genesis_hash, IST_HASH_BYTES, "a genesis hash");
-	ist_node_jr_hex(&jr, root, "", "node_key", f->node_key, IST_ED25519_PUBKEY_BYTES, "an Ed25519 public key");
-	uint64_t epoch = ist_node_jr_u64(&jr, root, "", "epoch", true, 0, 0);
-	uint64_t voted = ist_node_jr_u64(&jr, root, "", "last_voted_view", true, 0, 0);
-	uint64_t timed_out = ist_node_jr_u64(&jr, root, "", "last_timeout_view", true, 0, 0);
-	uint64_t hqc_view = ist_node_jr_u64(&jr, root, "", "high_qc_view", true, 0, 0);
+	f->network_id = ist_json_u64(&jr, root, "", "network_id", true, 0, 0);
+	ist_json_hex(&jr, root, "", "genesis_hash", f->genesis_hash, IST_HASH_BYTES, "a genesis hash");
+	ist_json_hex(&jr, root, "", "node_key", f->node_key, IST_ED25519_PUBKEY_BYTES, "an Ed25519 public key");
+	uint64_t epoch = ist_json_u64(&jr, root, "", "epoch", true, 0, 0);
+	uint64_t voted = ist_json_u64(&jr, root, "", "last_voted_view", true, 0, 0);
+	uint64_t timed_out = ist_json_u64(&jr, root, "", "last_timeout_view", true, 0, 0);
+	uint64_t hqc_view = ist_json_u64(&jr, root, "", "high_qc_view", true, 0, 0);
 	uint8_t hqc_block[IST_HASH_BYTES];
-	ist_node_jr_hex(&jr, root, "", "high_qc_block", hqc_block, IST_HASH_BYTES, "a block id");
+	ist_json_hex(&jr, root, "", "high_qc_block", hqc_block, IST_HASH_BYTES, "a block id");
 	state_read(&jr, root, f);
 
 	const struct ist_cons_safety *s = &f->safety;
@@ -113,12 +113,12 @@ int ist_node_safety_file_parse(const char *json, size_t len, const char *label, 
 	agree_u64(&jr, "last_voted_view", voted, s->last_voted_view);
 	agree_u64(&jr, "last_timeout_view", timed_out, s->last_timeout_view);
 	agree_u64(&jr, "high_qc_view", hqc_view, s->high_qc.view);
-	if (ist_node_jr_ok(&jr) && memcmp(hqc_block, s->high_qc.block_id, IST_HASH_BYTES) != 0)
-		ist_node_jr_fail(&jr, -IST_ECONFIG, "high_qc_block",
+	if (ist_json_ok(&jr) && memcmp(hqc_block, s->high_qc.block_id, IST_HASH_BYTES) != 0)
+		ist_json_fail(&jr, -IST_ECONFIG, "high_qc_block",
 				 "is not the block of the state's highest QC (this field describes \"state\": an "
 				 "edited value is refused, not obeyed)");
 	json_decref(root);
-	int r = ist_node_jr_code(&jr);
+	int r = ist_json_code(&jr);
 	if (r == 0)
 		memcpy(ret, f, sizeof(*f));
 	free(f);
@@ -145,39 +145,39 @@ int ist_node_safety_file_format(const struct ist_node_safety_file *f, char **ret
 	bool ok = root && json_object_set_new(root, "format", json_string(IST_NODE_SAFETY_FORMAT)) == 0 &&
 		  json_object_set_new(root, "version", json_integer(IST_NODE_SAFETY_FORMAT_VERSION)) == 0 &&
 		  json_object_set_new(root, "chain_id", json_string(f->chain_id)) == 0 &&
-		  json_object_set_new(root, "network_id", ist_node_json_u64(f->network_id)) == 0 &&
+		  json_object_set_new(root, "network_id", ist_json_from_u64(f->network_id)) == 0 &&
 		  json_object_set_new(root, "genesis_hash", hex_json(f->genesis_hash, IST_HASH_BYTES)) == 0 &&
 		  json_object_set_new(root, "node_key", hex_json(f->node_key, IST_ED25519_PUBKEY_BYTES)) == 0 &&
-		  json_object_set_new(root, "epoch", ist_node_json_u64(s->epoch)) == 0 &&
-		  json_object_set_new(root, "last_voted_view", ist_node_json_u64(s->last_voted_view)) == 0 &&
-		  json_object_set_new(root, "last_timeout_view", ist_node_json_u64(s->last_timeout_view)) == 0 &&
-		  json_object_set_new(root, "high_qc_view", ist_node_json_u64(s->high_qc.view)) == 0 &&
+		  json_object_set_new(root, "epoch", ist_json_from_u64(s->epoch)) == 0 &&
+		  json_object_set_new(root, "last_voted_view", ist_json_from_u64(s->last_voted_view)) == 0 &&
+		  json_object_set_new(root, "last_timeout_view", ist_json_from_u64(s->last_timeout_view)) == 0 &&
+		  json_object_set_new(root, "high_qc_view", ist_json_from_u64(s->high_qc.view)) == 0 &&
 		  json_object_set_new(root, "high_qc_block", hex_json(s->high_qc.block_id, IST_HASH_BYTES)) == 0 &&
 		  json_object_set_new(root, "state", hex_json(f->state, f->state_len)) == 0;
-	int r = ist_node_json_text(ok ? root : NULL, ret_json);
+	int r = ist_json_dump_text(ok ? root : NULL, ret_json);
 	json_decref(root);
 	return r;
 }
 
 int ist_node_safety_file_check(const struct ist_node_safety_file *f, const char *label,
 			       const struct ist_node_genesis *g, const uint8_t node_key32[IST_ED25519_PUBKEY_BYTES],
-			       struct ist_node_err *err)
+			       struct ist_json_err *err)
 {
 	char a[2 * IST_HASH_BYTES + 1], b[2 * IST_HASH_BYTES + 1];
 	if (strcmp(f->chain_id, g->chain_id) != 0) {
-		ist_node_err_set(err, label, "chain_id", "the state is for chain \"%s\", this home runs \"%s\"",
+		ist_json_err_set(err, label, "chain_id", "the state is for chain \"%s\", this home runs \"%s\"",
 				 f->chain_id, g->chain_id);
 		return -IST_ECONFIG;
 	}
 	if (f->network_id != g->network_id) {
-		ist_node_err_set(err, label, "network_id", "the state is for network %llu, this home runs network %llu",
+		ist_json_err_set(err, label, "network_id", "the state is for network %llu, this home runs network %llu",
 				 (unsigned long long)f->network_id, (unsigned long long)g->network_id);
 		return -IST_ECONFIG;
 	}
 	if (memcmp(f->genesis_hash, g->hash, IST_HASH_BYTES) != 0) {
 		ist_hex_encode(f->genesis_hash, IST_HASH_BYTES, a);
 		ist_hex_encode(g->hash, IST_HASH_BYTES, b);
-		ist_node_err_set(err, label, "genesis_hash",
+		ist_json_err_set(err, label, "genesis_hash",
 				 "the state is for genesis %.16s..., this home's genesis.json is %.16s... (a state "
 				 "belongs to one chain)", a, b);
 		return -IST_ECONFIG;
@@ -185,7 +185,7 @@ int ist_node_safety_file_check(const struct ist_node_safety_file *f, const char 
 	if (memcmp(f->node_key, node_key32, IST_ED25519_PUBKEY_BYTES) != 0) {
 		ist_hex_encode(f->node_key, IST_ED25519_PUBKEY_BYTES, a);
 		ist_hex_encode(node_key32, IST_ED25519_PUBKEY_BYTES, b);
-		ist_node_err_set(err, label, "node_key",
+		ist_json_err_set(err, label, "node_key",
 				 "the state is for node key %.16s..., this home's node key is %.16s... (a state "
 				 "belongs to one validator key)", a, b);
 		return -IST_ECONFIG;
@@ -301,7 +301,7 @@ struct import_ctx {
 	const struct ist_node_safety_file *f;
 	struct ist_cons_safety *prev;   /* heap */
 	bool had;
-	char problem[IST_NODE_ERR_PROBLEM_MAX];
+	char problem[IST_JSON_ERR_PROBLEM_MAX];
 };
 
 /* Read, compare and write in one transaction: nothing can slip between the

@@ -77,7 +77,7 @@ struct ist_node_safety_file {
  *   -IST_ENOMEM.
  */
 int ist_node_safety_file_parse(const char *json, size_t len, const char *label, struct ist_node_safety_file *ret,
-			       struct ist_node_err *err) IST_WUR;
+			       struct ist_json_err *err) IST_WUR;
 
 /* Serialises `f` as the file's text (two-space indent, the fields in the
  * order above, a final newline); parsing it gives `f` back. Requires `f`
@@ -93,7 +93,7 @@ int ist_node_safety_file_format(const struct ist_node_safety_file *f, char **ret
  */
 int ist_node_safety_file_check(const struct ist_node_safety_file *f, const char *label,
 			       const struct ist_node_genesis *g, const uint8_t node_key32[IST_ED25519_PUBKEY_BYTES],
-			       struct ist_node_err *err) IST_WUR;
+			       struct ist_json_err *err) IST_WUR;
 
 /*
  * May the state `next` replace `cur` without lowering its protection? A

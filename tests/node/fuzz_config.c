@@ -32,11 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ist_crypto_init() < 0)
 		abort();
 	struct ist_node_config cfg;
-	struct ist_node_err err;
+	struct ist_json_err err;
 	char line[2048];
 	int r = ist_node_config_parse((const char *)data, size, LABEL, HOME, &cfg, &err);
 	if (r < 0) {
-		ist_node_err_format(&err, line, sizeof(line));
+		ist_json_err_format(&err, line, sizeof(line));
 		check(strncmp(line, LABEL ": ", strlen(LABEL) + 2) == 0);
 		check(strchr(line, '\n') == NULL && strchr(line, '\r') == NULL);
 		return 0;

@@ -34,11 +34,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ist_node_safety_file *f = malloc(sizeof(*f)), *back = malloc(sizeof(*back));
 	struct ist_cons_safety *s = malloc(sizeof(*s));
 	check(f && back && s);
-	struct ist_node_err err;
+	struct ist_json_err err;
 	char line[2048];
 	int r = ist_node_safety_file_parse((const char *)data, size, LABEL, f, &err);
 	if (r < 0) {
-		ist_node_err_format(&err, line, sizeof(line));
+		ist_json_err_format(&err, line, sizeof(line));
 		check(strncmp(line, LABEL ": ", strlen(LABEL) + 2) == 0);
 		check(strchr(line, '\n') == NULL && strchr(line, '\r') == NULL);
 		goto out;

@@ -92,15 +92,15 @@ static void setup(void)
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static char *line_of(const struct ist_node_err *e)
+static char *line_of(const struct ist_json_err *e)
 {
 	static char line[2048];
-	return (char *)ist_node_err_format(e, line, sizeof(line));
+	return (char *)ist_json_err_format(e, line, sizeof(line));
 }
 
 static void parse_ok(const char *text, struct ist_node_genesis *g)
 {
-	struct ist_node_err err;
+	struct ist_json_err err;
 	int r = ist_node_genesis_parse(text, strlen(text), "genesis.json", g, &err);
 	ck_assert_msg(r == 0, "parse failed: %s", line_of(&err));
 }
@@ -130,7 +130,7 @@ static void expect_genesis_err(json_t *j, int code, const char *want)
 	json_decref(j);
 	ck_assert_ptr_nonnull(text);
 	struct ist_node_genesis g;
-	struct ist_node_err err;
+	struct ist_json_err err;
 	int r = ist_node_genesis_parse(text, strlen(text), "genesis.json", &g, &err);
 	free(text);
 	ck_assert_msg(r == code, "got %s (%s), want %s", ist_errname(r), r ? line_of(&err) : "", ist_errname(code));
@@ -140,7 +140,7 @@ static void expect_genesis_err(json_t *j, int code, const char *want)
 static void expect_genesis_text_err(const char *text, int code, const char *want)
 {
 	struct ist_node_genesis g;
-	struct ist_node_err err;
+	struct ist_json_err err;
 	int r = ist_node_genesis_parse(text, strlen(text), "genesis.json", &g, &err);
 	ck_assert_msg(r == code, "got %s, want %s", ist_errname(r), ist_errname(code));
 	ck_assert_str_eq(line_of(&err), want);
@@ -161,7 +161,7 @@ static void hash_of(json_t *j, char out[65])
 static void expect_config_err(const char *text, int code, const char *want)
 {
 	struct ist_node_config cfg;
-	struct ist_node_err err;
+	struct ist_json_err err;
 	int r = ist_node_config_parse(text, strlen(text), "config.json", "/srv/node", &cfg, &err);
 	ck_assert_msg(r == code, "got %s (%s), want %s", ist_errname(r), r ? line_of(&err) : "", ist_errname(code));
 	ck_assert_str_eq(line_of(&err), want);
@@ -325,7 +325,7 @@ START_TEST(genesis_check_in_memory)
 	/* what `isthmus testnet` builds goes through the same rules */
 	struct ist_node_genesis g;
 	parse_ok(GOLDEN, &g);
-	struct ist_node_err err;
+	struct ist_json_err err;
 	memcpy(g.validators[1].dkg_key, g.validators[0].dkg_key, 32);
 	ck_assert_int_eq(ist_node_genesis_check(&g, "genesis.json", &err), -IST_ECONFIG);
 	ck_assert_str_eq(line_of(&err), "genesis.json: validators[1].dkg_key: duplicate of validators[0].dkg_key");
@@ -556,7 +556,7 @@ START_TEST(genesis_err_json_syntax)
 	/* a cut-off file names where it ends */
 	size_t cut = strlen(GOLDEN) / 2;
 	struct ist_node_genesis g;
-	struct ist_node_err err;
+	struct ist_json_err err;
 	ck_assert_int_eq(ist_node_genesis_parse(GOLDEN, cut, "genesis.json", &g, &err), -IST_EPARSE);
 	ck_assert_int_gt(err.line, 1);
 	ck_assert_ptr_nonnull(strstr(line_of(&err), "invalid JSON"));
@@ -569,7 +569,7 @@ START_TEST(genesis_err_file)
 	char *path = NULL;
 	ck_assert_int_gt(asprintf(&path, "%s/genesis.json", dir), 0);
 	struct ist_node_genesis g;
-	struct ist_node_err err;
+	struct ist_json_err err;
 	ck_assert_int_eq(ist_node_genesis_load(path, &g, &err), -IST_ENOTFOUND);
 	char want[512];
 	snprintf(want, sizeof(want), "%s: no such file", path);
@@ -608,7 +608,7 @@ static const char CONFIG_FULL[] =
 START_TEST(config_defaults)
 {
 	struct ist_node_config cfg;
-	struct ist_node_err err;
+	struct ist_json_err err;
 	ck_assert_int_eq(ist_node_config_parse("{}", 2, "config.json", "/srv/node", &cfg, &err), 0);
 	ck_assert_str_eq(cfg.moniker, "validator");
 	ck_assert_int_eq(cfg.role, IST_NODE_ROLE_VALIDATOR);
@@ -645,7 +645,7 @@ END_TEST
 START_TEST(config_values)
 {
 	struct ist_node_config cfg;
-	struct ist_node_err err;
+	struct ist_json_err err;
 	ck_assert_int_eq(ist_node_config_parse(CONFIG_FULL, strlen(CONFIG_FULL), "config.json", "/srv/node", &cfg, &err), 0);
 	ck_assert_str_eq(cfg.moniker, "val-1");
 	ck_assert_str_eq(cfg.listen_url.scheme, "tls+tcp");
@@ -733,7 +733,7 @@ START_TEST(config_file_missing)
 {
 	char *dir = ist_test_tmpdir("ist-config");
 	struct ist_node_config cfg;
-	struct ist_node_err err;
+	struct ist_json_err err;
 	ck_assert_int_eq(ist_node_config_load(dir, &cfg, &err), -IST_ENOTFOUND);
 	char want[512];
 	snprintf(want, sizeof(want), "%s/config.json: no such file", dir);
@@ -774,7 +774,7 @@ static void home_make(struct home *h, const char *config, bool in_genesis)
 	free(keys);
 
 	struct ist_node_genesis g;
-	struct ist_node_err err;
+	struct ist_json_err err;
 	parse_ok(GOLDEN, &g);
 	if (!home_with_chains)
 		g.n_chains = 0;
@@ -810,7 +810,7 @@ static void expect_home(struct home *h, int code, const char *want)
 	struct ist_node_config cfg;
 	struct ist_node_genesis g;
 	struct ist_node_identity id;
-	struct ist_node_err err;
+	struct ist_json_err err;
 	int r = ist_node_home_load(h->dir, &cfg, &g, &id, &err);
 	ck_assert_msg(r == code, "got %s (%s), want %s", ist_errname(r), r ? line_of(&err) : "", ist_errname(code));
 	if (r == 0) {
@@ -841,7 +841,7 @@ START_TEST(home_validator)
 	struct ist_node_config cfg;
 	struct ist_node_genesis g;
 	struct ist_node_identity id;
-	struct ist_node_err err;
+	struct ist_json_err err;
 	ck_assert_int_eq(ist_node_home_load(h.dir, &cfg, &g, &id, &err), 0);
 	ck_assert(id.validator);
 	ck_assert_uint_eq(id.index, 1);
@@ -873,7 +873,7 @@ START_TEST(home_chains)
 	struct ist_node_config cfg;
 	struct ist_node_genesis g;
 	struct ist_node_identity id;
-	struct ist_node_err err;
+	struct ist_json_err err;
 	ck_assert_int_eq(ist_node_home_load(h.dir, &cfg, &g, &id, &err), 0);
 	ck_assert_uint_eq(cfg.n_chains, 1);
 	ck_assert_uint_eq(cfg.chains[0].n_rpc, 2);
@@ -913,7 +913,7 @@ START_TEST(home_key_mismatch)
 	char *path = NULL, *text = NULL;
 	ck_assert_int_gt(asprintf(&path, "%s/genesis.json", h.dir), 0);
 	struct ist_node_genesis g;
-	struct ist_node_err err;
+	struct ist_json_err err;
 	ck_assert_int_eq(ist_node_genesis_load(path, &g, &err), 0);
 	ist_test_unhex(SECP3, g.validators[1].attestation_key, 33);
 	ck_assert_int_eq(ist_secp_eth_address(g.validators[1].attestation_key, g.validators[1].attestation_address), 0);
@@ -958,7 +958,7 @@ START_TEST(home_file_problems)
 	expect_home(&h, -IST_ENOTFOUND, "HOME/config.json: key.passphrase_file: HOME/pass: no such file");
 	char *pass = NULL;
 	ck_assert_int_gt(asprintf(&pass, "%s/pass", h.dir), 0);
-	struct ist_node_err err;
+	struct ist_json_err err;
 	ck_assert_int_eq(ist_node_file_write(pass, "pw\n", 3, false, &err), 0);
 	expect_home(&h, 0, NULL);
 	ck_assert_int_eq(chmod(pass, 0640), 0);
@@ -1062,7 +1062,7 @@ START_TEST(files_and_errors)
 	char *path = NULL, *sub = NULL;
 	ck_assert_int_gt(asprintf(&path, "%s/f.json", dir), 0);
 	ck_assert_int_gt(asprintf(&sub, "%s/a/b", dir), 0);
-	struct ist_node_err err;
+	struct ist_json_err err;
 	ck_assert_int_eq(ist_node_file_write(path, "x", 1, false, &err), 0);
 	struct stat st;
 	ck_assert_int_eq(stat(path, &st), 0);
@@ -1073,11 +1073,11 @@ START_TEST(files_and_errors)
 	ck_assert_str_eq(line_of(&err), want);
 	char *text = NULL;
 	size_t len;
-	ck_assert_int_eq(ist_node_file_read(path, 1, &text, &len, &err), 0);
+	ck_assert_int_eq(ist_json_file_read(path, 1, &text, &len, &err), 0);
 	ck_assert_str_eq(text, "x");
 	free(text);
 	ck_assert_int_eq(ist_node_file_write(path, "yz", 2, true, &err), 0);
-	ck_assert_int_eq(ist_node_file_read(path, 1, &text, &len, &err), -IST_ETOOBIG);
+	ck_assert_int_eq(ist_json_file_read(path, 1, &text, &len, &err), -IST_ETOOBIG);
 	snprintf(want, sizeof(want), "%s: larger than 1 bytes", path);
 	ck_assert_str_eq(line_of(&err), want);
 	ck_assert_int_eq(ist_node_dir_make(sub, &err), 0);
@@ -1086,9 +1086,9 @@ START_TEST(files_and_errors)
 	ck_assert_int_eq(chmod(sub, 0750), 0);
 	ck_assert_int_eq(ist_node_dir_make(sub, &err), -IST_EPERM);
 	/* the three shapes of an error line, never with a control character */
-	ist_node_err_set(&err, "a.json", "x.y", "bad\nvalue %d", 7);
+	ist_json_err_set(&err, "a.json", "x.y", "bad\nvalue %d", 7);
 	ck_assert_str_eq(line_of(&err), "a.json: x.y: bad?value 7");
-	ist_node_err_set(&err, "a.json", NULL, "gone");
+	ist_json_err_set(&err, "a.json", NULL, "gone");
 	ck_assert_str_eq(line_of(&err), "a.json: gone");
 	err.line = 3;
 	err.column = 4;

@@ -103,7 +103,7 @@ START_TEST(file_round_trip)
 	ck_assert_ptr_nonnull(strstr(text, "\"last_voted_view\": 812,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"high_qc_view\": 811,"));
 	ck_assert_int_eq(text[strlen(text) - 1], '\n');
-	struct ist_node_err err;
+	struct ist_json_err err;
 	ck_assert_int_eq(ist_node_safety_file_parse(text, strlen(text), LABEL, back, &err), 0);
 	ck_assert_str_eq(back->chain_id, "isthmus-devnet");
 	ck_assert_uint_eq(back->network_id, 1337);
@@ -152,11 +152,11 @@ static void expect_file_err(const char *key, const char *json, int code, const c
 	}
 	text = json_dumps(o, 0);
 	json_decref(o);
-	struct ist_node_err err;
+	struct ist_json_err err;
 	memset(&err, 0, sizeof(err));
 	int r = ist_node_safety_file_parse(text, strlen(text), LABEL, f, &err);
 	char line[2048];
-	ist_node_err_format(&err, line, sizeof(line));
+	ist_json_err_format(&err, line, sizeof(line));
 	ck_assert_msg(r == code, "%s = %s: got %s (%s), want %s", key, json ? json : "(deleted)", ist_errname(r),
 		      line, ist_errname(code));
 	ck_assert_str_eq(err.file, LABEL);
@@ -204,7 +204,7 @@ START_TEST(file_not_json)
 {
 	struct ist_node_safety_file *f = malloc(sizeof(*f));
 	ck_assert_ptr_nonnull(f);
-	struct ist_node_err err;
+	struct ist_json_err err;
 	static const char cut[] = "{\"format\": \"isthmus-safety-state\",\n \"version\": ";
 	ck_assert_int_eq(ist_node_safety_file_parse(cut, strlen(cut), LABEL, f, &err), -IST_EPARSE);
 	ck_assert_int_eq(err.line, 2);
@@ -224,7 +224,7 @@ START_TEST(file_check_home)
 {
 	struct ist_node_safety_file *f = malloc(sizeof(*f));
 	ck_assert_ptr_nonnull(f);
-	struct ist_node_err err;
+	struct ist_json_err err;
 	state_make(f, 5, 0, 0, 4);
 	ck_assert_int_eq(ist_node_safety_file_check(f, LABEL, &g, node_key, &err), 0);
 	snprintf(f->chain_id, sizeof(f->chain_id), "other-chain");
@@ -256,7 +256,7 @@ START_TEST(never_lower)
 {
 	struct ist_node_safety_file *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
 	ck_assert(a && b);
-	char why[IST_NODE_ERR_PROBLEM_MAX];
+	char why[IST_JSON_ERR_PROBLEM_MAX];
 	struct {
 		uint64_t cur[4], next[4];   /* voted, timeout view, its QC view, high QC view */
 		const char *why;            /* NULL: allowed */

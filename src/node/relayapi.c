@@ -23,6 +23,8 @@
 
 #include "common/bytes.h"
 #include "common/err.h"
+#include "common/json.h"
+#include "api/http.h"
 #include "crypto/merkle.h"
 #include "node/internal.h"
 #include "storage/attest.h"
@@ -34,45 +36,17 @@
 #define MAX_EVENTS 256
 #define EVENT_WAIT_DEFAULT_MS 0
 
-static bool parse_u64(const char *s, uint64_t *ret)
-{
-	if (!*s || strlen(s) > 20)
-		return false;
-	uint64_t v = 0;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9' || (p == s && *p == '0' && p[1]))
-			return false;
-		uint64_t d = (uint64_t)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*ret = v;
-	return true;
-}
-
-/* The value of `key` in a query string ("a=1&b=2"), copied to out; a value
- * too long for out is copied as "x" (so that it fails to parse, never
- * passes as absent). */
+/* The value of `key` in the query string, copied to out (api/http.h); a
+ * value too long for out, or a key without one, is copied as "x" so that it
+ * fails to parse rather than passing as absent. */
 static bool query_get(const char *query, const char *key, char *out, size_t outlen)
 {
-	size_t kl = strlen(key);
-	for (const char *p = query; p && *p;) {
-		const char *amp = strchr(p, '&');
-		size_t len = amp ? (size_t)(amp - p) : strlen(p);
-		if (len > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
-			size_t vl = len - kl - 1;
-			if (vl >= outlen) {
-				snprintf(out, outlen, "x");
-				return true;
-			}
-			memcpy(out, p + kl + 1, vl);
-			out[vl] = '\0';
-			return true;
-		}
-		p = amp ? amp + 1 : NULL;
-	}
-	return false;
+	bool present = false;
+	if (ist_http_query_get(query, key, out, outlen, &present))
+		return true;
+	if (present)
+		snprintf(out, outlen, "x");
+	return present;
 }
 
 static int bad(struct ist_buf *out, int code, const char *msg)
@@ -191,7 +165,7 @@ static int get_checkpoint(struct ist_txn *txn, uint64_t src, uint64_t dst, const
 	if (strcmp(which, "latest") == 0) {
 		r = ist_store_checkpoint_last(txn, src, dst, &size, &v, &len);
 	} else {
-		if (!parse_u64(which, &size))
+		if (!ist_json_decimal_u64(which, &size))
 			return bad(out, -IST_EINVAL, "tree size must be a decimal integer or \"latest\"");
 		r = ist_store_checkpoint_get(txn, src, dst, size, &v, &len);
 	}
@@ -282,7 +256,7 @@ static int get_proof(struct ist_node *n, struct ist_txn *txn, uint64_t src, uint
 	char tmp[32];
 	uint64_t size;
 	if (query_get(query, "tree_size", tmp, sizeof(tmp))) {
-		if (!parse_u64(tmp, &size))
+		if (!ist_json_decimal_u64(tmp, &size))
 			return bad(out, -IST_EINVAL, "tree_size must be a decimal integer");
 	} else {
 		const uint8_t *v;
@@ -464,9 +438,9 @@ static int get_events(struct ist_node *n, struct ist_txn *txn, const char *query
 {
 	char tmp[32];
 	uint64_t after = 0, wait = EVENT_WAIT_DEFAULT_MS;
-	if (query_get(query, "after", tmp, sizeof(tmp)) && !parse_u64(tmp, &after))
+	if (query_get(query, "after", tmp, sizeof(tmp)) && !ist_json_decimal_u64(tmp, &after))
 		return bad(out, -IST_EINVAL, "after must be a decimal integer");
-	if (query_get(query, "wait_ms", tmp, sizeof(tmp)) && (!parse_u64(tmp, &wait) || wait > IST_API_MAX_WAIT_MS))
+	if (query_get(query, "wait_ms", tmp, sizeof(tmp)) && (!ist_json_decimal_u64(tmp, &wait) || wait > IST_API_MAX_WAIT_MS))
 		return bad(out, -IST_EINVAL, "wait_ms must be a decimal integer up to 60000");
 	struct ist_node_event *ev = calloc(MAX_EVENTS, sizeof(*ev));
 	if (!ev)
@@ -518,7 +492,7 @@ int ist_node_api_get(void *ctx, const char *path, const char *query, bool final,
 	if (ns == 0)
 		return -IST_ENOTFOUND;
 	uint64_t a = 0, b = 0, c = 0;
-	bool nums = (ns < 2 || parse_u64(seg[1], &a)) && (ns < 3 || parse_u64(seg[2], &b));
+	bool nums = (ns < 2 || ist_json_decimal_u64(seg[1], &a)) && (ns < 3 || ist_json_decimal_u64(seg[2], &b));
 	const char *route = NULL;
 	enum { R_ROUTES, R_CP, R_CERT, R_PROOF, R_DELIVERY, R_VALIDATORS, R_EVENTS } which;
 	if (ns == 1 && strcmp(seg[0], "routes") == 0) {
@@ -547,7 +521,7 @@ int ist_node_api_get(void *ctx, const char *path, const char *query, bool final,
 		return -IST_ENOTFOUND;
 	}
 	*ret_route = route;
-	if (!nums || ((which == R_PROOF || which == R_DELIVERY) && !parse_u64(seg[3], &c)))
+	if (!nums || ((which == R_PROOF || which == R_DELIVERY) && !ist_json_decimal_u64(seg[3], &c)))
 		return bad(out, -IST_EINVAL, "path parameters must be decimal integers below 2^64");
 	if (which == R_VALIDATORS)
 		return get_validators(n, out);

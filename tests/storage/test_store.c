@@ -537,6 +537,15 @@ START_TEST(test_typed_accessors_roundtrip)
 	ck_assert_int_eq(ist_store_checkpoint_last(t, 1, 1, &ts, &v, &n), -IST_ENOTFOUND);
 	ck_assert_int_eq(ist_store_checkpoint_last(t, 2, 0, &ts, &v, &n), -IST_ENOTFOUND);
 	ck_assert_int_eq(ist_store_checkpoint_last(t, 0, 8, &ts, &v, &n), -IST_ENOTFOUND);
+	/* the first checkpoint at or above a size, within the route only */
+	ck_assert_int_eq(ist_store_checkpoint_next(t, 1, 2, 6, &ts, &v, &n), 0);
+	ck_assert_uint_eq(ts, 256);
+	ck_assert_mem_eq(v, "c256", 4);
+	ck_assert_int_eq(ist_store_checkpoint_next(t, 1, 2, 5, &ts, &v, &n), 0);
+	ck_assert_uint_eq(ts, 5);
+	ck_assert_int_eq(ist_store_checkpoint_next(t, 1, 2, 301, &ts, &v, &n), -IST_ENOTFOUND);
+	ck_assert_int_eq(ist_store_checkpoint_next(t, 1, 3, 2, &ts, &v, &n), -IST_ENOTFOUND);
+	ck_assert_int_eq(ist_store_checkpoint_next(t, 0, 8, 0, &ts, &v, &n), -IST_ENOTFOUND);
 	/* writes in a read transaction are refused */
 	ck_assert_int_eq(ist_store_safety_put(t, "x", 1), -IST_EINVAL);
 	ist_store_read_end(t);
@@ -570,6 +579,50 @@ static int generic_fn(struct ist_txn *txn, void *ctx)
 	ck_assert_mem_eq(v, "3", 1);
 	return 0;
 }
+
+static int heights_index_fn(struct ist_txn *txn, void *ctx)
+{
+	(void)ctx;
+	static const uint8_t hash[IST_HASH_BYTES] = { 7 };
+	int r = ist_store_route_height_put(txn, 1, 2, 10, 3);
+	if (!r)
+		r = ist_store_route_height_put(txn, 1, 2, 12, 5);
+	if (!r)
+		r = ist_store_route_height_put(txn, 1, 3, 11, 1);
+	if (!r)
+		r = ist_store_chain_cursor_put(txn, 1, 12, hash);
+	return r;
+}
+
+/* The route's size at any source height, and a chain's watch cursor. */
+START_TEST(test_route_heights_and_cursor)
+{
+	struct ist_store *s = open_ok(NULL);
+	ck_assert_int_eq(ist_store_write(s, heights_index_fn, NULL), 0);
+	struct ist_txn *t;
+	ck_assert_int_eq(ist_store_read_begin(s, &t), 0);
+	static const struct { uint64_t src, dst, height, size; } want[] = {
+		{ 1, 2, 9, 0 }, { 1, 2, 10, 3 }, { 1, 2, 11, 3 }, { 1, 2, 12, 5 }, { 1, 2, 1000, 5 },
+		{ 1, 3, 10, 0 }, { 1, 3, 11, 1 }, { 2, 1, 50, 0 },
+	};
+	for (size_t i = 0; i < IST_ARRAY_SIZE(want); i++) {
+		uint64_t size = 99;
+		ck_assert_int_eq(ist_store_route_size_at(t, want[i].src, want[i].dst, want[i].height, &size), 0);
+		ck_assert_msg(size == want[i].size, "route %llu->%llu at %llu: size %llu, want %llu",
+			      (unsigned long long)want[i].src, (unsigned long long)want[i].dst,
+			      (unsigned long long)want[i].height, (unsigned long long)size,
+			      (unsigned long long)want[i].size);
+	}
+	uint64_t h;
+	uint8_t hash[IST_HASH_BYTES];
+	ck_assert_int_eq(ist_store_chain_cursor_get(t, 1, &h, hash), 0);
+	ck_assert_uint_eq(h, 12);
+	ck_assert_uint_eq(hash[0], 7);
+	ck_assert_int_eq(ist_store_chain_cursor_get(t, 2, &h, hash), -IST_ENOTFOUND);
+	ist_store_read_end(t);
+	ist_store_close(s);
+}
+END_TEST
 
 START_TEST(test_generic_put_get_del)
 {
@@ -1133,6 +1186,7 @@ int main(void)
 	tcase_add_test(tc, test_must_exist);
 	tcase_add_test(tc, test_genesis_and_chain_id_set_once);
 	tcase_add_test(tc, test_typed_accessors_roundtrip);
+	tcase_add_test(tc, test_route_heights_and_cursor);
 	tcase_add_test(tc, test_generic_put_get_del);
 	tcase_add_test(tc, test_failed_callback_writes_nothing);
 	tcase_add_test(tc, test_u64_keys_in_numeric_order);

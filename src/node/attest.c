@@ -628,7 +628,10 @@ static bool sign_block(struct ist_node *n, const struct ist_block *b)
 		return true;
 	}
 	struct ist_attest_share s = { .epoch = b->epoch, .height = b->height, .signer = (uint32_t)n->ident.index };
-	if (ist_wire_block_batch_root(b, s.batch_root, NULL) < 0)
+	const struct ist_node_root *known = &a->roots[b->height % IST_NODE_RECENT_ROOTS];
+	if (known->height == b->height && b->height > 0)
+		memcpy(s.batch_root, known->batch_root, IST_HASH_BYTES);
+	else if (ist_wire_block_batch_root(b, s.batch_root, NULL) < 0)
 		return false;
 	uint8_t digest[IST_HASH_BYTES];
 	ist_wire_attest_digest(n->g.network_id, b->epoch, b->height, s.batch_root, digest);
@@ -679,6 +682,13 @@ void ist_node_attest_committed(struct ist_node *n, const struct ist_block *b)
 	a->commit_height = b->height;
 	if (!has_checkpoints(b))
 		return;
+	struct ist_node_root *root = &a->roots[b->height % IST_NODE_RECENT_ROOTS];
+	if (ist_wire_block_batch_root(b, root->batch_root, NULL) == 0) {
+		root->height = b->height;
+		root->epoch = b->epoch;
+	} else {
+		root->height = 0;
+	}
 	for (size_t i = 0; i < b->n_items; i++) {
 		if (b->items[i].kind != IST_PAYLOAD_CHECKPOINT)
 			continue;
@@ -786,17 +796,24 @@ void ist_node_attest_share(struct ist_node *n, uint32_t peer, const struct ist_a
 	bool have_cert = ist_store_certificate_get(txn, s->height, &v, &vlen) == 0;
 	bool have_share = ist_store_share_get(txn, s->height, s->signer, &v, &vlen) == 0;
 	bool self = s->signer == n->ident.index;
-	if (!have_cert && (!have_share || self))
-		(void)ist_node_block_at(txn, s->height, &b, NULL);
-	ist_store_read_end(txn);
-	if (have_cert || (have_share && !self) || !b) {
+	/* the batch root of our own block at that height: remembered at commit,
+	 * or (an older height) recomputed from the stored block */
+	const struct ist_node_root *known = &a->roots[s->height % IST_NODE_RECENT_ROOTS];
+	struct ist_node_root mine = { 0 };
+	bool have_root = known->height == s->height && s->height > 0;
+	if (have_root)
+		mine = *known;
+	else if (!have_cert && (!have_share || self) && ist_node_block_at(txn, s->height, &b, NULL) == 0) {
+		mine.height = s->height;
+		mine.epoch = b->epoch;
+		have_root = ist_wire_block_batch_root(b, mine.batch_root, NULL) == 0;
 		ist_wire_block_free(b);
-		return;
 	}
-	uint8_t root[IST_HASH_BYTES], digest[IST_HASH_BYTES], pub[IST_SECP_PUBKEY_BYTES];
-	bool ok = ist_wire_block_batch_root(b, root, NULL) == 0 && b->epoch == s->epoch &&
-		  sodium_memcmp(root, s->batch_root, IST_HASH_BYTES) == 0;
-	ist_wire_block_free(b);
+	ist_store_read_end(txn);
+	if (have_cert || (have_share && !self) || !have_root)
+		return;
+	uint8_t digest[IST_HASH_BYTES], pub[IST_SECP_PUBKEY_BYTES];
+	bool ok = mine.epoch == s->epoch && sodium_memcmp(mine.batch_root, s->batch_root, IST_HASH_BYTES) == 0;
 	if (ok) {
 		ist_wire_attest_digest(n->g.network_id, s->epoch, s->height, s->batch_root, digest);
 		ok = ist_secp_recover(digest, s->signature, pub) == 0 &&

@@ -92,6 +92,16 @@ struct ist_node_recent {
 	size_t len;
 };
 
+/* The batch roots of the last committed blocks with checkpoints, by height
+ * modulo this (shares for them are checked without reading the block). */
+#define IST_NODE_RECENT_ROOTS 64
+
+struct ist_node_root {
+	uint64_t height;                    /* 0: empty */
+	uint64_t epoch;
+	uint8_t batch_root[IST_HASH_BYTES];
+};
+
 struct ist_node_attest {
 	size_t n_chains;
 	struct ist_node_chainst chains[IST_NODE_MAX_CHAINS];
@@ -107,6 +117,7 @@ struct ist_node_attest {
 	uint64_t conflict_view, conflict_epoch;
 	uint32_t conflict_proposer;
 	struct ist_node_recent recent[IST_NODE_RECENT_PROPOSALS];
+	struct ist_node_root roots[IST_NODE_RECENT_ROOTS];
 	size_t recent_next;
 	bool has_seckey;
 	uint8_t *seckey;                    /* sodium_malloc'd attestation key */

@@ -292,9 +292,13 @@ void ist_mempool_committed(struct ist_mempool *mp, const struct ist_block *b)
 		if (e)
 			drop(mp, e);
 	}
-	for (struct entry *e = mp->head; e; e = e->next) {
-		if (e->reserved &&
-		    (e->res_epoch < b->epoch || (e->res_epoch == b->epoch && e->res_view <= b->view))) {
+	/* the reserved entries are the ones not ready: stop after the last */
+	size_t reserved = mp->count - mp->ready;
+	for (struct entry *e = mp->head; e && reserved; e = e->next) {
+		if (!e->reserved)
+			continue;
+		reserved--;
+		if (e->res_epoch < b->epoch || (e->res_epoch == b->epoch && e->res_view <= b->view)) {
 			e->reserved = false;
 			mp->ready++;
 		}

@@ -106,8 +106,7 @@ size_t ist_node_payload(struct ist_node *n, uint64_t epoch, uint64_t view, struc
 
 /* ---- submission (API threads) ---- */
 
-static int reject(struct ist_buf *out, int code, const char *fmt, ...) IST_PRINTF(3, 4);
-static int reject(struct ist_buf *out, int code, const char *fmt, ...)
+int ist_node_reason(struct ist_buf *out, int code, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -127,11 +126,11 @@ static int add_item(struct ist_node *n, struct ist_payload_item *it, const char 
 	case 0:
 		return 0;
 	case IST_EEXISTS:
-		return reject(out, r, "%s: already waiting in the mempool", what);
+		return ist_node_reason(out, r, "%s: already waiting in the mempool", what);
 	case IST_EAGAIN:
-		return reject(out, r, "%s: the mempool is full (or holds this sender's limit): try again later", what);
+		return ist_node_reason(out, r, "%s: the mempool is full (or holds this sender's limit): try again later", what);
 	default:
-		return reject(out, r, "%s: %s", what, ist_strerror(r));
+		return ist_node_reason(out, r, "%s: %s", what, ist_strerror(r));
 	}
 }
 
@@ -151,12 +150,12 @@ int ist_node_submit(void *ctx, const uint8_t *body, size_t len, struct ist_buf *
 	json_t *root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root || !json_is_object(root)) {
 		json_decref(root);
-		return reject(out, -IST_EPARSE, "body: not a JSON object (%s)", root ? "another JSON value" : jerr.text);
+		return ist_node_reason(out, -IST_EPARSE, "body: not a JSON object (%s)", root ? "another JSON value" : jerr.text);
 	}
 	json_t *tx = json_object_get(root, "tx"), *data = json_object_get(root, "data");
 	int r = 0;
 	if ((tx != NULL) == (data != NULL) || json_object_size(root) != 1) {
-		r = reject(out, -IST_EINVAL, "body: must have exactly one member, \"tx\" or \"data\"");
+		r = ist_node_reason(out, -IST_EINVAL, "body: must have exactly one member, \"tx\" or \"data\"");
 		goto out;
 	}
 	if (tx) {
@@ -166,18 +165,18 @@ int ist_node_submit(void *ctx, const uint8_t *body, size_t len, struct ist_buf *
 		const char *why = NULL;
 		char cwhy[160];
 		if (!json_is_string(tx) || ist_hex_decode_alloc(json_string_value(tx), &raw, &rawlen) < 0) {
-			r = reject(out, -IST_EBADHEX, "tx: must be a hex string");
+			r = ist_node_reason(out, -IST_EBADHEX, "tx: must be a hex string");
 			goto out;
 		}
 		r = ist_wire_tx_decode(raw, rawlen, &t, &why);
 		free(raw);
 		if (r < 0) {
-			r = reject(out, r, "%s", why ? why : ist_strerror(r));
+			r = ist_node_reason(out, r, "%s", why ? why : ist_strerror(r));
 			goto out;
 		}
 		if ((r = ist_node_tx_check(n, t, cwhy, sizeof(cwhy))) < 0) {
 			ist_wire_tx_free(t);
-			r = reject(out, r, "tx: %s", cwhy);
+			r = ist_node_reason(out, r, "tx: %s", cwhy);
 			goto out;
 		}
 		struct ist_payload_item it = { .kind = IST_PAYLOAD_TRANSACTION };
@@ -193,19 +192,19 @@ int ist_node_submit(void *ctx, const uint8_t *body, size_t len, struct ist_buf *
 		goto out;
 	}
 	if (!n->cfg.mempool.accept_data) {
-		r = reject(out, -IST_EPERM, "data: this node does not take application data (mempool.accept_data is off)");
+		r = ist_node_reason(out, -IST_EPERM, "data: this node does not take application data (mempool.accept_data is off)");
 		goto out;
 	}
 	size_t k = json_is_array(data) ? json_array_size(data) : 0;
 	if (!k || k > IST_WIRE_MAX_BLOCK_ITEMS) {
-		r = reject(out, -IST_EINVAL, "data: must be an array of 1..%d hex strings", IST_WIRE_MAX_BLOCK_ITEMS);
+		r = ist_node_reason(out, -IST_EINVAL, "data: must be an array of 1..%d hex strings", IST_WIRE_MAX_BLOCK_ITEMS);
 		goto out;
 	}
 	for (size_t i = 0; i < k; i++) {
 		const char *s = json_string_value(json_array_get(data, i));
 		size_t hl = s ? strlen(s) : 0;
 		if (!s || hl == 0 || hl % 2 || hl / 2 > IST_WIRE_MAX_DATA_BYTES || strspn(s, "0123456789abcdefABCDEF") != hl) {
-			r = reject(out, -IST_EINVAL, "data[%zu]: must be a hex string of 1..%d bytes", i,
+			r = ist_node_reason(out, -IST_EINVAL, "data[%zu]: must be a hex string of 1..%d bytes", i,
 				   IST_WIRE_MAX_DATA_BYTES);
 			goto out;
 		}
@@ -219,7 +218,7 @@ int ist_node_submit(void *ctx, const uint8_t *body, size_t len, struct ist_buf *
 		snprintf(what, sizeof(what), "data[%zu]", i);
 		if ((r = ist_hex_decode_alloc(json_string_value(json_array_get(data, i)), &it.u.opaque.data,
 					      &it.u.opaque.len)) < 0) {
-			r = reject(out, r, "%s: invalid hex", what);
+			r = ist_node_reason(out, r, "%s: invalid hex", what);
 			break;
 		}
 		if ((r = ist_mempool_item_id(&it, id)) < 0) {

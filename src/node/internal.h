@@ -247,6 +247,9 @@ enum ist_cons_verdict ist_node_validate(void *ctx, const struct ist_block *b);
  * block this node proposes for (epoch, view); returns the item count. The
  * items point into the mempool. */
 size_t ist_node_payload(struct ist_node *n, uint64_t epoch, uint64_t view, struct ist_payload_item *out);
+/* A request's failure: `out` holds just the reason (the API makes it the
+ * error's message). Returns `code`. */
+int ist_node_reason(struct ist_buf *out, int code, const char *fmt, ...) IST_PRINTF(3, 4);
 /* The API's submit_tx (ctx: the node): POST /v1/txs. */
 int ist_node_submit(void *ctx, const uint8_t *body, size_t len, struct ist_buf *out);
 
@@ -256,6 +259,10 @@ int ist_node_api_get(void *ctx, const char *path, const char *query, bool final,
 
 /* source.c */
 void ist_node_api_source(struct ist_node *n, struct ist_api_source *ret);
+/* JSON pieces of the node's answers: "NAME":"<hex>", and a checkpoint's
+ * members (u64 as decimal strings) without the braces. */
+void ist_node_json_hex(struct ist_buf *b, const char *name, const uint8_t *p, size_t len);
+void ist_node_json_checkpoint_fields(struct ist_buf *b, const struct ist_checkpoint *cp);
 /* Appends a block as JSON. */
 int ist_node_block_json(const struct ist_block *b, const uint8_t id[IST_HASH_BYTES], struct ist_buf *out) IST_WUR;
 

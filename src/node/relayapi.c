@@ -49,25 +49,11 @@ static bool query_get(const char *query, const char *key, char *out, size_t outl
 	return present;
 }
 
-static int bad(struct ist_buf *out, int code, const char *msg)
-{
-	ist_buf_reset(out);
-	ist_buf_puts(out, msg);
-	return code;
-}
-
-static void put_hex_field(struct ist_buf *b, const char *name, const uint8_t *p, size_t len)
-{
-	ist_buf_putf(b, "\"%s\":\"", name);
-	ist_buf_put_hex(b, p, len);
-	ist_buf_puts(b, "\"");
-}
 
 static void put_checkpoint(struct ist_buf *b, const struct ist_checkpoint *cp)
 {
-	ist_buf_putf(b, "{\"src_chain\":\"%" PRIu64 "\",\"dst_chain\":\"%" PRIu64 "\",\"src_height\":\"%" PRIu64
-		     "\",\"tree_size\":\"%" PRIu64 "\",", cp->src_chain, cp->dst_chain, cp->src_height, cp->tree_size);
-	put_hex_field(b, "root", cp->root, IST_HASH_BYTES);
+	ist_buf_puts(b, "{");
+	ist_node_json_checkpoint_fields(b, cp);
 	ist_buf_puts(b, "}");
 }
 
@@ -76,14 +62,14 @@ static void put_message(struct ist_buf *b, const struct ist_message *m)
 	uint8_t id[IST_HASH_BYTES];
 	ist_buf_putf(b, "{\"src_chain\":\"%" PRIu64 "\",\"dst_chain\":\"%" PRIu64 "\",\"nonce\":\"%" PRIu64 "\",",
 		     m->src_chain, m->dst_chain, m->nonce);
-	put_hex_field(b, "sender", m->sender, sizeof(m->sender));
+	ist_node_json_hex(b, "sender", m->sender, sizeof(m->sender));
 	ist_buf_puts(b, ",");
-	put_hex_field(b, "recipient", m->recipient, sizeof(m->recipient));
+	ist_node_json_hex(b, "recipient", m->recipient, sizeof(m->recipient));
 	ist_buf_putf(b, ",\"value\":\"%" PRIu64 "\",", m->value);
-	put_hex_field(b, "payload", m->payload, m->payload_len);
+	ist_node_json_hex(b, "payload", m->payload, m->payload_len);
 	if (ist_wire_message_id(m, id) == 0) {
 		ist_buf_puts(b, ",");
-		put_hex_field(b, "id", id, IST_HASH_BYTES);
+		ist_node_json_hex(b, "id", id, IST_HASH_BYTES);
 	}
 	ist_buf_puts(b, "}");
 }
@@ -166,12 +152,12 @@ static int get_checkpoint(struct ist_txn *txn, uint64_t src, uint64_t dst, const
 		r = ist_store_checkpoint_last(txn, src, dst, &size, &v, &len);
 	} else {
 		if (!ist_json_decimal_u64(which, &size))
-			return bad(out, -IST_EINVAL, "tree size must be a decimal integer or \"latest\"");
+			return ist_node_reason(out, -IST_EINVAL, "tree size must be a decimal integer or \"latest\"");
 		r = ist_store_checkpoint_get(txn, src, dst, size, &v, &len);
 	}
 	if (r == -IST_ENOTFOUND)
-		return bad(out, r, strcmp(which, "latest") == 0 ? "no committed checkpoint for this route yet"
-							   : "no committed checkpoint for this route and tree size");
+		return ist_node_reason(out, r, "no committed checkpoint for this route %s",
+				       strcmp(which, "latest") == 0 ? "yet" : "and tree size");
 	struct cp_rec rec;
 	if (r < 0 || (r = cp_rec_decode(v, len, &rec)) < 0)
 		return r;
@@ -185,7 +171,7 @@ static int get_certificate(struct ist_node *n, struct ist_txn *txn, uint64_t hei
 	size_t len;
 	int r = ist_store_certificate_get(txn, height, &v, &len);
 	if (r == -IST_ENOTFOUND)
-		return bad(out, r, "no certificate for this height (not committed, no checkpoints, or still gathering "
+		return ist_node_reason(out, r, "no certificate for this height (not committed, no checkpoints, or still gathering "
 			   "signatures)");
 	if (r < 0)
 		return r;
@@ -195,7 +181,7 @@ static int get_certificate(struct ist_node *n, struct ist_txn *txn, uint64_t hei
 	ist_buf_putf(out, "{\"height\":\"%" PRIu64 "\",\"epoch\":\"%" PRIu64 "\",\"network_id\":\"%" PRIu64
 		     "\",\"scheme\":\"%s\",", c->height, c->epoch, c->network_id,
 		     c->scheme == IST_CERT_FROST_ED25519 ? "frost-ed25519" : "multisig-secp256k1");
-	put_hex_field(out, "batch_root", c->batch_root, IST_HASH_BYTES);
+	ist_node_json_hex(out, "batch_root", c->batch_root, IST_HASH_BYTES);
 	ist_buf_puts(out, ",\"signers\":[");
 	bool first = true;
 	uint64_t stake = 0;
@@ -208,7 +194,7 @@ static int get_certificate(struct ist_node *n, struct ist_txn *txn, uint64_t hei
 			stake += n->epoch->stakes[i];
 	}
 	ist_buf_putf(out, "],\"signed_stake\":\"%" PRIu64 "\",\"total_stake\":\"%" PRIu64 "\",", stake, n->epoch->total);
-	put_hex_field(out, "certificate", v, len);
+	ist_node_json_hex(out, "certificate", v, len);
 	ist_buf_puts(out, "}");
 	ist_wire_certificate_free(c);
 	return 0;
@@ -257,13 +243,13 @@ static int get_proof(struct ist_node *n, struct ist_txn *txn, uint64_t src, uint
 	uint64_t size;
 	if (query_get(query, "tree_size", tmp, sizeof(tmp))) {
 		if (!ist_json_decimal_u64(tmp, &size))
-			return bad(out, -IST_EINVAL, "tree_size must be a decimal integer");
+			return ist_node_reason(out, -IST_EINVAL, "tree_size must be a decimal integer");
 	} else {
 		const uint8_t *v;
 		size_t len;
 		int r = ist_store_checkpoint_last(txn, src, dst, &size, &v, &len);
 		if (r == -IST_ENOTFOUND)
-			return bad(out, r, "no committed checkpoint for this route yet");
+			return ist_node_reason(out, r, "no committed checkpoint for this route yet");
 		if (r < 0)
 			return r;
 	}
@@ -272,7 +258,7 @@ static int get_proof(struct ist_node *n, struct ist_txn *txn, uint64_t src, uint
 	if (r < 0)
 		return r;
 	if (nonce >= size || size > have)
-		return bad(out, -IST_ENOTFOUND, "the message is not in the route's tree of that size on this node");
+		return ist_node_reason(out, -IST_ENOTFOUND, "the message is not in the route's tree of that size on this node");
 	struct ist_inclusion_proof p;
 	if ((r = message_proof(txn, src, dst, nonce, size, &p)) < 0)
 		return r;
@@ -329,7 +315,7 @@ static int get_delivery(struct ist_node *n, struct ist_txn *txn, uint64_t src, u
 			struct ist_buf *out)
 {
 	if (src == dst || !ist_node_genesis_chain(&n->g, src) || !ist_node_genesis_chain(&n->g, dst))
-		return bad(out, -IST_ENOTFOUND, "not a route of this network (see /v1/routes)");
+		return ist_node_reason(out, -IST_ENOTFOUND, "not a route of this network (see /v1/routes)");
 	struct ist_message *m = NULL;
 	int r = message_at(txn, src, dst, nonce, &m);
 	if (r == -IST_ENOTFOUND) {
@@ -404,7 +390,7 @@ static int get_delivery(struct ist_node *n, struct ist_txn *txn, uint64_t src, u
 	ist_buf_puts(out, ",\"checkpoint_proof\":");
 	put_proof(out, &d->checkpoint_proof);
 	ist_buf_puts(out, ",");
-	put_hex_field(out, "delivery", enc, len);
+	ist_node_json_hex(out, "delivery", enc, len);
 	ist_buf_puts(out, "}");
 	free(enc);
 out:
@@ -422,9 +408,9 @@ static int get_validators(struct ist_node *n, struct ist_buf *out)
 	for (size_t i = 0; i < n->g.n_validators; i++) {
 		const struct ist_node_validator *v = &n->g.validators[i];
 		ist_buf_putf(out, "%s{\"index\":%zu,\"name\":\"%s\",", i ? "," : "", i, v->name);
-		put_hex_field(out, "node_key", v->node_key, sizeof(v->node_key));
+		ist_node_json_hex(out, "node_key", v->node_key, sizeof(v->node_key));
 		ist_buf_puts(out, ",");
-		put_hex_field(out, "attestation_key", v->attestation_key, sizeof(v->attestation_key));
+		ist_node_json_hex(out, "attestation_key", v->attestation_key, sizeof(v->attestation_key));
 		char addr[43];
 		ist_eth_address_format(v->attestation_address, addr);
 		ist_buf_putf(out, ",\"attestation_address\":\"%s\",\"stake\":\"%" PRIu64 "\"}", addr, v->stake);
@@ -439,9 +425,9 @@ static int get_events(struct ist_node *n, struct ist_txn *txn, const char *query
 	char tmp[32];
 	uint64_t after = 0, wait = EVENT_WAIT_DEFAULT_MS;
 	if (query_get(query, "after", tmp, sizeof(tmp)) && !ist_json_decimal_u64(tmp, &after))
-		return bad(out, -IST_EINVAL, "after must be a decimal integer");
+		return ist_node_reason(out, -IST_EINVAL, "after must be a decimal integer");
 	if (query_get(query, "wait_ms", tmp, sizeof(tmp)) && (!ist_json_decimal_u64(tmp, &wait) || wait > IST_API_MAX_WAIT_MS))
-		return bad(out, -IST_EINVAL, "wait_ms must be a decimal integer up to 60000");
+		return ist_node_reason(out, -IST_EINVAL, "wait_ms must be a decimal integer up to 60000");
 	struct ist_node_event *ev = calloc(MAX_EVENTS, sizeof(*ev));
 	if (!ev)
 		return -IST_ENOMEM;
@@ -522,7 +508,7 @@ int ist_node_api_get(void *ctx, const char *path, const char *query, bool final,
 	}
 	*ret_route = route;
 	if (!nums || ((which == R_PROOF || which == R_DELIVERY) && !ist_json_decimal_u64(seg[3], &c)))
-		return bad(out, -IST_EINVAL, "path parameters must be decimal integers below 2^64");
+		return ist_node_reason(out, -IST_EINVAL, "path parameters must be decimal integers below 2^64");
 	if (which == R_VALIDATORS)
 		return get_validators(n, out);
 	struct ist_txn *txn;

@@ -36,11 +36,18 @@ static int src_status(void *ctx, struct ist_api_status *out)
 	return 0;
 }
 
-static void put_hex(struct ist_buf *b, const char *name, const uint8_t *p, size_t len)
+void ist_node_json_hex(struct ist_buf *b, const char *name, const uint8_t *p, size_t len)
 {
 	ist_buf_putf(b, "\"%s\":\"", name);
 	ist_buf_put_hex(b, p, len);
 	ist_buf_puts(b, "\"");
+}
+
+void ist_node_json_checkpoint_fields(struct ist_buf *b, const struct ist_checkpoint *cp)
+{
+	ist_buf_putf(b, "\"src_chain\":\"%" PRIu64 "\",\"dst_chain\":\"%" PRIu64 "\",\"src_height\":\"%" PRIu64
+		     "\",\"tree_size\":\"%" PRIu64 "\",", cp->src_chain, cp->dst_chain, cp->src_height, cp->tree_size);
+	ist_node_json_hex(b, "root", cp->root, IST_HASH_BYTES);
 }
 
 static const char *item_kind(enum ist_payload_kind k)
@@ -63,24 +70,21 @@ static void item_json(struct ist_buf *out, const struct ist_payload_item *it)
 {
 	ist_buf_putf(out, "{\"kind\":\"%s\"", item_kind(it->kind));
 	switch (it->kind) {
-	case IST_PAYLOAD_CHECKPOINT: {
-		const struct ist_checkpoint *cp = &it->u.checkpoint;
-		ist_buf_putf(out, ",\"src_chain\":\"%" PRIu64 "\",\"dst_chain\":\"%" PRIu64 "\",\"src_height\":\"%" PRIu64
-			"\",\"tree_size\":\"%" PRIu64 "\",", cp->src_chain, cp->dst_chain, cp->src_height, cp->tree_size);
-		put_hex(out, "root", cp->root, IST_HASH_BYTES);
+	case IST_PAYLOAD_CHECKPOINT:
+		ist_buf_puts(out, ",");
+		ist_node_json_checkpoint_fields(out, &it->u.checkpoint);
 		break;
-	}
 	case IST_PAYLOAD_TRANSACTION: {
 		uint8_t id[IST_HASH_BYTES];
 		if (ist_wire_tx_id(&it->u.tx, id) == 0) {
 			ist_buf_puts(out, ",");
-			put_hex(out, "id", id, IST_HASH_BYTES);
+			ist_node_json_hex(out, "id", id, IST_HASH_BYTES);
 		}
 		break;
 	}
 	case IST_PAYLOAD_DATA:
 		ist_buf_puts(out, ",");
-		put_hex(out, "data", it->u.opaque.data, it->u.opaque.len);
+		ist_node_json_hex(out, "data", it->u.opaque.data, it->u.opaque.len);
 		break;
 	case IST_PAYLOAD_EVIDENCE:
 	case IST_PAYLOAD_DKG:
@@ -96,17 +100,17 @@ int ist_node_block_json(const struct ist_block *b, const uint8_t id[IST_HASH_BYT
 	/* u64 values are decimal strings (JSON readers round above 2^53), as
 	 * in genesis.json */
 	ist_buf_puts(out, "{");
-	put_hex(out, "id", id, IST_HASH_BYTES);
+	ist_node_json_hex(out, "id", id, IST_HASH_BYTES);
 	ist_buf_putf(out, ",\"height\":\"%" PRIu64 "\",\"epoch\":\"%" PRIu64 "\",\"view\":\"%" PRIu64 "\",", b->height,
 		b->epoch, b->view);
-	put_hex(out, "parent_id", b->parent_id, IST_HASH_BYTES);
+	ist_node_json_hex(out, "parent_id", b->parent_id, IST_HASH_BYTES);
 	ist_buf_putf(out, ",\"network_id\":\"%" PRIu64 "\",\"proposer\":%" PRIu32 ",\"timestamp_ms\":\"%" PRIu64 "\",",
 		b->network_id, b->proposer, b->timestamp_ms);
 	ist_buf_putf(out, "\"justify\":{\"epoch\":\"%" PRIu64 "\",\"view\":\"%" PRIu64 "\",", b->justify.epoch,
 		b->justify.view);
-	put_hex(out, "block_id", b->justify.block_id, IST_HASH_BYTES);
+	ist_node_json_hex(out, "block_id", b->justify.block_id, IST_HASH_BYTES);
 	ist_buf_puts(out, ",");
-	put_hex(out, "signers", b->justify.signers, IST_WIRE_BITMAP_BYTES);
+	ist_node_json_hex(out, "signers", b->justify.signers, IST_WIRE_BITMAP_BYTES);
 	ist_buf_putf(out, ",\"signatures\":%zu},\"items\":[", b->justify.n_sigs);
 	for (size_t i = 0; i < b->n_items; i++) {
 		if (i)

@@ -67,7 +67,7 @@ const char *ist_json_err_format(const struct ist_json_err *err, char *buf, size_
 
 /* ---- files ------------------------------------------------------------------ */
 
-static int errno_fail(struct ist_json_err *err, const char *path, const char *what, int e)
+int ist_json_err_errno(struct ist_json_err *err, const char *path, const char *what, int e)
 {
 	ist_json_err_set(err, path, "", "%s: %s", what, strerror(e));
 	return ist_err_from_errno(e);
@@ -81,13 +81,13 @@ int ist_json_file_read(const char *path, size_t max, char **ret_text, size_t *re
 			ist_json_err_set(err, path, "", "no such file");
 			return -IST_ENOTFOUND;
 		}
-		return errno_fail(err, path, "cannot read", errno);
+		return ist_json_err_errno(err, path, "cannot read", errno);
 	}
 	struct stat st;
 	char *buf = NULL;
 	int r;
 	if (fstat(fd, &st) < 0) {
-		r = errno_fail(err, path, "cannot read", errno);
+		r = ist_json_err_errno(err, path, "cannot read", errno);
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -108,7 +108,7 @@ int ist_json_file_read(const char *path, size_t max, char **ret_text, size_t *re
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			r = errno_fail(err, path, "cannot read", errno);
+			r = ist_json_err_errno(err, path, "cannot read", errno);
 			goto out;
 		}
 		if (n == 0)
@@ -133,7 +133,7 @@ out:
 
 /* ---- the reader ------------------------------------------------------------- */
 
-static void describe_str(const char *s, char *buf, size_t len)
+const char *ist_json_describe_str(const char *s, char *buf, size_t len)
 {
 	size_t n = strlen(s);
 	bool tame = n <= 64;
@@ -143,6 +143,7 @@ static void describe_str(const char *s, char *buf, size_t len)
 		snprintf(buf, len, "\"%s\"", s);
 	else
 		snprintf(buf, len, "a string of %zu bytes", n);
+	return buf;
 }
 
 void ist_json_reader_init(struct ist_json_reader *jr, const char *file, struct ist_json_err *err)
@@ -186,7 +187,7 @@ const char *ist_json_describe(const json_t *v, char *buf, size_t len)
 	case JSON_TRUE: snprintf(buf, len, "true"); break;
 	case JSON_FALSE: snprintf(buf, len, "false"); break;
 	case JSON_NULL: snprintf(buf, len, "null"); break;
-	case JSON_STRING: describe_str(json_string_value(v), buf, len); break;
+	case JSON_STRING: ist_json_describe_str(json_string_value(v), buf, len); break;
 	case JSON_OBJECT: snprintf(buf, len, "an object"); break;
 	case JSON_ARRAY: snprintf(buf, len, "an array"); break;
 	default: snprintf(buf, len, "a value"); break;
@@ -264,7 +265,7 @@ bool ist_json_object(struct ist_json_reader *jr, json_t *v, const char *path, co
 		if (known)
 			continue;
 		char kpath[IST_JSON_ERR_FIELD_MAX], shown[96];
-		describe_str(key, shown, sizeof(shown));
+		ist_json_describe_str(key, shown, sizeof(shown));
 		/* the path shows the key only when it is tame; else the object */
 		if (shown[0] == '"')
 			ist_json_path(kpath, path, key);

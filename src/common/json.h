@@ -149,6 +149,14 @@ void ist_json_hex(struct ist_json_reader *jr, json_t *obj, const char *parent, c
 void ist_json_hex_alloc(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key, bool required,
 			size_t max, uint8_t **ret_buf, size_t *ret_len);
 
+/* Sets `err` to "WHAT: <strerror(e)>" for the file `path` and returns the
+ * -IST_E* code of errno value `e`. */
+int ist_json_err_errno(struct ist_json_err *err, const char *path, const char *what, int e);
+
+/* Describes a C string for a problem's "(got ...)": in quotes when short
+ * and printable, else "a string of N bytes". Returns `buf`. */
+const char *ist_json_describe_str(const char *s, char *buf, size_t len);
+
 /* Describes a JSON value for a problem's "(got ...)": the number, true,
  * false, null, a short printable string in quotes, else "a string", "an
  * object", "an array". Returns `buf`. */

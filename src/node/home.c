@@ -35,12 +35,6 @@ int ist_node_home_path(const char *home, const char *rel, char **ret_path)
 
 /* ---- files ------------------------------------------------------------------ */
 
-static int errno_fail(struct ist_json_err *err, const char *path, const char *what, int e)
-{
-	ist_json_err_set(err, path, "", "%s: %s", what, strerror(e));
-	return ist_err_from_errno(e);
-}
-
 int ist_node_file_write(const char *path, const void *data, size_t len, bool replace, struct ist_json_err *err)
 {
 	const char *slash = strrchr(path, '/');
@@ -67,8 +61,8 @@ int ist_node_file_write(const char *path, const void *data, size_t len, bool rep
 		return -IST_EEXISTS;
 	}
 	if (ff.step == IST_FILE_STEP_SYNC_DIR)
-		return errno_fail(err, path, "cannot sync its directory", ff.errnum);
-	return errno_fail(err, path, "cannot write", ff.errnum);
+		return ist_json_err_errno(err, path, "cannot sync its directory", ff.errnum);
+	return ist_json_err_errno(err, path, "cannot write", ff.errnum);
 }
 
 int ist_node_dir_make(const char *dir, struct ist_json_err *err)
@@ -89,15 +83,15 @@ int ist_node_dir_make(const char *dir, struct ist_json_err *err)
 		if (mkdir(path, 0700) == 0)
 			made = true;
 		else if (errno != EEXIST)
-			return errno_fail(err, dir, "cannot create the directory", errno);
+			return ist_json_err_errno(err, dir, "cannot create the directory", errno);
 		path[i] = c;
 	}
 	/* whatever the umask did, a directory we made is 0700 */
 	if (made && chmod(dir, 0700) < 0)
-		return errno_fail(err, dir, "cannot create the directory", errno);
+		return ist_json_err_errno(err, dir, "cannot create the directory", errno);
 	struct stat st;
 	if (stat(dir, &st) < 0)
-		return errno_fail(err, dir, "cannot create the directory", errno);
+		return ist_json_err_errno(err, dir, "cannot create the directory", errno);
 	if (!S_ISDIR(st.st_mode)) {
 		ist_json_err_set(err, dir, "", "not a directory");
 		return -IST_EINVAL;
@@ -128,18 +122,6 @@ static void url_forms(const char *schemes, char *out, size_t len)
 			break;
 		off += (size_t)n;
 	}
-}
-
-static void describe_str(const char *s, char *buf, size_t len)
-{
-	size_t n = strlen(s);
-	bool tame = n <= 64;
-	for (size_t i = 0; i < n && tame; i++)
-		tame = s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\';
-	if (tame)
-		snprintf(buf, len, "\"%s\"", s);
-	else
-		snprintf(buf, len, "a string of %zu bytes", n);
 }
 
 static bool host_name_valid(const char *h, size_t n)
@@ -173,7 +155,7 @@ int ist_node_url_parse(const char *url, const char *schemes, bool allow_unspecif
 {
 	char forms[96], got[96];
 	url_forms(schemes, forms, sizeof(forms));
-	describe_str(url, got, sizeof(got));
+	ist_json_describe_str(url, got, sizeof(got));
 	const char *why = NULL;
 	struct ist_node_url u;
 	memset(&u, 0, sizeof(u));

@@ -38,6 +38,8 @@ expect_err "testnet --max-block-items 0: status 2" 2 "--max-block-items must be 
 	testnet --validators 1 --max-block-items 0 --output "$T/x"
 expect_err "testnet --max-block-items 1025: status 2" 2 "--max-block-items must be a number from 1 to 1024" \
 	testnet --validators 1 --max-block-items 1025 --output "$T/x"
+expect_err "testnet --chains 65: status 2" 2 "--chains must be a number from 0 to 64" \
+	testnet --validators 1 --chains 65 --output "$T/x"
 expect_err "init with a bad --listen: status 2" 2 "--listen must be tcp://HOST:PORT or tls+tcp://HOST:PORT" \
 	init --home "$T/x" --listen 127.0.0.1:26600
 check "usage errors created nothing" [ ! -e "$T/x" ]

@@ -149,6 +149,20 @@ done
 [ $own12 -eq 0 ] && ok "none of the $certs certificates with a 1->2 checkpoint carries node3's signature" ||
 	not_ok "none of the certificates with a 1->2 checkpoint carries node3's signature" "$own12 do"
 
+# the relayer API's edges: a route the genesis does not have is 404, a query
+# value that does not parse is 400, and the event stream names the node's
+# start (boot) so that a relayer sees a restart
+code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1"; }
+c404=$(code "$(api 0)/v1/deliveries/1/9/0")
+c400=$(code "$(api 0)/v1/events?after=$(printf '9%.0s' $(seq 40))")
+boot=$(curl -s --max-time 5 "$(api 0)/v1/events?after=0" | sed -n 's/.*"boot":"\([0-9a-f]\{16\}\)".*/\1/p')
+if [ "$c404" = 404 ] && [ "$c400" = 400 ] && [ -n "$boot" ]; then
+	ok "relayer API: unknown route 404, an over-long query value 400, events carry a boot id"
+else
+	not_ok "relayer API: unknown route 404, an over-long query value 400, events carry a boot id" \
+		"unknown route: $c404, long after: $c400, boot: '$boot'"
+fi
+
 # a validator killed and restarted resumes its watchers from their cursors:
 # its trees go on where they stopped, and it serves the new messages
 kill -KILL "${PIDS[1]}" 2>/dev/null

@@ -22,11 +22,15 @@
 #define IST_TAG_KEYSTORE    "isthmus/keystore/v1"     /* keystore associated data */
 #define IST_TAG_GENESIS     "isthmus/genesis/v1"      /* genesis hash */
 #define IST_TAG_DEVCHAIN_BLOCK "isthmus/devchain/block/v1" /* isthmus-devchain block hash */
+#define IST_TAG_VALSET      "isthmus/valset/v1"       /* validator set hash (epoch hand-over) */
+#define IST_TAG_EPOCH       "isthmus/epoch/v1"        /* epoch hand-over leaf of a batch tree */
+#define IST_TAG_EVIDENCE    "isthmus/evidence/v1"     /* evidence id */
 
 /* For iteration in tests. */
 #define IST_TAGS(X) \
 	X(IST_TAG_MSG) X(IST_TAG_ATTEST) X(IST_TAG_PROPOSAL) X(IST_TAG_VOTE) \
 	X(IST_TAG_TIMEOUT) X(IST_TAG_BLOCK) X(IST_TAG_TX) X(IST_TAG_CHECKPOINT) \
-	X(IST_TAG_HANDSHAKE) X(IST_TAG_KEYSTORE) X(IST_TAG_GENESIS) X(IST_TAG_DEVCHAIN_BLOCK)
+	X(IST_TAG_HANDSHAKE) X(IST_TAG_KEYSTORE) X(IST_TAG_GENESIS) X(IST_TAG_DEVCHAIN_BLOCK) \
+	X(IST_TAG_VALSET) X(IST_TAG_EPOCH) X(IST_TAG_EVIDENCE)
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "common/err.h"
 #include "crypto/merkle.h"
+#include "crypto/tags.h"
 #include "wire/canonical.h"
 
 /* ---- the validator-set file ------------------------------------------------ */
@@ -362,4 +363,38 @@ bool ist_verify_delivery(const struct ist_valset *vs, uint64_t my_chain, unsigne
 	bool ok = ist_verify_certificate(vs, accept, &d->certificate, res);
 	memcpy(res->message_id, id, sizeof(id));
 	return ok;
+}
+
+/* ---- Epoch hand-over ---- */
+
+void ist_valset_hash(const struct ist_valset *vs, uint8_t ret_hash32[IST_HASH_BYTES])
+{
+	struct ist_sha256_ctx h;
+	uint8_t b8[8], b4[4], flag = vs->has_group_key ? 1 : 0;
+	static const uint8_t zero[IST_ED25519_PUBKEY_BYTES];
+	ist_tagged_hash_init(&h, IST_TAG_VALSET);
+	ist_put_be64(b8, vs->network_id);
+	ist_sha256_update(&h, b8, 8);
+	ist_put_be64(b8, vs->epoch);
+	ist_sha256_update(&h, b8, 8);
+	ist_put_be32(b4, (uint32_t)vs->n);
+	ist_sha256_update(&h, b4, 4);
+	for (size_t i = 0; i < vs->n; i++) {
+		ist_sha256_update(&h, vs->keys[i], IST_SECP_PUBKEY_BYTES);
+		ist_put_be64(b8, vs->stakes[i]);
+		ist_sha256_update(&h, b8, 8);
+	}
+	ist_sha256_update(&h, &flag, 1);
+	ist_sha256_update(&h, vs->has_group_key ? vs->group_key : zero, IST_ED25519_PUBKEY_BYTES);
+	ist_sha256_final(&h, ret_hash32);
+}
+
+void ist_handover_leaf_hash(const struct ist_valset *next, uint8_t ret_leaf32[IST_HASH_BYTES])
+{
+	uint8_t data[IST_HANDOVER_LEAF_BYTES];
+	size_t tl = strlen(IST_TAG_EPOCH);
+	memcpy(data, IST_TAG_EPOCH, tl);
+	ist_put_be64(data + tl, next->epoch);
+	ist_valset_hash(next, data + tl + 8);
+	ist_merkle_leaf_hash(data, sizeof(data), ret_leaf32);
 }

@@ -125,6 +125,27 @@ int ist_valset_load(const char *path, struct ist_valset *ret, struct ist_json_er
  * frees). Returns 0 or -IST_ENOMEM. */
 int ist_valset_format(const struct ist_valset *vs, char **ret_json) IST_WUR;
 
+/* ---- Epoch hand-over (docs/protocol.md, "Epochs and hand-over") ----
+ *
+ * The outgoing set certifies the incoming one: the block that ends epoch e
+ * gets one more leaf at the end of its batch tree (after its checkpoints),
+ * the hand-over leaf of epoch e + 1, and the certificate of that block (by
+ * epoch e's set) covers it. A verifier that trusts epoch e checks the
+ * certificate with its set, the leaf's inclusion proof against the
+ * certificate's batch root, and then trusts epoch e + 1.
+ *
+ * valset hash = SHA-256 of (integers big-endian):
+ *   "isthmus/valset/v1" || network_id u64 || epoch u64 || n u32 ||
+ *   n x (attestation key 33 || stake u64) || has_group_key u8 (0 or 1) ||
+ *   group_key 32 (zeros without one)
+ * hand-over leaf data = "isthmus/epoch/v1" || epoch u64 || valset hash 32
+ * (56 bytes; the leaf hash is SHA-256(0x00 || data), as every RFC 9162
+ * leaf), where epoch is the incoming set's (vs->epoch). */
+#define IST_HANDOVER_LEAF_BYTES 56
+
+void ist_valset_hash(const struct ist_valset *vs, uint8_t ret_hash32[IST_HASH_BYTES]);
+void ist_handover_leaf_hash(const struct ist_valset *next, uint8_t ret_leaf32[IST_HASH_BYTES]);
+
 /* ---- Verification ---- */
 
 /* Schemes a verifier accepts (flags, ORed). */

@@ -117,19 +117,24 @@ void ist_wire_checkpoint_leaf_hash(const struct ist_checkpoint *cp, uint8_t ret_
 
 int ist_wire_block_batch_root(const struct ist_block *b, uint8_t ret_root32[IST_HASH_BYTES], size_t *ret_count)
 {
-	size_t n = 0;
+	return ist_wire_block_batch_root_ex(b, NULL, ret_root32, ret_count);
+}
+
+int ist_wire_block_batch_root_ex(const struct ist_block *b, const uint8_t *extra_leaf32,
+				 uint8_t ret_root32[IST_HASH_BYTES], size_t *ret_count)
+{
+	size_t n = extra_leaf32 != NULL;
 	for (size_t i = 0; i < b->n_items; i++)
 		n += b->items[i].kind == IST_PAYLOAD_CHECKPOINT;
 	uint8_t (*leaves)[IST_HASH_BYTES] = NULL;
-	if (n) {
-		leaves = calloc(n, sizeof(*leaves));
-		if (!leaves)
-			return -IST_ENOMEM;
-	}
+	if (n && !(leaves = malloc(n * sizeof(*leaves))))
+		return -IST_ENOMEM;
 	size_t k = 0;
 	for (size_t i = 0; i < b->n_items; i++)
 		if (b->items[i].kind == IST_PAYLOAD_CHECKPOINT)
 			ist_wire_checkpoint_leaf_hash(&b->items[i].u.checkpoint, leaves[k++]);
+	if (extra_leaf32)
+		memcpy(leaves[k++], extra_leaf32, IST_HASH_BYTES);
 	int r = ist_merkle_root((const uint8_t (*)[IST_HASH_BYTES])leaves, n, ret_root32);
 	free(leaves);
 	if (r < 0)

@@ -83,6 +83,14 @@ void ist_wire_checkpoint_leaf_hash(const struct ist_checkpoint *cp, uint8_t ret_
 int ist_wire_block_batch_root(const struct ist_block *b, uint8_t ret_root32[IST_HASH_BYTES],
 			      size_t *ret_count) IST_WUR;
 
+/* The batch root of a block that ends an epoch: its checkpoint leaves, then
+ * one last leaf, `extra_leaf32` (the epoch hand-over leaf hash,
+ * ist_handover_leaf_hash of state/verify.h). With extra_leaf32 NULL, as
+ * ist_wire_block_batch_root. *ret_count counts every leaf (the extra one
+ * too). Returns 0 or -IST_ENOMEM. */
+int ist_wire_block_batch_root_ex(const struct ist_block *b, const uint8_t *extra_leaf32,
+				 uint8_t ret_root32[IST_HASH_BYTES], size_t *ret_count) IST_WUR;
+
 /* ---- Attestation digest (DESIGN step 4), signed by both schemes ----
  *
  *   off  len  field

@@ -29,8 +29,8 @@ static const char help[] =
 	"usage: isthmus testnet --validators N --output DIR [--base-port P]\n"
 	"                       [--hosts H0,H1,...] [--chain-id NAME] [--network-id ID]\n"
 	"                       [--stake S] [--genesis-time TIME] [--chains M]\n"
-	"                       [--max-block-items K] [--passphrase-file FILE]\n"
-	"                       [--kdf-fast]\n"
+	"                       [--max-block-items K] [--epoch-length L]\n"
+	"                       [--balance B] [--passphrase-file FILE] [--kdf-fast]\n"
 	"\n"
 	"Writes a local devnet of N validators into DIR, which must be new or empty\n"
 	"(mode 0700): DIR/genesis.json listing the N validators with equal stake, and\n"
@@ -66,6 +66,11 @@ static const char help[] =
 	"  --chains M               source/destination chains, 0 to 64 (default 0)\n"
 	"  --max-block-items K      at most K payload items per block, 1 to 1024 (default\n"
 	"                           1024; genesis consensus.max_block_items)\n"
+	"  --epoch-length L         blocks per epoch, 10 to 100000000 (default 1000;\n"
+	"                           genesis consensus.epoch_length_blocks)\n"
+	"  --balance B              each validator's account balance: its node key is\n"
+	"                           the account that pays its transactions (default\n"
+	"                           1000000000; 0 for none)\n"
 	"  --passphrase-file FILE   encrypt every keyset with the first line of FILE (it is\n"
 	"                           copied into each home); default: a random passphrase\n"
 	"                           per node\n"
@@ -78,6 +83,8 @@ static const char help[] =
 enum {
 	OPT_VALIDATORS = 0x200,
 	OPT_OUTPUT,
+	OPT_EPOCH_LENGTH,
+	OPT_BALANCE,
 	OPT_BASE_PORT,
 	OPT_HOSTS,
 	OPT_CHAIN_ID,
@@ -409,6 +416,8 @@ int ist_cli_testnet(int argc, char **argv)
 		{ "genesis-time", required_argument, NULL, OPT_GENESIS_TIME },
 		{ "chains", required_argument, NULL, OPT_CHAINS },
 		{ "max-block-items", required_argument, NULL, OPT_MAX_BLOCK_ITEMS },
+		{ "epoch-length", required_argument, NULL, OPT_EPOCH_LENGTH },
+		{ "balance", required_argument, NULL, OPT_BALANCE },
 		{ "passphrase-file", required_argument, NULL, IST_CLI_OPT_PASSFILE },
 		{ "kdf-fast", no_argument, NULL, IST_CLI_OPT_KDF_FAST },
 		{ "help", no_argument, NULL, 'h' },
@@ -416,7 +425,8 @@ int ist_cli_testnet(int argc, char **argv)
 	};
 	const char *validators = NULL, *chain_id = DEFAULT_CHAIN_ID, *network_id = NULL, *stake = NULL;
 	const char *base_port = NULL, *hosts = NULL, *genesis_time = DEFAULT_GENESIS_TIME, *chains = NULL;
-	const char *max_items = NULL;
+	const char *max_items = NULL, *epoch_len = NULL, *balance = NULL;
+	uint64_t epoch_blocks = 1000, bal = 1000000000ull;
 	struct plan p = { .base_port = DEFAULT_BASE_PORT, .stake = DEFAULT_STAKE };
 	bool kdf_fast = false;
 	ist_cli_getopt_reset();
@@ -434,6 +444,8 @@ int ist_cli_testnet(int argc, char **argv)
 		case OPT_GENESIS_TIME: genesis_time = optarg; break;
 		case OPT_CHAINS: chains = optarg; break;
 		case OPT_MAX_BLOCK_ITEMS: max_items = optarg; break;
+		case OPT_EPOCH_LENGTH: epoch_len = optarg; break;
+		case OPT_BALANCE: balance = optarg; break;
 		case IST_CLI_OPT_PASSFILE: p.passfile = optarg; break;
 		case IST_CLI_OPT_KDF_FAST: kdf_fast = true; break;
 		default: return ist_cli_bad_option("testnet", c, argv);
@@ -467,6 +479,12 @@ int ist_cli_testnet(int argc, char **argv)
 	if (max_items && !parse_num(max_items, 1, IST_WIRE_MAX_BLOCK_ITEMS, &block_items))
 		return ist_cli_usage_err("testnet", "--max-block-items must be a number from 1 to %d",
 					 IST_WIRE_MAX_BLOCK_ITEMS);
+	if (epoch_len && !parse_num(epoch_len, IST_NODE_EPOCH_MIN_BLOCKS, IST_NODE_EPOCH_MAX_BLOCKS, &epoch_blocks))
+		return ist_cli_usage_err("testnet", "--epoch-length must be a number from %d to %d", IST_NODE_EPOCH_MIN_BLOCKS,
+					 IST_NODE_EPOCH_MAX_BLOCKS);
+	if (balance && !parse_num(balance, 0, UINT64_MAX / n - p.stake, &bal))
+		return ist_cli_usage_err("testnet", "--balance must be a number from 0 to %llu (stakes and balances must "
+					 "fit 64 bits)", (unsigned long long)(UINT64_MAX / n - p.stake));
 	p.n = (size_t)n;
 	p.api_offset = 100 * ((n + 99) / 100);
 	if (m && p.base_port + 2 * p.api_offset + m - 1 > 65535)
@@ -519,9 +537,23 @@ int ist_cli_testnet(int argc, char **argv)
 		r = -IST_ENOMEM;
 		goto out;
 	}
+	g.consensus.epoch_length_blocks = epoch_blocks;
+	g.staking = ist_node_staking_defaults();
 	for (size_t i = 0; i < p.n; i++)
 		if ((r = make_node(&p, i, p.passfile ? &shared : NULL, &g.validators[i])) < 0)
 			goto out;
+	if (bal) {
+		if (!(g.accounts = calloc(p.n, sizeof(*g.accounts)))) {
+			ist_cli_err("out of memory");
+			r = -IST_ENOMEM;
+			goto out;
+		}
+		g.n_accounts = p.n;
+		for (size_t i = 0; i < p.n; i++) {
+			memcpy(g.accounts[i].key, g.validators[i].node_key, IST_ED25519_PUBKEY_BYTES);
+			g.accounts[i].balance = bal;
+		}
+	}
 	if ((r = ist_node_genesis_check(&g, IST_NODE_GENESIS_FILE, &nerr)) < 0) {
 		print_node_err(&nerr, r);
 		goto out;

@@ -19,6 +19,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "node/internal.h"
+#include "state/evidence.h"
 #include "wire/canonical.h"
 #include "wire/codec.h"
 
@@ -75,7 +76,18 @@ enum ist_cons_verdict ist_node_validate(void *ctx, const struct ist_block *b)
 		case IST_PAYLOAD_DATA:
 		case IST_PAYLOAD_CHECKPOINT:
 			break;
-		case IST_PAYLOAD_EVIDENCE:
+		case IST_PAYLOAD_EVIDENCE: {
+			/* the shape here; the ledger judges it when it commits
+			 * (a refused item is recorded, not a reason to stall) */
+			struct ist_evidence ev;
+			const char *ewhy = NULL;
+			if (ist_evidence_decode(it->u.opaque.data, it->u.opaque.len, &ev, &ewhy) < 0) {
+				ist_log_warn(SUBSYS, "block %" PRIu64 " view %" PRIu64 " item %zu: malformed evidence (%s)",
+					     b->height, b->view, i, ewhy ? ewhy : "?");
+				return IST_CONS_INVALID;
+			}
+			break;
+		}
 		case IST_PAYLOAD_DKG:
 		case IST_PAYLOAD_NONCE_COMMITMENTS:
 			ist_log_warn(SUBSYS, "block %" PRIu64 " view %" PRIu64 " item %zu: kind %d is not accepted yet",
@@ -105,6 +117,38 @@ size_t ist_node_payload(struct ist_node *n, uint64_t epoch, uint64_t view, struc
 }
 
 /* ---- submission (API threads) ---- */
+
+static int add_item(struct ist_node *n, struct ist_payload_item *it, const char *what, struct ist_buf *out);
+
+/* {"evidence": "<hex>"}: checked by the ledger now (its verdict at commit
+ * is the same unless the sets it needs age out meanwhile). */
+static int ist_node_submit_evidence(struct ist_node *n, json_t *evid, struct ist_buf *out)
+{
+	uint8_t *raw = NULL;
+	size_t len = 0;
+	char why[IST_LEDGER_REASON_MAX];
+	if (!json_is_string(evid) || ist_hex_decode_alloc(json_string_value(evid), &raw, &len) < 0)
+		return ist_node_reason(out, -IST_EBADHEX, "evidence: must be a hex string");
+	pthread_mutex_lock(&n->ledger_mu);
+	int r = ist_ledger_evidence_check(n->ledger, raw, len, why, sizeof(why));
+	pthread_mutex_unlock(&n->ledger_mu);
+	if (r < 0) {
+		free(raw);
+		return ist_node_reason(out, -IST_EINVAL, "evidence: %s", why);
+	}
+	struct ist_payload_item it = { .kind = IST_PAYLOAD_EVIDENCE };
+	it.u.opaque.data = raw;
+	it.u.opaque.len = len;
+	uint8_t id[IST_HASH_BYTES];
+	ist_evidence_id(raw, len, id);
+	if ((r = add_item(n, &it, "evidence", out)) < 0)
+		return r;
+	ist_buf_puts(out, "{");
+	ist_node_json_hex(out, "id", id, IST_HASH_BYTES);
+	ist_buf_puts(out, "}");
+	ist_node_queue_kick(&n->q);
+	return 0;
+}
 
 int ist_node_reason(struct ist_buf *out, int code, const char *fmt, ...)
 {
@@ -153,9 +197,14 @@ int ist_node_submit(void *ctx, const uint8_t *body, size_t len, struct ist_buf *
 		return ist_node_reason(out, -IST_EPARSE, "body: not a JSON object (%s)", root ? "another JSON value" : jerr.text);
 	}
 	json_t *tx = json_object_get(root, "tx"), *data = json_object_get(root, "data");
+	json_t *evid = json_object_get(root, "evidence");
 	int r = 0;
-	if ((tx != NULL) == (data != NULL) || json_object_size(root) != 1) {
-		r = ist_node_reason(out, -IST_EINVAL, "body: must have exactly one member, \"tx\" or \"data\"");
+	if ((tx != NULL) + (data != NULL) + (evid != NULL) != 1 || json_object_size(root) != 1) {
+		r = ist_node_reason(out, -IST_EINVAL, "body: must have exactly one member, \"tx\", \"evidence\" or \"data\"");
+		goto out;
+	}
+	if (evid) {
+		r = ist_node_submit_evidence(n, evid, out);
 		goto out;
 	}
 	if (tx) {
@@ -175,6 +224,16 @@ int ist_node_submit(void *ctx, const uint8_t *body, size_t len, struct ist_buf *
 			goto out;
 		}
 		if ((r = ist_node_tx_check(n, t, cwhy, sizeof(cwhy))) < 0) {
+			ist_wire_tx_free(t);
+			r = ist_node_reason(out, r, "tx: %s", cwhy);
+			goto out;
+		}
+		/* the ledger's rules against the committed state: what would
+		 * surely fail is refused now, with its reason */
+		pthread_mutex_lock(&n->ledger_mu);
+		r = ist_ledger_tx_precheck(n->ledger, t, n->cfg.mempool.max_per_sender, cwhy, sizeof(cwhy));
+		pthread_mutex_unlock(&n->ledger_mu);
+		if (r < 0) {
 			ist_wire_tx_free(t);
 			r = ist_node_reason(out, r, "tx: %s", cwhy);
 			goto out;

@@ -15,6 +15,7 @@
 #include "crypto/merkle.h"
 #include "crypto/secp256k1.h"
 #include "node/internal.h"
+#include "node/ledger.h"
 #include "storage/attest.h"
 #include "storage/blocks.h"
 #include "storage/routes.h"
@@ -602,9 +603,25 @@ static bool sign_block(struct ist_node *n, const struct ist_block *b)
 	struct ist_txn *txn;
 	if (ist_store_read_begin(n->store, &txn) < 0)
 		return false;
+	/* our index in the block's epoch, if we are one of its validators */
+	struct ist_ledger_set *set = malloc(sizeof(*set));
+	uint32_t me = UINT32_MAX;
+	if (!set || ist_node_epoch_set_read(txn, b->epoch, set) < 0) {
+		free(set);
+		ist_store_read_end(txn);
+		return false;
+	}
+	for (uint32_t i = 0; i < set->n; i++)
+		if (!memcmp(set->node_keys[i], n->pub, IST_ED25519_PUBKEY_BYTES))
+			me = i;
+	free(set);
+	if (me == UINT32_MAX) {
+		ist_store_read_end(txn);
+		return true;
+	}
 	const uint8_t *v;
 	size_t vlen;
-	bool done = ist_store_share_get(txn, b->height, n->ident.index, &v, &vlen) == 0;
+	bool done = ist_store_share_get(txn, b->height, me, &v, &vlen) == 0;
 	enum cp_check worst = CP_OK;
 	for (size_t i = 0; i < b->n_items && !done && worst == CP_OK; i++) {
 		if (b->items[i].kind != IST_PAYLOAD_CHECKPOINT)
@@ -616,10 +633,17 @@ static bool sign_block(struct ist_node *n, const struct ist_block *b)
 		    sodium_memcmp(cp->root, rt->wm_root, IST_HASH_BYTES) != 0)
 			worst = CP_CONFLICT;
 	}
+	struct ist_attest_share s = { .epoch = b->epoch, .height = b->height, .signer = me };
+	const struct ist_node_root *known = &a->roots[b->height % IST_NODE_RECENT_ROOTS];
+	bool rooted = true;
+	if (known->height == b->height && b->height > 0)
+		memcpy(s.batch_root, known->batch_root, IST_HASH_BYTES);
+	else if (!done && worst == CP_OK)
+		rooted = ist_node_batch_root(n, txn, b, s.batch_root, NULL, NULL) == 0;
 	ist_store_read_end(txn);
 	if (done)
 		return true;
-	if (worst == CP_NOT_YET || worst == CP_ERROR)
+	if (worst == CP_NOT_YET || worst == CP_ERROR || !rooted)
 		return false;
 	if (worst != CP_OK) {
 		ist_metric_inc(a->m_refused, NULL);
@@ -627,12 +651,6 @@ static bool sign_block(struct ist_node *n, const struct ist_block *b)
 			      "watcher: not signing (check this node's source-chain RPC)", b->height);
 		return true;
 	}
-	struct ist_attest_share s = { .epoch = b->epoch, .height = b->height, .signer = (uint32_t)n->ident.index };
-	const struct ist_node_root *known = &a->roots[b->height % IST_NODE_RECENT_ROOTS];
-	if (known->height == b->height && b->height > 0)
-		memcpy(s.batch_root, known->batch_root, IST_HASH_BYTES);
-	else if (ist_wire_block_batch_root(b, s.batch_root, NULL) < 0)
-		return false;
 	uint8_t digest[IST_HASH_BYTES];
 	ist_wire_attest_digest(n->g.network_id, b->epoch, b->height, s.batch_root, digest);
 	if (ist_secp_sign(a->seckey, digest, s.signature) < 0)
@@ -660,7 +678,7 @@ static bool sign_block(struct ist_node *n, const struct ist_block *b)
 	env.u.attest_share = s;
 	if ((r = ist_net_broadcast(n->net, &env)) < 0)
 		ist_log_warn(SUBSYS, "cannot broadcast the share of height %" PRIu64 ": %s", b->height, ist_strerror(r));
-	ist_node_attest_share(n, (uint32_t)n->ident.index, &s);
+	ist_node_attest_share(n, me, &s);
 	return true;
 }
 
@@ -680,14 +698,19 @@ void ist_node_attest_committed(struct ist_node *n, const struct ist_block *b)
 	a->commit_epoch = b->epoch;
 	a->commit_view = b->view;
 	a->commit_height = b->height;
-	if (!has_checkpoints(b))
+	const struct ist_ledger_set *es = ist_ledger_set_get(n->ledger, b->epoch);
+	bool ends = es && es->end_height == b->height;
+	if (!has_checkpoints(b) && !ends)
 		return;
 	struct ist_node_root *root = &a->roots[b->height % IST_NODE_RECENT_ROOTS];
-	if (ist_wire_block_batch_root(b, root->batch_root, NULL) == 0) {
-		root->height = b->height;
-		root->epoch = b->epoch;
-	} else {
-		root->height = 0;
+	root->height = 0;
+	struct ist_txn *txn;
+	if (ist_store_read_begin(n->store, &txn) == 0) {
+		if (ist_node_batch_root(n, txn, b, root->batch_root, NULL, NULL) == 0) {
+			root->height = b->height;
+			root->epoch = b->epoch;
+		}
+		ist_store_read_end(txn);
 	}
 	for (size_t i = 0; i < b->n_items; i++) {
 		if (b->items[i].kind != IST_PAYLOAD_CHECKPOINT)
@@ -779,10 +802,6 @@ void ist_node_attest_share(struct ist_node *n, uint32_t peer, const struct ist_a
 {
 	struct ist_node_attest *a = &n->att;
 	(void)peer;
-	if (s->signer >= n->epoch->n || s->epoch != n->epoch->number) {
-		ist_metric_inc(a->m_shares, "unknown_signer");
-		return;
-	}
 	if (s->height > a->commit_height) {
 		early_keep(n, s);
 		return;
@@ -790,12 +809,19 @@ void ist_node_attest_share(struct ist_node *n, uint32_t peer, const struct ist_a
 	struct ist_txn *txn;
 	if (ist_store_read_begin(n->store, &txn) < 0)
 		return;
+	struct ist_ledger_set *set = malloc(sizeof(*set));
+	if (!set || ist_node_epoch_set_read(txn, s->epoch, set) < 0 || s->signer >= set->n) {
+		ist_store_read_end(txn);
+		free(set);
+		ist_metric_inc(a->m_shares, "unknown_signer");
+		return;
+	}
 	const uint8_t *v;
 	size_t vlen;
 	struct ist_block *b = NULL;
 	bool have_cert = ist_store_certificate_get(txn, s->height, &v, &vlen) == 0;
 	bool have_share = ist_store_share_get(txn, s->height, s->signer, &v, &vlen) == 0;
-	bool self = s->signer == n->ident.index;
+	bool self = !memcmp(set->node_keys[s->signer], n->pub, IST_ED25519_PUBKEY_BYTES);
 	/* the batch root of our own block at that height: remembered at commit,
 	 * or (an older height) recomputed from the stored block */
 	const struct ist_node_root *known = &a->roots[s->height % IST_NODE_RECENT_ROOTS];
@@ -806,20 +832,23 @@ void ist_node_attest_share(struct ist_node *n, uint32_t peer, const struct ist_a
 	else if (!have_cert && (!have_share || self) && ist_node_block_at(txn, s->height, &b, NULL) == 0) {
 		mine.height = s->height;
 		mine.epoch = b->epoch;
-		have_root = ist_wire_block_batch_root(b, mine.batch_root, NULL) == 0;
+		have_root = ist_node_batch_root(n, txn, b, mine.batch_root, NULL, NULL) == 0;
 		ist_wire_block_free(b);
 	}
 	ist_store_read_end(txn);
-	if (have_cert || (have_share && !self) || !have_root)
+	if (have_cert || (have_share && !self) || !have_root) {
+		free(set);
 		return;
+	}
 	uint8_t digest[IST_HASH_BYTES], pub[IST_SECP_PUBKEY_BYTES];
 	bool ok = mine.epoch == s->epoch && sodium_memcmp(mine.batch_root, s->batch_root, IST_HASH_BYTES) == 0;
 	if (ok) {
 		ist_wire_attest_digest(n->g.network_id, s->epoch, s->height, s->batch_root, digest);
 		ok = ist_secp_recover(digest, s->signature, pub) == 0 &&
-		     sodium_memcmp(pub, n->g.validators[s->signer].attestation_key, IST_SECP_PUBKEY_BYTES) == 0;
+		     sodium_memcmp(pub, set->attest_keys[s->signer], IST_SECP_PUBKEY_BYTES) == 0;
 	}
 	if (!ok) {
+		free(set);
 		ist_metric_inc(a->m_shares, "invalid");
 		ist_log_warn(SUBSYS, "invalid share from validator %" PRIu32 " for height %" PRIu64 ": dropped",
 			     s->signer, s->height);
@@ -829,8 +858,10 @@ void ist_node_attest_share(struct ist_node *n, uint32_t peer, const struct ist_a
 
 	/* gather the shares of this height, in validator order */
 	struct ist_certificate *cert = calloc(1, sizeof(*cert));
-	if (!cert)
+	if (!cert) {
+		free(set);
 		return;
+	}
 	cert->scheme = IST_CERT_MULTISIG_SECP256K1;
 	cert->network_id = n->g.network_id;
 	cert->epoch = s->epoch;
@@ -839,9 +870,10 @@ void ist_node_attest_share(struct ist_node *n, uint32_t peer, const struct ist_a
 	uint64_t stake = 0;
 	if (ist_store_read_begin(n->store, &txn) < 0) {
 		free(cert);
+		free(set);
 		return;
 	}
-	for (uint32_t i = 0; i < n->epoch->n; i++) {
+	for (uint32_t i = 0; i < set->n; i++) {
 		const uint8_t *sig = NULL;
 		size_t slen = 0;
 		if (i == s->signer)
@@ -851,11 +883,12 @@ void ist_node_attest_share(struct ist_node *n, uint32_t peer, const struct ist_a
 		if (ist_wire_bitmap_set(cert->signers, i) < 0)
 			continue;
 		memcpy(cert->sigs[cert->n_sigs++], sig, IST_SECP_SIG_BYTES);
-		stake += n->epoch->stakes[i];
+		stake += set->stakes[i];
 	}
 	ist_store_read_end(txn);
 	/* more than 2/3 of the stake, without overflow */
-	bool quorum = (unsigned __int128)stake * 3 > (unsigned __int128)n->epoch->total * 2;
+	bool quorum = (unsigned __int128)stake * 3 > (unsigned __int128)set->total * 2;
+	free(set);
 	struct cert_write w = { .height = s->height, .share = self ? NULL : s };
 	uint8_t *enc = NULL;
 	if (quorum && ist_wire_certificate_encode(cert, &enc, &w.len) == 0)

@@ -45,6 +45,19 @@ struct ist_node_consensus_params ist_node_consensus_defaults(void)
 	};
 }
 
+struct ist_ledger_params ist_node_staking_defaults(void)
+{
+	return (struct ist_ledger_params){
+		.epoch_length_blocks = 1000,
+		.max_validators = 100,
+		.min_stake = 1,
+		.unbonding_epochs = 2,
+		.slash_fraction_bps = 1000,
+		.jail_missed_bps = 9000,
+		.jail_cooldown_epochs = 1,
+	};
+}
+
 /* ---- times ------------------------------------------------------------------ */
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
@@ -314,6 +327,12 @@ int ist_node_genesis_check(struct ist_node_genesis *g, const char *label, struct
 			}
 		}
 	}
+	g->staking.epoch_length_blocks = g->consensus.epoch_length_blocks;
+	const char *sfield = NULL;
+	if (ist_ledger_params_check(&g->staking, &sfield) < 0) {
+		ist_json_path(path, "staking", sfield);
+		return ist_json_fail(&jr, -IST_ECONFIG, path, "out of range (docs/configuration.md gives the bounds)");
+	}
 	int r = ist_node_genesis_hash(g);
 	if (r < 0)
 		return ist_json_fail(&jr, r, "", "out of memory");
@@ -354,6 +373,22 @@ static void parse_consensus(struct ist_json_reader *jr, json_t *root, struct ist
 							IST_NODE_MIN_BLOCK_BYTES, IST_WIRE_MAX_BLOCK_BYTES);
 	c->epoch_length_blocks = ist_json_uint(jr, o, "consensus", "epoch_length_blocks", true, 0,
 						  IST_NODE_EPOCH_MIN_BLOCKS, IST_NODE_EPOCH_MAX_BLOCKS);
+}
+
+static void parse_staking(struct ist_json_reader *jr, json_t *root, struct ist_ledger_params *p)
+{
+	static const char *const fields[] = { "max_validators", "min_stake", "unbonding_epochs", "slash_fraction_bps",
+					      "jail_missed_bps", "jail_cooldown_epochs", NULL };
+	json_t *o = ist_json_member(jr, root, "", "staking", true);
+	if (!ist_json_object(jr, o, "staking", fields))
+		return;
+	p->max_validators = (uint32_t)ist_json_uint(jr, o, "staking", "max_validators", true, 0, 1,
+						       IST_WIRE_MAX_VALIDATORS);
+	p->min_stake = ist_json_u64(jr, o, "staking", "min_stake", true, 0, 1);
+	p->unbonding_epochs = ist_json_uint(jr, o, "staking", "unbonding_epochs", true, 0, 1, 1000000);
+	p->slash_fraction_bps = (uint32_t)ist_json_uint(jr, o, "staking", "slash_fraction_bps", true, 0, 0, 10000);
+	p->jail_missed_bps = (uint32_t)ist_json_uint(jr, o, "staking", "jail_missed_bps", true, 0, 1, 10000);
+	p->jail_cooldown_epochs = ist_json_uint(jr, o, "staking", "jail_cooldown_epochs", true, 0, 0, 1000000);
 }
 
 static void parse_validator(struct ist_json_reader *jr, json_t *o, size_t i, struct ist_node_validator *v)
@@ -433,7 +468,7 @@ int ist_node_genesis_parse(const char *json, size_t len, const char *label, stru
 			   struct ist_json_err *err)
 {
 	static const char *const fields[] = { "chain_id", "network_id", "genesis_time", "consensus", "validators",
-					      "accounts", "chains", NULL };
+					      "accounts", "chains", "staking", NULL };
 	struct ist_json_reader jr;
 	ist_json_reader_init(&jr, label, err);
 	if (len > IST_NODE_GENESIS_FILE_MAX)
@@ -460,6 +495,8 @@ int ist_node_genesis_parse(const char *json, size_t len, const char *label, stru
 				 "must be an RFC 3339 UTC time YYYY-MM-DDTHH:MM:SSZ from 1970 to 9999 (got %s)", got);
 	}
 	parse_consensus(&jr, root, &g.consensus);
+	parse_staking(&jr, root, &g.staking);
+	g.staking.epoch_length_blocks = g.consensus.epoch_length_blocks;
 
 	json_t *vals = array_member(&jr, root, "validators", true, 1, IST_WIRE_MAX_VALIDATORS, "validators");
 	if (vals) {
@@ -566,6 +603,12 @@ int ist_node_genesis_bytes(const struct ist_node_genesis *g, uint8_t **ret_bytes
 		ist_buf_put_be64(&b, g->chains[i].id);
 		ist_buf_put_var(&b, g->chains[i].name, strlen(g->chains[i].name));
 	}
+	ist_buf_put_be32(&b, g->staking.max_validators);
+	ist_buf_put_be64(&b, g->staking.min_stake);
+	ist_buf_put_be64(&b, g->staking.unbonding_epochs);
+	ist_buf_put_be32(&b, g->staking.slash_fraction_bps);
+	ist_buf_put_be32(&b, g->staking.jail_missed_bps);
+	ist_buf_put_be64(&b, g->staking.jail_cooldown_epochs);
 	return ist_buf_take(&b, ret_bytes, ret_len);
 }
 
@@ -636,6 +679,15 @@ int ist_node_genesis_format(const struct ist_node_genesis *g, char **ret_json)
 		}
 		bad |= json_object_set_new(root, "chains", chains);
 	}
+	json_t *st = json_object();
+	bad |= !st;
+	bad |= json_object_set_new(st, "max_validators", json_integer(g->staking.max_validators));
+	bad |= json_object_set_new(st, "min_stake", ist_json_from_u64(g->staking.min_stake));
+	bad |= json_object_set_new(st, "unbonding_epochs", json_integer((json_int_t)g->staking.unbonding_epochs));
+	bad |= json_object_set_new(st, "slash_fraction_bps", json_integer(g->staking.slash_fraction_bps));
+	bad |= json_object_set_new(st, "jail_missed_bps", json_integer(g->staking.jail_missed_bps));
+	bad |= json_object_set_new(st, "jail_cooldown_epochs", json_integer((json_int_t)g->staking.jail_cooldown_epochs));
+	bad |= json_object_set_new(root, "staking", st);
 	int r = ist_json_dump_text(bad ? NULL : root, ret_json);
 	json_decref(cons);
 	json_decref(vals);

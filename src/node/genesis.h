@@ -14,7 +14,10 @@
  *                    "dkg_key": "<hex32>", "address": "tcp://127.0.0.1:26600",
  *                    "stake": 1000000}, ...],
  *    "accounts": [{"key": "<hex32>", "balance": 5000}],
- *    "chains": [{"id": 1, "name": "devchain-a"}, {"id": 2, "name": "devchain-b"}]}
+ *    "chains": [{"id": 1, "name": "devchain-a"}, {"id": 2, "name": "devchain-b"}],
+ *    "staking": {"max_validators": 100, "min_stake": 1, "unbonding_epochs": 2,
+ *                "slash_fraction_bps": 1000, "jail_missed_bps": 9000,
+ *                "jail_cooldown_epochs": 1}}
  *
  * Every field is checked: its type and range, no unknown field anywhere
  * (a typo must not pass silently), every key a valid point, no two
@@ -44,6 +47,7 @@
 #include "crypto/secp256k1.h"
 #include "crypto/x25519.h"
 #include "node/home.h"
+#include "state/ledger.h"
 
 #define IST_NODE_CHAIN_ID_MAX 64          /* [a-z0-9-], at least 1 */
 #define IST_NODE_NAME_MAX 64              /* validator names: as keyset names */
@@ -105,9 +109,14 @@ struct ist_node_genesis {
 	struct ist_node_account *accounts;     /* NULL when none */
 	size_t n_chains;                       /* 0..IST_NODE_MAX_CHAINS */
 	struct ist_node_chain chains[IST_NODE_MAX_CHAINS];
+	/* "staking": the ledger's rules (epoch_length_blocks is consensus') */
+	struct ist_ledger_params staking;
 	uint64_t total_stake;                  /* sum of the stakes (fits a u64) */
 	uint8_t hash[IST_HASH_BYTES];          /* set by parse/load/ist_node_genesis_hash */
 };
+
+/* The staking rules `isthmus testnet` writes (the example above). */
+struct ist_ledger_params ist_node_staking_defaults(void);
 
 /* Zeroes `g` (no validators, no accounts). */
 void ist_node_genesis_init(struct ist_node_genesis *g);
@@ -159,6 +168,12 @@ int ist_node_genesis_check(struct ist_node_genesis *g, const char *label, struct
  *           32 key, u64 balance
  *   u32   number of chains, then for each, in file order:
  *           u64 id, var name
+ *   u32   staking.max_validators
+ *   u64   staking.min_stake
+ *   u64   staking.unbonding_epochs
+ *   u32   staking.slash_fraction_bps
+ *   u32   staking.jail_missed_bps
+ *   u64   staking.jail_cooldown_epochs
  *
  * attestation_address is not covered: it is a function of attestation_key.
  * Out: *ret_bytes (malloc'd, caller frees), *ret_len. Returns 0 or

@@ -14,6 +14,7 @@
 #include "node/config.h"
 #include "node/genesis.h"
 #include "node/attest.h"
+#include "node/ledger.h"
 #include "node/mempool.h"
 #include "node/node.h"
 #include "node/queue.h"
@@ -48,6 +49,7 @@ struct ist_node_batch {
 	size_t len, cap;
 	const uint8_t *safety;       /* borrowed from the PERSIST action, or NULL */
 	size_t safety_len;
+	struct ist_node *node;       /* set by the flush */
 };
 
 /* Internal events the consensus thread feeds back to the core after the
@@ -173,7 +175,9 @@ struct ist_node {
 	struct ist_net *net;
 	struct ist_api *api;
 	struct ist_cons *core;
-	struct ist_cons_epoch *epoch;          /* epoch 0 */
+	struct ist_cons_epoch *epoch;          /* the current epoch (the core's) */
+	struct ist_ledger *ledger;             /* written by the consensus thread under ledger_mu */
+	pthread_mutex_t ledger_mu;
 	struct ist_block genesis;
 	uint8_t genesis_id[IST_HASH_BYTES];
 
@@ -210,6 +214,7 @@ struct ist_node {
 	/* metrics */
 	struct ist_metric *m_height, *m_view, *m_commits, *m_timeouts, *m_latency, *m_db_bytes;
 	struct ist_metric *m_drops, *m_queue_dropped;
+	struct ist_metric *m_txs, *m_evidence_applied, *m_epoch, *m_evidence_sent;
 };
 
 /* attest.c */
@@ -256,6 +261,12 @@ int ist_node_submit(void *ctx, const uint8_t *body, size_t len, struct ist_buf *
 /* relayapi.c: the API's get (the relayer routes) */
 int ist_node_api_get(void *ctx, const char *path, const char *query, bool final, struct ist_buf *out,
 		     const char **ret_route, uint32_t *ret_wait_ms);
+
+/* ledgerapi.c: the ledger's GET routes (segments after /v1/). Returns 1
+ * when the path is not one of them, else as the API's get. */
+int ist_node_ledger_get(struct ist_node *n, struct ist_txn *txn, char **seg, size_t ns, const char *query,
+			struct ist_buf *out, const char **ret_route);
+int ist_node_get_validators(struct ist_node *n, struct ist_txn *txn, const char *query, struct ist_buf *out);
 
 /* source.c */
 void ist_node_api_source(struct ist_node *n, struct ist_api_source *ret);

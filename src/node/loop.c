@@ -124,6 +124,15 @@ int ist_node_core_load(struct ist_node *n, char *errbuf, size_t errlen)
 	}
 	if ((r = block_read(txn, id, &root)) < 0)
 		goto out;
+	/* the ledger at the same height, and with it the current epoch */
+	ist_store_read_end(txn);
+	txn = NULL;
+	if ((r = ist_node_ledger_load(n, height, errbuf, errlen)) < 0) {
+		what = NULL;
+		goto out;
+	}
+	if ((r = ist_store_read_begin(n->store, &txn)) < 0)
+		goto out;
 
 	const uint8_t *val;
 	size_t vlen;
@@ -184,6 +193,7 @@ int ist_node_core_load(struct ist_node *n, char *errbuf, size_t errlen)
 	cc.signer.sign = ist_node_sign;
 	cc.signer.ctx = n;
 	cc.app.validate = ist_node_validate;
+	cc.app.apply = ist_node_apply;
 	cc.app.ctx = n;
 	cc.safety = safety;
 	cc.safety_len = safety_len;
@@ -209,7 +219,7 @@ int ist_node_core_load(struct ist_node *n, char *errbuf, size_t errlen)
 				     safety ? " and the saved safety state" : "");
 	}
 out:
-	if (r < 0)
+	if (r < 0 && what)
 		snprintf(errbuf, errlen, "%s: cannot load %s: %s", n->cfg.data_path, what, ist_strerror(r));
 	ist_store_cursor_close(cur);
 	ist_store_read_end(txn);
@@ -326,6 +336,8 @@ static int batch_write(struct ist_txn *txn, void *ctx)
 	}
 	if (r == 0 && committed)
 		r = prune_pending(txn, top);
+	if (r == 0 && committed)
+		r = ist_node_ledger_flush_txn(bt->node, txn);
 	if (r == 0 && bt->safety)
 		r = ist_store_safety_put(txn, bt->safety, bt->safety_len);
 	return r;
@@ -379,9 +391,12 @@ static int batch_flush(struct ist_node *n)
 	struct ist_node_batch *bt = &n->batch;
 	if (!bt->len && !bt->safety)
 		return 0;
+	bt->node = n;
 	int r = ist_store_write(n->store, batch_write, bt);
-	if (r == 0)
+	if (r == 0) {
+		ist_node_ledger_flushed(n);
 		commits_applied(n);
+	}
 	for (size_t i = 0; i < bt->len; i++) {
 		ist_wire_block_free(bt->v[i].block);
 		free(bt->v[i].enc);
@@ -433,6 +448,7 @@ static void act_send(struct ist_node *n, struct ist_cons_action *a)
 	case IST_ENVELOPE_BLOCK_REQUEST:
 	case IST_ENVELOPE_BLOCK_RESPONSE:
 	case IST_ENVELOPE_ATTEST_SHARE:
+	case IST_ENVELOPE_EPOCH_REQUEST:
 		/* the core never sends these: the node's sync and attest do */
 		free(env);
 		return;
@@ -613,12 +629,18 @@ static int handle_action(struct ist_node *n, struct ist_cons_action *a)
 		fetch(n, a);
 		return 0;
 	case IST_CONS_ACT_FETCH_EPOCH:
+		ist_node_epoch_fetch(n, a->u.fetch_epoch.to, a->u.fetch_epoch.epoch);
+		return 0;
 	case IST_CONS_ACT_SEND_EPOCH_PROOF:
-		ist_log_debug(SUBSYS, "epoch sync not supported yet");
+		if (a->u.send_epoch_proof.to != IST_CONS_PEER_NONE)
+			ist_node_epoch_serve(n, a->u.send_epoch_proof.to, a->u.send_epoch_proof.epoch);
 		return 0;
 	case IST_CONS_ACT_EPOCH:
-		/* the node passes no apply callback: the set never changes */
-		ist_log_warn(SUBSYS, "unexpected epoch change ignored");
+		/* the commit that ended the epoch first: the new set's records
+		 * are in its transaction */
+		if ((r = batch_flush(n)) < 0)
+			return r;
+		ist_node_epoch_changed(n, a);
 		return 0;
 	}
 	return 0;
@@ -689,6 +711,10 @@ static int step_envelope(struct ist_node *n, uint32_t peer, const struct ist_env
 	struct ist_cons_event ev = { .from = peer < n->epoch->n ? peer : IST_CONS_PEER_NONE };
 	if (env->kind == IST_ENVELOPE_BLOCK_REQUEST) {
 		serve_blocks(n, peer, &env->u.block_request);
+		return 0;
+	}
+	if (env->kind == IST_ENVELOPE_EPOCH_REQUEST) {
+		ist_node_epoch_serve(n, peer, env->u.epoch_request.epoch);
 		return 0;
 	}
 	if (env->kind == IST_ENVELOPE_BLOCK_RESPONSE) {

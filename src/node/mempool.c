@@ -152,6 +152,14 @@ static struct sender **sender_slot(struct ist_mempool *mp, const uint8_t key[IST
 	return p;
 }
 
+bool ist_mempool_has(struct ist_mempool *mp, const uint8_t id[IST_HASH_BYTES])
+{
+	pthread_mutex_lock(&mp->mu);
+	bool found = *id_slot(mp, id) != NULL;
+	pthread_mutex_unlock(&mp->mu);
+	return found;
+}
+
 int ist_mempool_add(struct ist_mempool *mp, struct ist_payload_item *it)
 {
 	struct entry *e = calloc(1, sizeof(*e));

@@ -75,6 +75,8 @@ int ist_mempool_add(struct ist_mempool *mp, struct ist_payload_item *it) IST_WUR
 
 /* Items not reserved by a proposal. */
 size_t ist_mempool_ready(struct ist_mempool *mp);
+/* Whether an item with this id waits in the pool. Any thread. */
+bool ist_mempool_has(struct ist_mempool *mp, const uint8_t id[IST_HASH_BYTES]);
 /* All items. */
 size_t ist_mempool_count(struct ist_mempool *mp);
 

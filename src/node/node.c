@@ -199,6 +199,13 @@ static int metrics_setup(struct ist_node *n)
 					 "Consensus events the core dropped, by reason.", "reason");
 	n->m_queue_dropped = ist_metrics_counter(m, "isthmus_node_queue_dropped_total",
 						 "Envelopes dropped because the consensus queue was full.", NULL);
+	n->m_txs = ist_metrics_counter(m, "isthmus_ledger_transactions_total",
+				       "Committed transactions applied by the ledger, by result.", "result");
+	n->m_evidence_applied = ist_metrics_counter(m, "isthmus_ledger_evidence_total",
+						    "Committed evidence items the ledger judged.", NULL);
+	n->m_evidence_sent = ist_metrics_counter(m, "isthmus_ledger_evidence_submitted_total",
+						 "Evidence of equivocation this node found and put in its mempool.", NULL);
+	n->m_epoch = ist_metrics_gauge(m, "isthmus_epoch", "Current epoch.", NULL);
 	struct ist_node_attest *a = &n->att;
 	a->m_observed = ist_metrics_gauge(m, "isthmus_attest_observed_height",
 					  "Last source height this node's watcher observed, by chain.", "chain");
@@ -240,6 +247,7 @@ int ist_node_new(const struct ist_node_options *opts, struct ist_node **ret, cha
 	}
 	n->opts = *opts;
 	pthread_mutex_init(&n->st_mu, NULL);
+	pthread_mutex_init(&n->ledger_mu, NULL);
 	pthread_mutex_init(&n->ev.mu, NULL);
 	randombytes_buf(&n->ev.boot, sizeof(n->ev.boot));
 	ist_node_config_init(&n->cfg);
@@ -275,14 +283,16 @@ int ist_node_new(const struct ist_node_options *opts, struct ist_node **ret, cha
 		goto fail;
 	if ((r = keys_load(n, errbuf, errlen)) < 0)
 		goto fail;
-	if (ist_node_genesis_find(&n->g, n->pub) != (long)n->ident.index) {
-		errf(errbuf, errlen, "%s: the node key is not validator %zu of %s", n->cfg.key_path, n->ident.index,
-		     n->cfg.genesis_path);
+	long gi = ist_node_genesis_find(&n->g, n->pub);
+	if (gi >= 0 && gi != (long)n->ident.index) {
+		errf(errbuf, errlen, "%s: the node key is validator %ld of %s, not %zu", n->cfg.key_path, gi,
+		     n->cfg.genesis_path, n->ident.index);
 		r = -IST_ECONFIG;
 		goto fail;
 	}
 
-	/* epoch 0 and the genesis block */
+	/* the genesis block; the current epoch comes from the ledger
+	 * (ist_node_core_load) */
 	n->epoch = calloc(1, sizeof(*n->epoch));
 	if (!n->epoch) {
 		r = -IST_ENOMEM;
@@ -292,18 +302,6 @@ int ist_node_new(const struct ist_node_options *opts, struct ist_node **ret, cha
 	ist_node_genesis_block(&n->g, &n->genesis);
 	if ((r = ist_wire_block_id(&n->genesis, n->genesis_id)) < 0) {
 		errf(errbuf, errlen, "cannot hash the genesis block: %s", ist_strerror(r));
-		goto fail;
-	}
-	n->epoch->number = 0;
-	memcpy(n->epoch->root_id, n->genesis_id, IST_HASH_BYTES);
-	n->epoch->n = (uint32_t)n->g.n_validators;
-	for (size_t i = 0; i < n->g.n_validators; i++) {
-		memcpy(n->epoch->pubkeys[i], n->g.validators[i].node_key, IST_ED25519_PUBKEY_BYTES);
-		n->epoch->stakes[i] = n->g.validators[i].stake;
-	}
-	if ((r = ist_cons_epoch_check(n->epoch)) < 0) {
-		errf(errbuf, errlen, "%s: validators: not a valid validator set (%s)", n->cfg.genesis_path,
-		     ist_strerror(r));
 		goto fail;
 	}
 
@@ -365,6 +363,8 @@ int ist_node_start(struct ist_node *n, char *errbuf, size_t errlen)
 		errf(errbuf, errlen, "%s: listen: %s", n->cfg.config_path, nerr[0] ? nerr : ist_strerror(r));
 		return r;
 	}
+	/* the current set and the registered validators, from the ledger */
+	ist_node_peers_update(n);
 	if ((r = ist_net_start(n->net, nerr, sizeof(nerr))) < 0) {
 		errf(errbuf, errlen, "%s: listen: cannot listen on %s: %s", n->cfg.config_path, n->cfg.listen,
 		     nerr[0] ? nerr : ist_strerror(r));
@@ -431,6 +431,8 @@ int ist_node_free(struct ist_node *n)
 	ist_store_close(n->store);
 	ist_metrics_free(n->metrics);
 	free(n->epoch);
+	ist_ledger_free(n->ledger);
+	pthread_mutex_destroy(&n->ledger_mu);
 	if (n->seed)
 		sodium_free(n->seed);   /* wipes */
 	if (n->att.seckey)

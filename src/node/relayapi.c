@@ -281,13 +281,14 @@ static int pending(struct ist_buf *out, const char *reason, const char *fmt, ...
 }
 
 /* The proof of the checkpoint at batch_index in block `height`. */
-static int checkpoint_proof(struct ist_txn *txn, uint64_t height, uint32_t index, struct ist_inclusion_proof *ret)
+static int checkpoint_proof(struct ist_node *n, struct ist_txn *txn, uint64_t height, uint32_t index,
+			    struct ist_inclusion_proof *ret)
 {
 	struct ist_block *b = NULL;
 	int r = ist_node_block_at(txn, height, &b, NULL);
 	if (r < 0)
 		return r;
-	uint8_t (*leaves)[IST_HASH_BYTES] = calloc(b->n_items ? b->n_items : 1, IST_HASH_BYTES);
+	uint8_t (*leaves)[IST_HASH_BYTES] = calloc(b->n_items + 1, IST_HASH_BYTES);
 	if (!leaves) {
 		ist_wire_block_free(b);
 		return -IST_ENOMEM;
@@ -296,11 +297,20 @@ static int checkpoint_proof(struct ist_txn *txn, uint64_t height, uint32_t index
 	for (size_t i = 0; i < b->n_items; i++)
 		if (b->items[i].kind == IST_PAYLOAD_CHECKPOINT)
 			ist_wire_checkpoint_leaf_hash(&b->items[i].u.checkpoint, leaves[k++]);
+	/* a block that ends its epoch has the hand-over as its last leaf */
+	bool ends = false;
+	if ((r = ist_node_handover_leaf(n, txn, b, &ends, leaves[k])) < 0) {
+		free(leaves);
+		ist_wire_block_free(b);
+		return r;
+	}
+	size_t cps = k;
+	k += ends;
 	ist_wire_block_free(b);
 	memset(ret, 0, sizeof(*ret));
 	ret->leaf_index = index;
 	ret->tree_size = k;
-	r = index < k ? ist_merkle_inclusion_proof((const uint8_t (*)[IST_HASH_BYTES])leaves, k, index, ret->path,
+	r = index < cps ? ist_merkle_inclusion_proof((const uint8_t (*)[IST_HASH_BYTES])leaves, k, index, ret->path,
 						  &ret->path_len)
 		      : -IST_EDB_CORRUPT;
 	free(leaves);
@@ -375,7 +385,7 @@ static int get_delivery(struct ist_node *n, struct ist_txn *txn, uint64_t src, u
 	}
 	d->checkpoint = rec.cp;
 	if ((r = message_proof(txn, src, dst, nonce, rec.cp.tree_size, &d->message_proof)) < 0 ||
-	    (r = checkpoint_proof(txn, rec.height, rec.index, &d->checkpoint_proof)) < 0)
+	    (r = checkpoint_proof(n, txn, rec.height, rec.index, &d->checkpoint_proof)) < 0)
 		goto out;
 	uint8_t *enc = NULL;
 	size_t len = 0;
@@ -399,25 +409,6 @@ out:
 }
 
 /* ---- validators and events ---- */
-
-static int get_validators(struct ist_node *n, struct ist_buf *out)
-{
-	ist_buf_putf(out, "{\"format\":\"isthmus-validator-set/v1\",\"network_id\":\"%" PRIu64 "\",\"epoch\":\"%" PRIu64
-		     "\",\"total_stake\":\"%" PRIu64 "\",\"validators\":[", n->g.network_id, n->epoch->number,
-		     n->epoch->total);
-	for (size_t i = 0; i < n->g.n_validators; i++) {
-		const struct ist_node_validator *v = &n->g.validators[i];
-		ist_buf_putf(out, "%s{\"index\":%zu,\"name\":\"%s\",", i ? "," : "", i, v->name);
-		ist_node_json_hex(out, "node_key", v->node_key, sizeof(v->node_key));
-		ist_buf_puts(out, ",");
-		ist_node_json_hex(out, "attestation_key", v->attestation_key, sizeof(v->attestation_key));
-		char addr[43];
-		ist_eth_address_format(v->attestation_address, addr);
-		ist_buf_putf(out, ",\"attestation_address\":\"%s\",\"stake\":\"%" PRIu64 "\"}", addr, v->stake);
-	}
-	ist_buf_puts(out, "]}");
-	return 0;
-}
 
 static int get_events(struct ist_node *n, struct ist_txn *txn, const char *query, bool final, struct ist_buf *out,
 		      uint32_t *ret_wait_ms)
@@ -480,7 +471,18 @@ int ist_node_api_get(void *ctx, const char *path, const char *query, bool final,
 	uint64_t a = 0, b = 0, c = 0;
 	bool nums = (ns < 2 || ist_json_decimal_u64(seg[1], &a)) && (ns < 3 || ist_json_decimal_u64(seg[2], &b));
 	const char *route = NULL;
-	enum { R_ROUTES, R_CP, R_CERT, R_PROOF, R_DELIVERY, R_VALIDATORS, R_EVENTS } which;
+	enum { R_ROUTES, R_CP, R_CERT, R_PROOF, R_DELIVERY, R_EVENTS } which;
+	{
+		/* the ledger's routes */
+		struct ist_txn *ltxn;
+		int lr = ist_store_read_begin(n->store, &ltxn);
+		if (lr < 0)
+			return lr;
+		lr = ist_node_ledger_get(n, ltxn, seg, ns, query, out, ret_route);
+		ist_store_read_end(ltxn);
+		if (lr != 1)
+			return lr;
+	}
 	if (ns == 1 && strcmp(seg[0], "routes") == 0) {
 		route = "/v1/routes";
 		which = R_ROUTES;
@@ -497,9 +499,6 @@ int ist_node_api_get(void *ctx, const char *path, const char *query, bool final,
 	} else if (ns == 4 && strcmp(seg[0], "deliveries") == 0) {
 		route = "/v1/deliveries/{src}/{dst}/{nonce}";
 		which = R_DELIVERY;
-	} else if (ns == 1 && strcmp(seg[0], "validators") == 0) {
-		route = "/v1/validators";
-		which = R_VALIDATORS;
 	} else if (ns == 1 && strcmp(seg[0], "events") == 0) {
 		route = "/v1/events";
 		which = R_EVENTS;
@@ -509,8 +508,6 @@ int ist_node_api_get(void *ctx, const char *path, const char *query, bool final,
 	*ret_route = route;
 	if (!nums || ((which == R_PROOF || which == R_DELIVERY) && !ist_json_decimal_u64(seg[3], &c)))
 		return ist_node_reason(out, -IST_EINVAL, "path parameters must be decimal integers below 2^64");
-	if (which == R_VALIDATORS)
-		return get_validators(n, out);
 	struct ist_txn *txn;
 	int r = ist_store_read_begin(n->store, &txn);
 	if (r < 0)
@@ -533,8 +530,6 @@ int ist_node_api_get(void *ctx, const char *path, const char *query, bool final,
 		break;
 	case R_EVENTS:
 		r = get_events(n, txn, query, final, out, ret_wait_ms);
-		break;
-	case R_VALIDATORS:
 		break;
 	}
 	ist_store_read_end(txn);

@@ -418,6 +418,8 @@ static int envelope_check(struct ctx *c, const struct ist_envelope *e)
 		return block_request_check(c, &e->u.block_request);
 	case IST_ENVELOPE_BLOCK_RESPONSE:
 		return block_response_check(c, &e->u.block_response);
+	case IST_ENVELOPE_EPOCH_REQUEST:
+		return 0;
 	case IST_ENVELOPE_ATTEST_SHARE:
 		if (e->u.attest_share.signer >= IST_WIRE_MAX_VALIDATORS)
 			return toobig(c, "attest_share.signer: index out of range");
@@ -788,6 +790,11 @@ static int envelope_from_pb(struct ctx *c, const Isthmus__V1__Envelope *pb, stru
 		e->kind = IST_ENVELOPE_ATTEST_SHARE;
 		TRY(nested_size(c, &pb->attest_share->base, 256, "envelope.attest_share: too big"));
 		return attest_share_from_pb(c, pb->attest_share, &e->u.attest_share);
+	case ISTHMUS__V1__ENVELOPE__KIND_EPOCH_REQUEST:
+		e->kind = IST_ENVELOPE_EPOCH_REQUEST;
+		TRY(nested_size(c, &pb->epoch_request->base, 32, "envelope.epoch_request: too big"));
+		e->u.epoch_request.epoch = pb->epoch_request->epoch;
+		return 0;
 	case ISTHMUS__V1__ENVELOPE__KIND_BLOCK_REQUEST:
 		e->kind = IST_ENVELOPE_BLOCK_REQUEST;
 		TRY(nested_size(c, &pb->block_request->base, 64, "envelope.block_request: too big"));
@@ -1196,6 +1203,15 @@ static Isthmus__V1__Envelope *envelope_to_pb(struct ctx *c, const struct ist_env
 		pb->kind_case = ISTHMUS__V1__ENVELOPE__KIND_BLOCK_RESPONSE;
 		pb->block_response = block_response_to_pb(c, &e->u.block_response);
 		break;
+	case IST_ENVELOPE_EPOCH_REQUEST: {
+		Isthmus__V1__EpochRequest *q = NEW(c, Isthmus__V1__EpochRequest, isthmus__v1__epoch_request__init);
+		if (!q)
+			break;
+		q->epoch = e->u.epoch_request.epoch;
+		pb->kind_case = ISTHMUS__V1__ENVELOPE__KIND_EPOCH_REQUEST;
+		pb->epoch_request = q;
+		break;
+	}
 	case IST_ENVELOPE_ATTEST_SHARE: {
 		const struct ist_attest_share *s = &e->u.attest_share;
 		Isthmus__V1__AttestShare *a = NEW(c, Isthmus__V1__AttestShare, isthmus__v1__attest_share__init);

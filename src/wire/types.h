@@ -292,6 +292,7 @@ enum ist_envelope_kind {
 	IST_ENVELOPE_BLOCK_REQUEST = 4,    /* block sync: "send me these blocks" */
 	IST_ENVELOPE_BLOCK_RESPONSE = 5,   /* block sync: the answer */
 	IST_ENVELOPE_ATTEST_SHARE = 6,     /* a multisig signature share */
+	IST_ENVELOPE_EPOCH_REQUEST = 7,    /* epoch sync: "prove epoch e ended" */
 };
 
 /* A validator's signature share over a committed block's batch root
@@ -335,6 +336,9 @@ struct ist_envelope {
 		struct ist_block_request block_request;
 		struct ist_block_response block_response;
 		struct ist_attest_share attest_share;
+		struct {
+			uint64_t epoch;
+		} epoch_request;
 	} u;
 };
 

@@ -285,6 +285,9 @@ void sample_envelope(struct ist_envelope *e, enum ist_envelope_kind kind)
 		e->u.attest_share.signer = 3;
 		sample_fill(e->u.attest_share.signature, IST_SECP_SIG_BYTES, 0x62);
 		break;
+	case IST_ENVELOPE_EPOCH_REQUEST:
+		e->u.epoch_request.epoch = 5;
+		break;
 	case IST_ENVELOPE_BLOCK_REQUEST:
 	case IST_ENVELOPE_BLOCK_RESPONSE:
 		break;   /* handled above */

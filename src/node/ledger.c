@@ -1,0 +1,473 @@
+/*
+ * The node's side of the ledger (state/ledger.h): loading it from the store,
+ * the core's apply callback, writing what changed in the commit's
+ * transaction, epoch changes (the new set for the core and the network, the
+ * proof other nodes fetch to follow), and the batch root of a block that
+ * ends an epoch (its last leaf is the hand-over of the next set).
+ *
+ * Keys (docs/architecture.md, "Storage"):
+ *   accounts    'a' || key (32)          -> balance u64 || nonce u64
+ *               't' || tx id (32)        -> receipt (ist_ledger_receipt_decode)
+ *   validators  "state"                  -> the rest of the ledger
+ *   epochs      'e' || epoch (u64)       -> set (ist_ledger_set_decode)
+ *               'p' || epoch (u64)       -> proof that the epoch ended:
+ *                                           u32 count, count x (u32 len, block),
+ *                                           u32 len, QC (top first)
+ *   evidence    'x' || height || index   -> evidence record
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/bytes.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "node/internal.h"
+#include "node/ledger.h"
+#include "storage/blocks.h"
+#include "wire/canonical.h"
+#include "wire/codec.h"
+
+#define SUBSYS "ledger"
+
+static const uint8_t STATE_KEY[] = "state";
+
+static int sink_put(void *ctx, enum ist_ledger_table t, const uint8_t *key, size_t klen, const uint8_t *val,
+		    size_t vlen)
+{
+	struct ist_txn *txn = ctx;
+	uint8_t k[1 + 64];
+	if (klen > 64)
+		return -IST_EINVAL;
+	switch (t) {
+	case IST_LEDGER_T_ACCOUNT:
+		k[0] = 'a';
+		memcpy(k + 1, key, klen);
+		return ist_store_put(txn, IST_STORE_DB_ACCOUNTS, k, klen + 1, val, vlen);
+	case IST_LEDGER_T_RECEIPT:
+		k[0] = 't';
+		memcpy(k + 1, key, klen);
+		return ist_store_put(txn, IST_STORE_DB_ACCOUNTS, k, klen + 1, val, vlen);
+	case IST_LEDGER_T_STATE:
+		return ist_store_put(txn, IST_STORE_DB_VALIDATORS, STATE_KEY, 5, val, vlen);
+	case IST_LEDGER_T_EPOCH:
+		k[0] = 'e';
+		memcpy(k + 1, key, klen);
+		return ist_store_put(txn, IST_STORE_DB_EPOCHS, k, klen + 1, val, vlen);
+	case IST_LEDGER_T_EVIDENCE:
+		k[0] = 'x';
+		memcpy(k + 1, key, klen);
+		return ist_store_put(txn, IST_STORE_DB_EVIDENCE, k, klen + 1, val, vlen);
+	}
+	return -IST_EINVAL;
+}
+
+int ist_node_ledger_flush_txn(struct ist_node *n, struct ist_txn *txn)
+{
+	struct ist_ledger_sink sink = { .put = sink_put, .ctx = txn };
+	return ist_ledger_flush(n->ledger, &sink);
+}
+
+void ist_node_ledger_flushed(struct ist_node *n)
+{
+	pthread_mutex_lock(&n->ledger_mu);
+	ist_ledger_flushed(n->ledger);
+	pthread_mutex_unlock(&n->ledger_mu);
+}
+
+int ist_node_epoch_set_read(struct ist_txn *txn, uint64_t epoch, struct ist_ledger_set *ret)
+{
+	uint8_t k[9] = { 'e' };
+	ist_put_be64(k + 1, epoch);
+	const uint8_t *v;
+	size_t vlen;
+	int r = ist_store_get(txn, IST_STORE_DB_EPOCHS, k, sizeof(k), &v, &vlen);
+	if (r < 0)
+		return r;
+	return ist_ledger_set_decode(v, vlen, ret);
+}
+
+/* ---- loading ---- */
+
+static int ledger_new(struct ist_node *n, struct ist_ledger **ret)
+{
+	const struct ist_node_genesis *g = &n->g;
+	struct ist_ledger_genesis_validator *vals = calloc(g->n_validators, sizeof(*vals));
+	struct ist_ledger_genesis_account *accts = calloc(g->n_accounts ? g->n_accounts : 1, sizeof(*accts));
+	int r = -IST_ENOMEM;
+	if (vals && accts) {
+		for (size_t i = 0; i < g->n_validators; i++) {
+			vals[i].name = g->validators[i].name;
+			vals[i].node_key = g->validators[i].node_key;
+			vals[i].attest_key = g->validators[i].attestation_key;
+			vals[i].dkg_key = g->validators[i].dkg_key;
+			vals[i].address = g->validators[i].address;
+			vals[i].stake = g->validators[i].stake;
+		}
+		for (size_t i = 0; i < g->n_accounts; i++) {
+			accts[i].key = g->accounts[i].key;
+			accts[i].balance = g->accounts[i].balance;
+		}
+		r = ist_ledger_new(&g->staking, g->network_id, vals, g->n_validators, accts, g->n_accounts, ret);
+	}
+	free(vals);
+	free(accts);
+	return r;
+}
+
+static void epoch_from_set(const struct ist_ledger_set *s, const uint8_t root_id[IST_HASH_BYTES],
+			   struct ist_cons_epoch *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->number = s->epoch;
+	memcpy(e->root_id, root_id, IST_HASH_BYTES);
+	e->n = s->n;
+	for (uint32_t i = 0; i < s->n; i++) {
+		memcpy(e->pubkeys[i], s->node_keys[i], IST_ED25519_PUBKEY_BYTES);
+		e->stakes[i] = s->stakes[i];
+	}
+}
+
+int ist_node_ledger_load(struct ist_node *n, uint64_t committed_height, char *errbuf, size_t errlen)
+{
+	struct ist_ledger *l = NULL;
+	struct ist_txn *txn = NULL;
+	struct ist_store_cursor *cur = NULL;
+	const char *what = "the ledger";
+	int r = ledger_new(n, &l);
+	if (r < 0)
+		goto out;
+	if ((r = ist_store_read_begin(n->store, &txn)) < 0)
+		goto out;
+	const uint8_t *v;
+	size_t vlen;
+	r = ist_store_get(txn, IST_STORE_DB_VALIDATORS, STATE_KEY, 5, &v, &vlen);
+	if (r == -IST_ENOTFOUND) {
+		if (committed_height > 0) {
+			r = -IST_EDB_CORRUPT;
+			what = "the ledger (none stored, yet blocks are committed: a data directory of an older "
+			       "isthmusd? start from a new one)";
+			goto out;
+		}
+		r = 0;   /* genesis: the first commit writes it */
+	} else if (r < 0) {
+		goto out;
+	} else {
+		if ((r = ist_ledger_load_state(l, v, vlen)) < 0)
+			goto out;
+		what = "the accounts";
+		if ((r = ist_store_cursor_open(txn, IST_STORE_DB_ACCOUNTS, &cur)) < 0)
+			goto out;
+		const uint8_t *key;
+		size_t klen;
+		uint8_t a = 'a';
+		for (r = ist_store_cursor_get(cur, IST_STORE_SEEK_GE, &a, 1, &key, &klen, &v, &vlen); r == 0;
+		     r = ist_store_cursor_get(cur, IST_STORE_NEXT, NULL, 0, &key, &klen, &v, &vlen)) {
+			if (key[0] != 'a')
+				break;
+			if ((r = ist_ledger_load_account(l, key + 1, klen - 1, v, vlen)) < 0)
+				goto out;
+		}
+		if (r < 0 && r != -IST_ENOTFOUND)
+			goto out;
+		r = 0;
+		if (ist_ledger_height(l) != committed_height) {
+			r = -IST_EDB_CORRUPT;
+			snprintf(errbuf, errlen, "%s: the ledger is at height %" PRIu64 " but the chain at %" PRIu64,
+				 n->cfg.data_path, ist_ledger_height(l), committed_height);
+			what = NULL;
+			goto out;
+		}
+	}
+	/* the core's epoch: the ledger's current set, rooted at the block
+	 * before its first */
+	const struct ist_ledger_set *s = ist_ledger_current(l);
+	uint8_t root[IST_HASH_BYTES];
+	memcpy(root, n->genesis_id, IST_HASH_BYTES);
+	if (s->start_height > 1) {
+		what = "the root block of the current epoch";
+		if ((r = ist_store_height_get(txn, s->start_height - 1, root)) < 0)
+			goto out;
+	}
+	epoch_from_set(s, root, n->epoch);
+	what = "the current epoch's set";
+	if ((r = ist_cons_epoch_check(n->epoch)) < 0)
+		goto out;
+	pthread_mutex_lock(&n->ledger_mu);
+	struct ist_ledger *old = n->ledger;
+	n->ledger = l;
+	pthread_mutex_unlock(&n->ledger_mu);
+	ist_ledger_free(old);
+	l = NULL;
+out:
+	if (r < 0 && what)
+		snprintf(errbuf, errlen, "%s: cannot load %s: %s", n->cfg.data_path, what, ist_strerror(r));
+	ist_store_cursor_close(cur);
+	ist_store_read_end(txn);
+	ist_ledger_free(l);
+	return r;
+}
+
+/* ---- apply ---- */
+
+int ist_node_apply(void *ctx, const struct ist_block *b, struct ist_cons_epoch *ret_next)
+{
+	struct ist_node *n = ctx;
+	struct ist_ledger_outcome o;
+	pthread_mutex_lock(&n->ledger_mu);
+	uint64_t epoch = ist_ledger_current(n->ledger)->epoch;
+	int r = b->epoch == epoch ? ist_ledger_apply_block(n->ledger, b, NULL, &o) : -IST_ESTATE;
+	struct ist_ledger_set next;
+	if (r == 0 && o.epoch_ended)
+		next = *o.next;
+	pthread_mutex_unlock(&n->ledger_mu);
+	if (r < 0) {
+		ist_log_error(SUBSYS, "cannot apply block %" PRIu64 " (epoch %" PRIu64 ", the ledger's %" PRIu64 "): %s",
+			      b->height, b->epoch, epoch, ist_strerror(r));
+		return r;
+	}
+	if (o.n_txs)
+		ist_metric_add(n->m_txs, "ok", o.n_txs - o.n_failed);
+	if (o.n_failed)
+		ist_metric_add(n->m_txs, "failed", o.n_failed);
+	if (o.n_evidence)
+		ist_metric_add(n->m_evidence_applied, NULL, o.n_evidence);
+	if (!o.epoch_ended)
+		return 0;
+	memset(ret_next, 0, sizeof(*ret_next));
+	ret_next->n = next.n;
+	for (uint32_t i = 0; i < next.n; i++) {
+		memcpy(ret_next->pubkeys[i], next.node_keys[i], IST_ED25519_PUBKEY_BYTES);
+		ret_next->stakes[i] = next.stakes[i];
+	}
+	ist_log_info(SUBSYS, "epoch %" PRIu64 " ends at height %" PRIu64 ": epoch %" PRIu64 " has %" PRIu32
+		     " validator(s), total stake %" PRIu64, b->epoch, b->height, next.epoch, next.n, next.total);
+	return 1;
+}
+
+/* ---- the hand-over leaf and batch roots ---- */
+
+int ist_node_handover_leaf(struct ist_node *n, struct ist_txn *txn, const struct ist_block *b, bool *ret_ends,
+			   uint8_t ret_leaf32[IST_HASH_BYTES])
+{
+	struct ist_ledger_set *s = malloc(sizeof(*s));
+	if (!s)
+		return -IST_ENOMEM;
+	*ret_ends = false;
+	int r = ist_node_epoch_set_read(txn, b->epoch, s);
+	if (r == 0 && s->end_height == b->height) {
+		if ((r = ist_node_epoch_set_read(txn, b->epoch + 1, s)) == 0) {
+			struct ist_valset *vs = malloc(sizeof(*vs));
+			if (!vs) {
+				free(s);
+				return -IST_ENOMEM;
+			}
+			memset(vs, 0, sizeof(*vs));
+			vs->network_id = n->g.network_id;
+			vs->epoch = s->epoch;
+			vs->n = s->n;
+			for (uint32_t i = 0; i < s->n; i++) {
+				memcpy(vs->keys[i], s->attest_keys[i], IST_SECP_PUBKEY_BYTES);
+				vs->stakes[i] = s->stakes[i];
+			}
+			vs->total = s->total;
+			ist_handover_leaf_hash(vs, ret_leaf32);
+			free(vs);
+			*ret_ends = true;
+		}
+	} else if (r == -IST_ENOTFOUND) {
+		r = 0;
+	}
+	free(s);
+	return r;
+}
+
+int ist_node_batch_root(struct ist_node *n, struct ist_txn *txn, const struct ist_block *b,
+			uint8_t ret_root32[IST_HASH_BYTES], size_t *ret_count, bool *ret_ends)
+{
+	uint8_t leaf[IST_HASH_BYTES];
+	bool ends = false;
+	int r = ist_node_handover_leaf(n, txn, b, &ends, leaf);
+	if (r < 0)
+		return r;
+	if (ret_ends)
+		*ret_ends = ends;
+	return ist_wire_block_batch_root_ex(b, ends ? leaf : NULL, ret_root32, ret_count);
+}
+
+/* ---- epoch changes and epoch sync ---- */
+
+struct proof_write {
+	uint64_t epoch;
+	const uint8_t *data;
+	size_t len;
+};
+
+static int proof_write_fn(struct ist_txn *txn, void *ctx)
+{
+	const struct proof_write *w = ctx;
+	uint8_t k[9] = { 'p' };
+	ist_put_be64(k + 1, w->epoch);
+	return ist_store_put(txn, IST_STORE_DB_EPOCHS, k, sizeof(k), w->data, w->len);
+}
+
+void ist_node_peers_update(struct ist_node *n)
+{
+	if (!n->net)
+		return;
+	const struct ist_cons_epoch *e = n->core ? ist_cons_epoch_current(n->core) : n->epoch;
+	struct ist_net_peer *peers = calloc(IST_WIRE_MAX_VALIDATORS, sizeof(*peers));
+	if (!peers)
+		return;
+	size_t k = 0;
+	pthread_mutex_lock(&n->ledger_mu);
+	/* the set's members at their index, then other registered validators
+	 * (candidates, jailed ones catching up) after them */
+	for (uint32_t i = 0; i < e->n; i++) {
+		peers[k].index = i;
+		memcpy(peers[k].pubkey, e->pubkeys[i], IST_ED25519_PUBKEY_BYTES);
+		k++;
+	}
+	for (size_t i = 0; i < ist_ledger_n_validators(n->ledger) && k < IST_WIRE_MAX_VALIDATORS; i++) {
+		const struct ist_ledger_validator *v = ist_ledger_validator_at(n->ledger, i);
+		if (v->removed || ist_cons_epoch_index(e, v->node_key) != IST_CONS_OBSERVER)
+			continue;
+		peers[k].index = (uint32_t)k;
+		memcpy(peers[k].pubkey, v->node_key, IST_ED25519_PUBKEY_BYTES);
+		k++;
+	}
+	for (size_t j = 0; j < k; j++) {
+		const struct ist_ledger_validator *v = ist_ledger_validator_find(n->ledger, peers[j].pubkey);
+		const char *url = v ? v->address : "";
+		for (size_t c = 0; c < n->cfg.n_peers; c++)
+			if (memcmp(n->cfg.peers[c].node_key, peers[j].pubkey, IST_ED25519_PUBKEY_BYTES) == 0)
+				url = n->cfg.peers[c].address;
+		snprintf(peers[j].url, sizeof(peers[j].url), "%s", url);
+	}
+	pthread_mutex_unlock(&n->ledger_mu);
+	int r = ist_net_set_peers(n->net, peers, k);
+	if (r < 0)
+		ist_log_warn(SUBSYS, "cannot update the peer set: %s", ist_strerror(r));
+	free(peers);
+}
+
+void ist_node_epoch_changed(struct ist_node *n, struct ist_cons_action *a)
+{
+	const struct ist_cons_epoch *next = a->u.epoch.next;
+	/* the proof that the old epoch ended, for peers that follow */
+	struct ist_buf b;
+	ist_buf_init(&b, 0);
+	ist_buf_put_be32(&b, (uint32_t)a->u.epoch.n_proof_blocks);
+	for (size_t i = 0; i < a->u.epoch.n_proof_blocks; i++) {
+		uint8_t *enc = NULL;
+		size_t len = 0;
+		if (ist_wire_block_encode(a->u.epoch.proof_blocks[i], &enc, &len) < 0) {
+			ist_buf_fini(&b);
+			return;
+		}
+		ist_buf_put_be32(&b, (uint32_t)len);
+		ist_buf_put(&b, enc, len);
+		free(enc);
+	}
+	uint8_t *qenc = NULL;
+	size_t qlen = 0;
+	if (a->u.epoch.proof_qc && ist_wire_qc_encode(a->u.epoch.proof_qc, &qenc, &qlen) == 0) {
+		ist_buf_put_be32(&b, (uint32_t)qlen);
+		ist_buf_put(&b, qenc, qlen);
+		free(qenc);
+	} else {
+		ist_buf_put_be32(&b, 0);
+	}
+	if (ist_buf_err(&b) == 0) {
+		struct proof_write w = { .epoch = next->number - 1, .data = b.data, .len = b.len };
+		int r = ist_store_write(n->store, proof_write_fn, &w);
+		if (r < 0)
+			ist_log_warn(SUBSYS, "cannot keep the proof of epoch %" PRIu64 ": %s", w.epoch, ist_strerror(r));
+	}
+	ist_buf_fini(&b);
+	*n->epoch = *next;
+	uint32_t self = ist_cons_epoch_index(next, n->pub);
+	pthread_mutex_lock(&n->st_mu);
+	n->st_epoch = next->number;
+	pthread_mutex_unlock(&n->st_mu);
+	ist_metric_set(n->m_epoch, NULL, (double)next->number);
+	if (self == IST_CONS_OBSERVER)
+		ist_log_info(SUBSYS, "now in epoch %" PRIu64 " (%" PRIu32 " validators): this node is not one of them "
+			     "(it follows the chain and signs nothing)", next->number, next->n);
+	else
+		ist_log_info(SUBSYS, "now in epoch %" PRIu64 " as validator %" PRIu32 " of %" PRIu32, next->number, self,
+			     next->n);
+	ist_node_peers_update(n);
+}
+
+void ist_node_epoch_serve(struct ist_node *n, uint32_t peer, uint64_t epoch)
+{
+	struct ist_txn *txn;
+	if (ist_store_read_begin(n->store, &txn) < 0)
+		return;
+	uint8_t k[9] = { 'p' };
+	ist_put_be64(k + 1, epoch);
+	const uint8_t *v;
+	size_t vlen;
+	struct ist_envelope *env = NULL;
+	if (ist_store_get(txn, IST_STORE_DB_EPOCHS, k, sizeof(k), &v, &vlen) < 0 || vlen < 4)
+		goto out;
+	uint32_t cnt = ist_get_be32(v);
+	if (!cnt || cnt > IST_WIRE_MAX_SYNC_BLOCKS)
+		goto out;
+	env = calloc(1, sizeof(*env));
+	struct ist_block *blocks = calloc(cnt, sizeof(*blocks));
+	if (!env || !blocks) {
+		free(blocks);
+		goto out;
+	}
+	env->kind = IST_ENVELOPE_BLOCK_RESPONSE;
+	env->u.block_response.blocks = blocks;
+	size_t off = 4;
+	/* stored top first; the wire wants oldest first */
+	for (uint32_t i = 0; i < cnt; i++) {
+		if (off + 4 > vlen)
+			goto out;
+		uint32_t len = ist_get_be32(v + off);
+		off += 4;
+		struct ist_block *bl = NULL;
+		if (off + len > vlen || ist_wire_block_decode(v + off, len, &bl, NULL) < 0)
+			goto out;
+		off += len;
+		blocks[cnt - 1 - i] = *bl;
+		free(bl);
+		env->u.block_response.n_blocks++;
+	}
+	if (off + 4 <= vlen) {
+		uint32_t qlen = ist_get_be32(v + off);
+		off += 4;
+		struct ist_qc *qc = NULL;
+		if (qlen && off + qlen <= vlen && ist_wire_qc_decode(v + off, qlen, &qc, NULL) == 0) {
+			env->u.block_response.qc = *qc;
+			env->u.block_response.has_qc = true;
+			free(qc);
+		}
+	}
+	ist_store_read_end(txn);
+	txn = NULL;
+	int r = ist_net_send(n->net, peer, env);
+	ist_log_debug(SUBSYS, "sent the proof of epoch %" PRIu64 " to peer %" PRIu32 ": %s", epoch, peer,
+		      r < 0 ? ist_strerror(r) : "ok");
+out:
+	if (env && env->u.block_response.n_blocks < cnt) {
+		/* a partly decoded answer: blocks not filled are zero */
+		env->u.block_response.n_blocks = cnt;
+	}
+	ist_wire_envelope_free(env);
+	ist_store_read_end(txn);
+}
+
+void ist_node_epoch_fetch(struct ist_node *n, uint32_t to, uint64_t epoch)
+{
+	struct ist_envelope env = { .kind = IST_ENVELOPE_EPOCH_REQUEST };
+	env.u.epoch_request.epoch = epoch;
+	int r = to == IST_CONS_PEER_NONE ? ist_net_broadcast(n->net, &env) : ist_net_send(n->net, to, &env);
+	ist_log_debug(SUBSYS, "asked %s for the end of epoch %" PRIu64 ": %s",
+		      to == IST_CONS_PEER_NONE ? "every peer" : "a peer", epoch, r < 0 ? ist_strerror(r) : "ok");
+}

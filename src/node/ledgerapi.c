@@ -1,0 +1,431 @@
+/*
+ * The ledger's API routes (docs/api.md, "Ledger and staking"):
+ *
+ *   GET /v1/accounts/{key}     balance, nonce, bonds, unbonding entries
+ *   GET /v1/txs/{id}           pending (in this node's mempool) or committed, with its result
+ *   GET /v1/staking            the parameters and every registered validator
+ *   GET /v1/validators?epoch=N the set of an epoch (isthmus-validator-set/v1)
+ *   GET /v1/epochs             the current epoch
+ *   GET /v1/epochs/{n}         an epoch's set and its hand-over certificate
+ *   GET /v1/evidence           evidence the ledger judged
+ *
+ * API threads: the ledger is read under n->ledger_mu, the store in the
+ * caller's read transaction.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/http.h"
+#include "common/bytes.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "crypto/merkle.h"
+#include "node/internal.h"
+#include "node/ledger.h"
+#include "state/evidence.h"
+#include "storage/attest.h"
+#include "storage/blocks.h"
+#include "wire/canonical.h"
+#include "wire/codec.h"
+
+#define MAX_EVIDENCE 256
+
+static void put_hexf(struct ist_buf *b, const char *name, const uint8_t *p, size_t len)
+{
+	ist_node_json_hex(b, name, p, len);
+}
+
+/* ---- accounts and transactions ---- */
+
+static int get_account(struct ist_node *n, const char *hex, struct ist_buf *out)
+{
+	uint8_t key[IST_ED25519_PUBKEY_BYTES];
+	if (strlen(hex) != 2 * sizeof(key) || ist_hex_decode(hex, key, sizeof(key)) < 0)
+		return ist_node_reason(out, -IST_EINVAL, "the account must be 64 hex digits (an Ed25519 public key)");
+	pthread_mutex_lock(&n->ledger_mu);
+	const struct ist_ledger *l = n->ledger;
+	const struct ist_ledger_account *a = ist_ledger_account(l, key);
+	ist_buf_puts(out, "{");
+	put_hexf(out, "key", key, sizeof(key));
+	ist_buf_putf(out, ",\"balance\":\"%" PRIu64 "\",\"nonce\":\"%" PRIu64 "\",\"validator\":", a ? a->balance : 0,
+		     a ? a->nonce : 0);
+	const struct ist_ledger_validator *op = NULL;
+	for (size_t i = 0; i < ist_ledger_n_validators(l); i++)
+		if (!memcmp(ist_ledger_validator_at(l, i)->operator_key, key, sizeof(key)))
+			op = ist_ledger_validator_at(l, i);
+	if (op) {
+		ist_buf_puts(out, "\"");
+		ist_buf_put_hex(out, op->node_key, IST_ED25519_PUBKEY_BYTES);
+		ist_buf_puts(out, "\"");
+	} else {
+		ist_buf_puts(out, "null");
+	}
+	ist_buf_puts(out, ",\"bonds\":[");
+	bool first = true;
+	for (size_t i = 0; i < ist_ledger_n_bonds(l); i++) {
+		const struct ist_ledger_bond *b = ist_ledger_bond_at(l, i);
+		if (memcmp(b->delegator, key, sizeof(key)) != 0)
+			continue;
+		ist_buf_puts(out, first ? "{" : ",{");
+		put_hexf(out, "validator", b->validator, IST_ED25519_PUBKEY_BYTES);
+		ist_buf_putf(out, ",\"amount\":\"%" PRIu64 "\"}", b->amount);
+		first = false;
+	}
+	ist_buf_puts(out, "],\"unbonding\":[");
+	first = true;
+	for (size_t i = 0; i < ist_ledger_n_unbonding(l); i++) {
+		const struct ist_ledger_unbonding *u = ist_ledger_unbonding_at(l, i);
+		if (memcmp(u->delegator, key, sizeof(key)) != 0)
+			continue;
+		ist_buf_puts(out, first ? "{" : ",{");
+		put_hexf(out, "validator", u->validator, IST_ED25519_PUBKEY_BYTES);
+		ist_buf_putf(out, ",\"amount\":\"%" PRIu64 "\",\"release_epoch\":%" PRIu64 "}", u->amount,
+			     u->release_epoch);
+		first = false;
+	}
+	ist_buf_putf(out, "],\"epoch\":%" PRIu64 "}", ist_ledger_current(l)->epoch);
+	pthread_mutex_unlock(&n->ledger_mu);
+	return 0;
+}
+
+static void put_json_str(struct ist_buf *b, const char *s)
+{
+	json_t *j = json_string(s);
+	char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	ist_buf_puts(b, t ? t : "\"\"");
+	free(t);
+	json_decref(j);
+}
+
+static int get_tx(struct ist_node *n, struct ist_txn *txn, const char *hex, struct ist_buf *out)
+{
+	uint8_t id[IST_HASH_BYTES + 1];
+	if (strlen(hex) != 2 * IST_HASH_BYTES || ist_hex_decode(hex, id + 1, IST_HASH_BYTES) < 0)
+		return ist_node_reason(out, -IST_EINVAL, "the transaction id must be 64 hex digits");
+	id[0] = 't';
+	const uint8_t *v;
+	size_t vlen;
+	int r = ist_store_get(txn, IST_STORE_DB_ACCOUNTS, id, sizeof(id), &v, &vlen);
+	if (r == -IST_ENOTFOUND) {
+		if (!ist_mempool_has(n->mempool, id + 1))
+			return ist_node_reason(out, -IST_ENOTFOUND, "no such transaction: not committed, and not waiting "
+					       "in this node's mempool");
+		ist_buf_puts(out, "{");
+		put_hexf(out, "id", id + 1, IST_HASH_BYTES);
+		ist_buf_puts(out, ",\"status\":\"pending\"}");
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	struct ist_ledger_receipt rc;
+	if ((r = ist_ledger_receipt_decode(v, vlen, &rc)) < 0)
+		return r;
+	ist_buf_puts(out, "{");
+	put_hexf(out, "id", id + 1, IST_HASH_BYTES);
+	ist_buf_putf(out, ",\"status\":\"committed\",\"height\":%" PRIu64 ",\"index\":%" PRIu32 ",\"kind\":\"%s\",",
+		     rc.height, rc.index, ist_ledger_tx_kind_name(rc.kind));
+	put_hexf(out, "sender", rc.sender, IST_ED25519_PUBKEY_BYTES);
+	ist_buf_putf(out, ",\"nonce\":\"%" PRIu64 "\",\"result\":\"%s\"", rc.nonce, rc.ok ? "ok" : "failed");
+	if (!rc.ok) {
+		ist_buf_puts(out, ",\"reason\":");
+		put_json_str(out, rc.reason);
+	}
+	ist_buf_puts(out, "}");
+	return 0;
+}
+
+/* ---- staking ---- */
+
+static void put_opt_u64(struct ist_buf *b, const char *name, bool has, uint64_t v)
+{
+	if (has)
+		ist_buf_putf(b, ",\"%s\":%" PRIu64, name, v);
+	else
+		ist_buf_putf(b, ",\"%s\":null", name);
+}
+
+static int get_staking(struct ist_node *n, struct ist_buf *out)
+{
+	pthread_mutex_lock(&n->ledger_mu);
+	const struct ist_ledger *l = n->ledger;
+	const struct ist_ledger_params *p = ist_ledger_params_get(l);
+	const struct ist_ledger_set *cur = ist_ledger_current(l);
+	ist_buf_putf(out, "{\"epoch\":%" PRIu64 ",\"epoch_start_height\":%" PRIu64 ",\"epoch_length_blocks\":%" PRIu64
+		     ",\"height\":%" PRIu64 ",\"params\":{\"max_validators\":%" PRIu32 ",\"min_stake\":\"%" PRIu64
+		     "\",\"unbonding_epochs\":%" PRIu64 ",\"slash_fraction_bps\":%" PRIu32 ",\"jail_missed_bps\":%" PRIu32
+		     ",\"jail_cooldown_epochs\":%" PRIu64 "},\"validators\":[",
+		     cur->epoch, cur->start_height, p->epoch_length_blocks, ist_ledger_height(l), p->max_validators,
+		     p->min_stake, p->unbonding_epochs, p->slash_fraction_bps, p->jail_missed_bps, p->jail_cooldown_epochs);
+	for (size_t i = 0; i < ist_ledger_n_validators(l); i++) {
+		const struct ist_ledger_validator *v = ist_ledger_validator_at(l, i);
+		ist_buf_puts(out, i ? ",{" : "{");
+		put_hexf(out, "node_key", v->node_key, IST_ED25519_PUBKEY_BYTES);
+		ist_buf_puts(out, ",");
+		put_hexf(out, "operator", v->operator_key, IST_ED25519_PUBKEY_BYTES);
+		ist_buf_puts(out, ",\"name\":");
+		if (v->name[0])
+			put_json_str(out, v->name);
+		else
+			ist_buf_puts(out, "null");
+		ist_buf_puts(out, ",");
+		put_hexf(out, "attestation_key", v->attest_key, IST_SECP_PUBKEY_BYTES);
+		ist_buf_puts(out, ",");
+		put_hexf(out, "dkg_key", v->dkg_key, IST_X25519_PUBKEY_BYTES);
+		ist_buf_puts(out, ",\"address\":");
+		put_json_str(out, v->address);
+		ist_buf_putf(out, ",\"commission_bps\":%" PRIu32 ",\"bonded\":\"%" PRIu64 "\",\"status\":\"%s\"",
+			     v->commission_bps, v->bonded, ist_ledger_status_name(ist_ledger_validator_status(l, v)));
+		put_opt_u64(out, "jailed_epoch", v->jailed, v->jailed_epoch);
+		put_opt_u64(out, "unjail_epoch", v->jailed, v->jailed_epoch + p->jail_cooldown_epochs);
+		ist_buf_putf(out, ",\"slashed\":\"%" PRIu64 "\"}", v->slashed);
+	}
+	ist_buf_puts(out, "]}");
+	pthread_mutex_unlock(&n->ledger_mu);
+	return 0;
+}
+
+/* The set in isthmus-validator-set/v1 with the fields for people. */
+static void put_valset(struct ist_node *n, struct ist_buf *out, const struct ist_ledger_set *s)
+{
+	ist_buf_putf(out, "{\"format\":\"isthmus-validator-set/v1\",\"network_id\":\"%" PRIu64 "\",\"epoch\":\"%" PRIu64
+		     "\",\"total_stake\":\"%" PRIu64 "\",\"validators\":[", n->g.network_id, s->epoch, s->total);
+	pthread_mutex_lock(&n->ledger_mu);
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct ist_ledger_validator *v = ist_ledger_validator_find(n->ledger, s->node_keys[i]);
+		ist_buf_putf(out, "%s{\"index\":%" PRIu32 ",\"name\":", i ? "," : "", i);
+		put_json_str(out, v && v->name[0] ? v->name : "");
+		ist_buf_puts(out, ",");
+		put_hexf(out, "node_key", s->node_keys[i], IST_ED25519_PUBKEY_BYTES);
+		ist_buf_puts(out, ",");
+		put_hexf(out, "attestation_key", s->attest_keys[i], IST_SECP_PUBKEY_BYTES);
+		uint8_t addr[IST_ETH_ADDRESS_BYTES];
+		char a[43] = "";
+		if (ist_secp_eth_address(s->attest_keys[i], addr) == 0)
+			ist_eth_address_format(addr, a);
+		ist_buf_putf(out, ",\"attestation_address\":\"%s\",\"stake\":\"%" PRIu64 "\"}", a, s->stakes[i]);
+	}
+	pthread_mutex_unlock(&n->ledger_mu);
+	ist_buf_puts(out, "]}");
+}
+
+static uint64_t current_epoch(struct ist_node *n)
+{
+	pthread_mutex_lock(&n->ledger_mu);
+	uint64_t e = ist_ledger_current(n->ledger)->epoch;
+	pthread_mutex_unlock(&n->ledger_mu);
+	return e;
+}
+
+static int read_set(struct ist_txn *txn, uint64_t epoch, struct ist_ledger_set **ret, struct ist_buf *out)
+{
+	struct ist_ledger_set *s = malloc(sizeof(*s));
+	if (!s)
+		return -IST_ENOMEM;
+	int r = ist_node_epoch_set_read(txn, epoch, s);
+	if (r == -IST_ENOTFOUND) {
+		free(s);
+		return ist_node_reason(out, r, "epoch %" PRIu64 " has not started", epoch);
+	}
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+int ist_node_get_validators(struct ist_node *n, struct ist_txn *txn, const char *query, struct ist_buf *out)
+{
+	char tmp[32];
+	bool present = false;
+	uint64_t epoch;
+	if (ist_http_query_get(query, "epoch", tmp, sizeof(tmp), &present)) {
+		if (!ist_json_decimal_u64(tmp, &epoch))
+			return ist_node_reason(out, -IST_EINVAL, "epoch must be a decimal integer");
+	} else if (present) {
+		return ist_node_reason(out, -IST_EINVAL, "epoch must be a decimal integer");
+	} else {
+		epoch = current_epoch(n);
+	}
+	struct ist_ledger_set *s = NULL;
+	int r = read_set(txn, epoch, &s, out);
+	if (r < 0)
+		return r;
+	put_valset(n, out, s);
+	free(s);
+	return 0;
+}
+
+static int get_epochs(struct ist_node *n, struct ist_buf *out)
+{
+	pthread_mutex_lock(&n->ledger_mu);
+	const struct ist_ledger_set *cur = ist_ledger_current(n->ledger);
+	ist_buf_putf(out, "{\"current\":%" PRIu64 ",\"start_height\":%" PRIu64 ",\"epoch_length_blocks\":%" PRIu64
+		     ",\"height\":%" PRIu64 "}", cur->epoch, cur->start_height,
+		     ist_ledger_params_get(n->ledger)->epoch_length_blocks, ist_ledger_height(n->ledger));
+	pthread_mutex_unlock(&n->ledger_mu);
+	return 0;
+}
+
+/* The proof of the last leaf (the hand-over) of block `height`'s batch tree. */
+static int handover_proof(struct ist_node *n, struct ist_txn *txn, uint64_t height, uint8_t ret_leaf[IST_HASH_BYTES],
+			  struct ist_inclusion_proof *ret)
+{
+	struct ist_block *b = NULL;
+	int r = ist_node_block_at(txn, height, &b, NULL);
+	if (r < 0)
+		return r;
+	bool ends = false;
+	r = ist_node_handover_leaf(n, txn, b, &ends, ret_leaf);
+	uint8_t (*leaves)[IST_HASH_BYTES] = calloc(b->n_items + 1, IST_HASH_BYTES);
+	if (r == 0 && (!ends || !leaves))
+		r = !leaves ? -IST_ENOMEM : -IST_EDB_CORRUPT;
+	size_t k = 0;
+	if (r == 0) {
+		for (size_t i = 0; i < b->n_items; i++)
+			if (b->items[i].kind == IST_PAYLOAD_CHECKPOINT)
+				ist_wire_checkpoint_leaf_hash(&b->items[i].u.checkpoint, leaves[k++]);
+		memcpy(leaves[k++], ret_leaf, IST_HASH_BYTES);
+		memset(ret, 0, sizeof(*ret));
+		ret->leaf_index = k - 1;
+		ret->tree_size = k;
+		r = ist_merkle_inclusion_proof((const uint8_t (*)[IST_HASH_BYTES])leaves, k, k - 1, ret->path,
+					       &ret->path_len);
+	}
+	free(leaves);
+	ist_wire_block_free(b);
+	return r;
+}
+
+static int get_epoch(struct ist_node *n, struct ist_txn *txn, uint64_t epoch, struct ist_buf *out)
+{
+	struct ist_ledger_set *s = NULL;
+	int r = read_set(txn, epoch, &s, out);
+	if (r < 0)
+		return r;
+	ist_buf_putf(out, "{\"epoch\":%" PRIu64 ",\"start_height\":%" PRIu64 ",", epoch, s->start_height);
+	if (s->end_height)
+		ist_buf_putf(out, "\"end_height\":%" PRIu64 ",", s->end_height);
+	else
+		ist_buf_puts(out, "\"end_height\":null,");
+	ist_buf_puts(out, "\"validator_set\":");
+	put_valset(n, out, s);
+	ist_buf_puts(out, ",\"handover\":");
+	uint64_t h = s->start_height - 1;
+	free(s);
+	if (epoch == 0) {
+		ist_buf_puts(out, "null}");
+		return 0;
+	}
+	uint8_t leaf[IST_HASH_BYTES];
+	struct ist_inclusion_proof *proof = malloc(sizeof(*proof));
+	if (!proof)
+		return -IST_ENOMEM;
+	if ((r = handover_proof(n, txn, h, leaf, proof)) < 0) {
+		free(proof);
+		return r;
+	}
+	ist_buf_putf(out, "{\"height\":%" PRIu64 ",", h);
+	put_hexf(out, "leaf", leaf, IST_HASH_BYTES);
+	ist_buf_puts(out, ",\"proof\":");
+	ist_buf_putf(out, "{\"leaf_index\":\"%" PRIu64 "\",\"tree_size\":\"%" PRIu64 "\",\"path\":[", proof->leaf_index,
+		     proof->tree_size);
+	for (size_t i = 0; i < proof->path_len; i++) {
+		ist_buf_puts(out, i ? ",\"" : "\"");
+		ist_buf_put_hex(out, proof->path[i], IST_HASH_BYTES);
+		ist_buf_puts(out, "\"");
+	}
+	ist_buf_puts(out, "]},\"certificate\":");
+	free(proof);
+	const uint8_t *cv;
+	size_t clen;
+	r = ist_store_certificate_get(txn, h, &cv, &clen);
+	if (r == 0) {
+		ist_buf_puts(out, "\"");
+		ist_buf_put_hex(out, cv, clen);
+		ist_buf_puts(out, "\"}}");
+	} else if (r == -IST_ENOTFOUND) {
+		ist_buf_puts(out, "null}}");
+	} else {
+		return r;
+	}
+	return 0;
+}
+
+static int get_evidence(struct ist_txn *txn, struct ist_buf *out)
+{
+	struct ist_store_cursor *cur;
+	int r = ist_store_cursor_open(txn, IST_STORE_DB_EVIDENCE, &cur);
+	if (r < 0)
+		return r;
+	ist_buf_puts(out, "{\"evidence\":[");
+	const uint8_t *k, *v;
+	size_t klen, vlen, count = 0;
+	uint8_t x = 'x';
+	for (r = ist_store_cursor_get(cur, IST_STORE_SEEK_GE, &x, 1, &k, &klen, &v, &vlen);
+	     r == 0 && count < MAX_EVIDENCE; r = ist_store_cursor_get(cur, IST_STORE_NEXT, NULL, 0, &k, &klen, &v, &vlen)) {
+		if (klen != 13 || k[0] != 'x')
+			break;
+		struct ist_ledger_evidence_record rec;
+		if (ist_ledger_evidence_record_decode(v, vlen, &rec) < 0)
+			continue;
+		ist_buf_puts(out, count ? ",{" : "{");
+		put_hexf(out, "id", rec.id, IST_HASH_BYTES);
+		ist_buf_putf(out, ",\"kind\":\"%s\",\"height\":%" PRIu64 ",\"result\":\"%s\"", ist_evidence_kind_name(rec.kind),
+			     ist_get_be64(k + 1), rec.ok ? "slashed" : "refused");
+		if (rec.ok) {
+			ist_buf_putf(out, ",\"epoch\":%" PRIu64 ",", rec.epoch);
+			put_hexf(out, "offender", rec.offender, IST_ED25519_PUBKEY_BYTES);
+			ist_buf_putf(out, ",\"slashed\":\"%" PRIu64 "\"", rec.slashed);
+		} else {
+			ist_buf_puts(out, ",\"reason\":");
+			put_json_str(out, rec.reason);
+		}
+		ist_buf_puts(out, "}");
+		count++;
+	}
+	ist_store_cursor_close(cur);
+	if (r < 0 && r != -IST_ENOTFOUND)
+		return r;
+	ist_buf_puts(out, "]}");
+	return 0;
+}
+
+int ist_node_ledger_get(struct ist_node *n, struct ist_txn *txn, char **seg, size_t ns, const char *query,
+			struct ist_buf *out, const char **ret_route)
+{
+	uint64_t num = 0;
+	if (ns == 2 && strcmp(seg[0], "accounts") == 0) {
+		*ret_route = "/v1/accounts/{key}";
+		return get_account(n, seg[1], out);
+	}
+	if (ns == 2 && strcmp(seg[0], "txs") == 0) {
+		*ret_route = "/v1/txs/{id}";
+		return get_tx(n, txn, seg[1], out);
+	}
+	if (ns == 1 && strcmp(seg[0], "staking") == 0) {
+		*ret_route = "/v1/staking";
+		return get_staking(n, out);
+	}
+	if (ns == 1 && strcmp(seg[0], "validators") == 0) {
+		*ret_route = "/v1/validators";
+		return ist_node_get_validators(n, txn, query, out);
+	}
+	if (ns == 1 && strcmp(seg[0], "epochs") == 0) {
+		*ret_route = "/v1/epochs";
+		return get_epochs(n, out);
+	}
+	if (ns == 2 && strcmp(seg[0], "epochs") == 0) {
+		*ret_route = "/v1/epochs/{n}";
+		if (!ist_json_decimal_u64(seg[1], &num))
+			return ist_node_reason(out, -IST_EINVAL, "the epoch must be a decimal integer below 2^64");
+		return get_epoch(n, txn, num, out);
+	}
+	if (ns == 1 && strcmp(seg[0], "evidence") == 0) {
+		*ret_route = "/v1/evidence";
+		return get_evidence(txn, out);
+	}
+	return 1;
+}

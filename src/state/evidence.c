@@ -1,0 +1,323 @@
+/* Evidence of misbehaviour: encoding and verification (evidence.h). */
+#include "state/evidence.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "crypto/merkle.h"
+#include "crypto/tags.h"
+#include "wire/canonical.h"
+
+const char *ist_evidence_kind_name(uint8_t kind)
+{
+	switch (kind) {
+	case IST_EVIDENCE_DOUBLE_VOTE:
+		return "double-vote";
+	case IST_EVIDENCE_CONFLICTING_CHECKPOINTS:
+		return "conflicting-checkpoints";
+	default:
+		return "unknown";
+	}
+}
+
+void ist_evidence_id(const uint8_t *p, size_t len, uint8_t ret_id32[IST_HASH_BYTES])
+{
+	ist_tagged_hash(IST_TAG_EVIDENCE, p, len, ret_id32);
+}
+
+/* ---- decoding ---- */
+
+struct rd {
+	const uint8_t *p;
+	size_t left;
+	bool bad;
+};
+
+static const uint8_t *take(struct rd *r, size_t n)
+{
+	if (r->bad || r->left < n) {
+		r->bad = true;
+		return NULL;
+	}
+	const uint8_t *q = r->p;
+	r->p += n;
+	r->left -= n;
+	return q;
+}
+
+static uint64_t rd64(struct rd *r)
+{
+	const uint8_t *q = take(r, 8);
+	return q ? ist_get_be64(q) : 0;
+}
+
+static uint32_t rd32(struct rd *r)
+{
+	const uint8_t *q = take(r, 4);
+	return q ? ist_get_be32(q) : 0;
+}
+
+static void rdn(struct rd *r, void *out, size_t n)
+{
+	const uint8_t *q = take(r, n);
+	if (q)
+		memcpy(out, q, n);
+}
+
+static int cp_from_bytes(const uint8_t b[IST_WIRE_CHECKPOINT_BYTES], struct ist_checkpoint *cp)
+{
+	size_t tl = strlen(IST_TAG_CHECKPOINT);
+	if (memcmp(b, IST_TAG_CHECKPOINT, tl) != 0)
+		return -IST_EPARSE;
+	cp->src_chain = ist_get_be64(b + tl);
+	cp->dst_chain = ist_get_be64(b + tl + 8);
+	cp->src_height = ist_get_be64(b + tl + 16);
+	cp->tree_size = ist_get_be64(b + tl + 24);
+	memcpy(cp->root, b + tl + 32, IST_HASH_BYTES);
+	return 0;
+}
+
+static int rd_signed_cp(struct rd *r, struct ist_evidence_signed_cp *s, const char **why)
+{
+	s->epoch = rd64(r);
+	s->height = rd64(r);
+	rdn(r, s->batch_root, IST_HASH_BYTES);
+	s->signer = rd32(r);
+	rdn(r, s->sig, IST_SECP_SIG_BYTES);
+	uint8_t cpb[IST_WIRE_CHECKPOINT_BYTES];
+	rdn(r, cpb, sizeof(cpb));
+	s->proof.leaf_index = rd64(r);
+	s->proof.tree_size = rd64(r);
+	const uint8_t *pl = take(r, 1);
+	if (r->bad) {
+		*why = "truncated";
+		return -IST_EPARSE;
+	}
+	if (cp_from_bytes(cpb, &s->cp) < 0) {
+		*why = "checkpoint bytes without the checkpoint tag";
+		return -IST_EPARSE;
+	}
+	if (*pl > IST_WIRE_MAX_PROOF_DEPTH) {
+		*why = "proof longer than the deepest tree";
+		return -IST_EPARSE;
+	}
+	s->proof.path_len = *pl;
+	for (size_t i = 0; i < s->proof.path_len; i++)
+		rdn(r, s->proof.path[i], IST_HASH_BYTES);
+	if (r->bad) {
+		*why = "truncated";
+		return -IST_EPARSE;
+	}
+	if (s->signer >= IST_WIRE_MAX_VALIDATORS) {
+		*why = "signer index out of range";
+		return -IST_EPARSE;
+	}
+	return 0;
+}
+
+static int cp_order(const struct ist_evidence_signed_cp *a, const struct ist_evidence_signed_cp *b)
+{
+	if (a->epoch != b->epoch)
+		return a->epoch < b->epoch ? -1 : 1;
+	if (a->height != b->height)
+		return a->height < b->height ? -1 : 1;
+	return memcmp(a->batch_root, b->batch_root, IST_HASH_BYTES);
+}
+
+int ist_evidence_decode(const uint8_t *p, size_t len, struct ist_evidence *ret, const char **ret_why)
+{
+	const char *why_local = NULL, **why = ret_why ? ret_why : &why_local;
+	struct ist_evidence ev;
+	memset(&ev, 0, sizeof(ev));
+	struct rd r = { p, len, false };
+	if (!len || len > IST_EVIDENCE_MAX_BYTES) {
+		*why = len ? "longer than any evidence" : "empty";
+		return -IST_EPARSE;
+	}
+	ev.kind = p[0];
+	take(&r, 1);
+	switch (ev.kind) {
+	case IST_EVIDENCE_DOUBLE_VOTE:
+		ev.u.vote.epoch = rd64(&r);
+		ev.u.vote.view = rd64(&r);
+		ev.u.vote.voter = rd32(&r);
+		rdn(&r, ev.u.vote.block_a, IST_HASH_BYTES);
+		rdn(&r, ev.u.vote.sig_a, IST_SIG_BYTES);
+		rdn(&r, ev.u.vote.block_b, IST_HASH_BYTES);
+		rdn(&r, ev.u.vote.sig_b, IST_SIG_BYTES);
+		if (r.bad) {
+			*why = "truncated";
+			return -IST_EPARSE;
+		}
+		if (ev.u.vote.voter >= IST_WIRE_MAX_VALIDATORS) {
+			*why = "voter index out of range";
+			return -IST_EPARSE;
+		}
+		if (memcmp(ev.u.vote.block_a, ev.u.vote.block_b, IST_HASH_BYTES) >= 0) {
+			*why = "the two block ids are equal or not in increasing order";
+			return -IST_EPARSE;
+		}
+		break;
+	case IST_EVIDENCE_CONFLICTING_CHECKPOINTS:
+		if (rd_signed_cp(&r, &ev.u.cps.a, why) < 0 || rd_signed_cp(&r, &ev.u.cps.b, why) < 0)
+			return -IST_EPARSE;
+		if (cp_order(&ev.u.cps.a, &ev.u.cps.b) >= 0) {
+			*why = "the two signed checkpoints are equal or not in canonical order";
+			return -IST_EPARSE;
+		}
+		break;
+	default:
+		*why = "unknown evidence kind";
+		return -IST_EPARSE;
+	}
+	if (r.left) {
+		*why = "trailing bytes";
+		return -IST_EPARSE;
+	}
+	*ret = ev;
+	return 0;
+}
+
+/* ---- encoding ---- */
+
+static void put_signed_cp(struct ist_buf *out, const struct ist_evidence_signed_cp *s)
+{
+	uint8_t cpb[IST_WIRE_CHECKPOINT_BYTES];
+	ist_buf_put_be64(out, s->epoch);
+	ist_buf_put_be64(out, s->height);
+	ist_buf_put(out, s->batch_root, IST_HASH_BYTES);
+	ist_buf_put_be32(out, s->signer);
+	ist_buf_put(out, s->sig, IST_SECP_SIG_BYTES);
+	ist_wire_checkpoint_bytes(&s->cp, cpb);
+	ist_buf_put(out, cpb, sizeof(cpb));
+	ist_buf_put_be64(out, s->proof.leaf_index);
+	ist_buf_put_be64(out, s->proof.tree_size);
+	uint8_t pl = (uint8_t)s->proof.path_len;
+	ist_buf_put(out, &pl, 1);
+	for (size_t i = 0; i < s->proof.path_len; i++)
+		ist_buf_put(out, s->proof.path[i], IST_HASH_BYTES);
+}
+
+void ist_evidence_normalize(struct ist_evidence *ev)
+{
+	if (ev->kind == IST_EVIDENCE_DOUBLE_VOTE &&
+	    memcmp(ev->u.vote.block_a, ev->u.vote.block_b, IST_HASH_BYTES) > 0) {
+		uint8_t b[IST_HASH_BYTES], s[IST_SIG_BYTES];
+		memcpy(b, ev->u.vote.block_a, sizeof(b));
+		memcpy(s, ev->u.vote.sig_a, sizeof(s));
+		memcpy(ev->u.vote.block_a, ev->u.vote.block_b, sizeof(b));
+		memcpy(ev->u.vote.sig_a, ev->u.vote.sig_b, sizeof(s));
+		memcpy(ev->u.vote.block_b, b, sizeof(b));
+		memcpy(ev->u.vote.sig_b, s, sizeof(s));
+	} else if (ev->kind == IST_EVIDENCE_CONFLICTING_CHECKPOINTS && cp_order(&ev->u.cps.a, &ev->u.cps.b) > 0) {
+		struct ist_evidence_signed_cp t = ev->u.cps.a;
+		ev->u.cps.a = ev->u.cps.b;
+		ev->u.cps.b = t;
+	}
+}
+
+int ist_evidence_encode(const struct ist_evidence *ev, struct ist_buf *out)
+{
+	ist_buf_put(out, &ev->kind, 1);
+	switch (ev->kind) {
+	case IST_EVIDENCE_DOUBLE_VOTE:
+		if (memcmp(ev->u.vote.block_a, ev->u.vote.block_b, IST_HASH_BYTES) >= 0)
+			return -IST_EINVAL;
+		ist_buf_put_be64(out, ev->u.vote.epoch);
+		ist_buf_put_be64(out, ev->u.vote.view);
+		ist_buf_put_be32(out, ev->u.vote.voter);
+		ist_buf_put(out, ev->u.vote.block_a, IST_HASH_BYTES);
+		ist_buf_put(out, ev->u.vote.sig_a, IST_SIG_BYTES);
+		ist_buf_put(out, ev->u.vote.block_b, IST_HASH_BYTES);
+		ist_buf_put(out, ev->u.vote.sig_b, IST_SIG_BYTES);
+		break;
+	case IST_EVIDENCE_CONFLICTING_CHECKPOINTS:
+		if (cp_order(&ev->u.cps.a, &ev->u.cps.b) >= 0 || ev->u.cps.a.proof.path_len > IST_WIRE_MAX_PROOF_DEPTH ||
+		    ev->u.cps.b.proof.path_len > IST_WIRE_MAX_PROOF_DEPTH)
+			return -IST_EINVAL;
+		put_signed_cp(out, &ev->u.cps.a);
+		put_signed_cp(out, &ev->u.cps.b);
+		break;
+	default:
+		return -IST_EINVAL;
+	}
+	return ist_buf_err(out);
+}
+
+void ist_evidence_epochs(const struct ist_evidence *ev, uint64_t *ret_a, uint64_t *ret_b)
+{
+	if (ev->kind == IST_EVIDENCE_CONFLICTING_CHECKPOINTS) {
+		*ret_a = ev->u.cps.a.epoch;
+		*ret_b = ev->u.cps.b.epoch;
+	} else {
+		*ret_a = *ret_b = ev->u.vote.epoch;
+	}
+}
+
+/* ---- verification ---- */
+
+static bool fail(char *why, size_t why_len, const char *msg)
+{
+	snprintf(why, why_len, "%s", msg);
+	return false;
+}
+
+static bool signed_cp_ok(const struct ist_evidence_signed_cp *s, const struct ist_evidence_set *set, char *why,
+			 size_t why_len)
+{
+	if (s->epoch != set->epoch)
+		return fail(why, why_len, "a signed checkpoint's epoch is not its set's");
+	if (s->signer >= set->n)
+		return fail(why, why_len, "signer index beyond the epoch's set");
+	uint8_t digest[IST_HASH_BYTES], leaf[IST_HASH_BYTES];
+	ist_wire_attest_digest(set->network_id, s->epoch, s->height, s->batch_root, digest);
+	if (!ist_secp_verify(set->attest_keys[s->signer], digest, s->sig))
+		return fail(why, why_len, "an attestation signature does not verify with the signer's key");
+	ist_wire_checkpoint_leaf_hash(&s->cp, leaf);
+	if (!ist_merkle_verify_inclusion(leaf, s->proof.leaf_index, s->proof.tree_size,
+					 (const uint8_t (*)[IST_HASH_BYTES])s->proof.path, s->proof.path_len,
+					 s->batch_root))
+		return fail(why, why_len, "a checkpoint is not in the batch root its signature covers");
+	return true;
+}
+
+bool ist_evidence_verify(const struct ist_evidence *ev, const struct ist_evidence_set *set_a,
+			 const struct ist_evidence_set *set_b, uint8_t ret_offender[IST_ED25519_PUBKEY_BYTES],
+			 char *why, size_t why_len)
+{
+	if (ev->kind == IST_EVIDENCE_DOUBLE_VOTE) {
+		const struct ist_evidence_set *s = set_a;
+		if (ev->u.vote.epoch != s->epoch)
+			return fail(why, why_len, "the votes' epoch is not the set's");
+		if (ev->u.vote.voter >= s->n)
+			return fail(why, why_len, "voter index beyond the epoch's set");
+		if (!memcmp(ev->u.vote.block_a, ev->u.vote.block_b, IST_HASH_BYTES))
+			return fail(why, why_len, "the two votes are for the same block");
+		uint8_t m[IST_WIRE_VOTE_SIGNING_BYTES];
+		const uint8_t *key = s->node_keys[ev->u.vote.voter];
+		ist_wire_vote_signing_bytes(s->network_id, ev->u.vote.epoch, ev->u.vote.view, ev->u.vote.block_a, m);
+		if (!ist_ed25519_verify(key, m, sizeof(m), ev->u.vote.sig_a))
+			return fail(why, why_len, "the first vote's signature does not verify with the voter's key");
+		ist_wire_vote_signing_bytes(s->network_id, ev->u.vote.epoch, ev->u.vote.view, ev->u.vote.block_b, m);
+		if (!ist_ed25519_verify(key, m, sizeof(m), ev->u.vote.sig_b))
+			return fail(why, why_len, "the second vote's signature does not verify with the voter's key");
+		memcpy(ret_offender, key, IST_ED25519_PUBKEY_BYTES);
+		return true;
+	}
+	if (ev->kind != IST_EVIDENCE_CONFLICTING_CHECKPOINTS)
+		return fail(why, why_len, "unknown evidence kind");
+	const struct ist_evidence_signed_cp *a = &ev->u.cps.a, *b = &ev->u.cps.b;
+	if (a->cp.src_chain != b->cp.src_chain || a->cp.dst_chain != b->cp.dst_chain)
+		return fail(why, why_len, "the two checkpoints are for different routes");
+	if (a->cp.tree_size != b->cp.tree_size)
+		return fail(why, why_len, "the two checkpoints are for different tree sizes");
+	if (!memcmp(a->cp.root, b->cp.root, IST_HASH_BYTES))
+		return fail(why, why_len, "the two checkpoints have the same root: no conflict");
+	if (!signed_cp_ok(a, set_a, why, why_len) || !signed_cp_ok(b, set_b, why, why_len))
+		return false;
+	if (memcmp(set_a->node_keys[a->signer], set_b->node_keys[b->signer], IST_ED25519_PUBKEY_BYTES) != 0)
+		return fail(why, why_len, "the two checkpoints are signed by different validators");
+	memcpy(ret_offender, set_a->node_keys[a->signer], IST_ED25519_PUBKEY_BYTES);
+	return true;
+}

@@ -1,0 +1,1283 @@
+/* The ledger (ledger.h): accounts, stake, epochs, jailing and slashing. */
+#include "state/ledger.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "state/evidence.h"
+#include "wire/canonical.h"
+
+#define STATE_VERSION 1
+#define HISTORY_MAX 32
+
+struct pend {
+	enum ist_ledger_table t;
+	uint8_t key[IST_HASH_BYTES + 8];
+	size_t klen;
+	uint8_t *val;      /* owned */
+	size_t vlen;
+};
+
+struct ist_ledger {
+	struct ist_ledger_params p;
+	uint64_t network_id;
+	uint64_t height;
+	struct ist_ledger_account *accts;   /* sorted by key */
+	size_t n_accts, cap_accts;
+	struct ist_ledger_validator *vals;  /* registration order */
+	size_t n_vals;
+	struct ist_ledger_bond *bonds;
+	size_t n_bonds, cap_bonds;
+	struct ist_ledger_unbonding *unb;
+	size_t n_unb, cap_unb;
+	struct ist_ledger_set cur;
+	uint32_t voted[IST_WIRE_MAX_VALIDATORS], missed[IST_WIRE_MAX_VALIDATORS];
+	struct ist_ledger_set *hist;        /* ended sets, oldest first */
+	size_t n_hist;
+	struct ist_ledger_set next;         /* the last outcome's */
+	bool state_dirty;
+	struct pend *pend;
+	size_t n_pend, cap_pend;
+};
+
+/* ---- params ---- */
+
+int ist_ledger_params_check(const struct ist_ledger_params *p, const char **ret_field)
+{
+	const char *f = NULL;
+	if (p->epoch_length_blocks < 1)
+		f = "epoch_length_blocks";
+	else if (p->max_validators < 1 || p->max_validators > IST_WIRE_MAX_VALIDATORS)
+		f = "max_validators";
+	else if (p->min_stake < 1)
+		f = "min_stake";
+	else if (p->unbonding_epochs < 1 || p->unbonding_epochs > 1000000)
+		f = "unbonding_epochs";
+	else if (p->slash_fraction_bps > 10000)
+		f = "slash_fraction_bps";
+	else if (p->jail_missed_bps < 1 || p->jail_missed_bps > 10000)
+		f = "jail_missed_bps";
+	else if (p->jail_cooldown_epochs > 1000000)
+		f = "jail_cooldown_epochs";
+	if (ret_field)
+		*ret_field = f;
+	return f ? -IST_EINVAL : 0;
+}
+
+const char *ist_ledger_status_name(enum ist_ledger_status s)
+{
+	switch (s) {
+	case IST_LEDGER_CANDIDATE:
+		return "candidate";
+	case IST_LEDGER_ACTIVE:
+		return "active";
+	case IST_LEDGER_JAILED:
+		return "jailed";
+	case IST_LEDGER_REMOVED:
+		return "removed";
+	}
+	return "unknown";
+}
+
+/* ---- lookups ---- */
+
+static size_t acct_pos(const struct ist_ledger *l, const uint8_t *key, bool *found)
+{
+	size_t lo = 0, hi = l->n_accts;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(l->accts[mid].key, key, IST_ED25519_PUBKEY_BYTES);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+const struct ist_ledger_account *ist_ledger_account(const struct ist_ledger *l, const uint8_t key32[IST_ED25519_PUBKEY_BYTES])
+{
+	bool found;
+	size_t i = acct_pos(l, key32, &found);
+	return found ? &l->accts[i] : NULL;
+}
+
+static struct ist_ledger_account *acct_get(struct ist_ledger *l, const uint8_t *key, bool create)
+{
+	bool found;
+	size_t i = acct_pos(l, key, &found);
+	if (found)
+		return &l->accts[i];
+	if (!create)
+		return NULL;
+	if (l->n_accts == l->cap_accts) {
+		size_t cap = l->cap_accts ? 2 * l->cap_accts : 64;
+		struct ist_ledger_account *v = realloc(l->accts, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		l->accts = v;
+		l->cap_accts = cap;
+	}
+	memmove(&l->accts[i + 1], &l->accts[i], (l->n_accts - i) * sizeof(*l->accts));
+	l->n_accts++;
+	memset(&l->accts[i], 0, sizeof(l->accts[i]));
+	memcpy(l->accts[i].key, key, IST_ED25519_PUBKEY_BYTES);
+	return &l->accts[i];
+}
+
+static struct ist_ledger_validator *val_find(const struct ist_ledger *l, const uint8_t *node_key)
+{
+	for (size_t i = 0; i < l->n_vals; i++)
+		if (!memcmp(l->vals[i].node_key, node_key, IST_ED25519_PUBKEY_BYTES))
+			return &l->vals[i];
+	return NULL;
+}
+
+static struct ist_ledger_validator *val_by_operator(const struct ist_ledger *l, const uint8_t *op)
+{
+	for (size_t i = 0; i < l->n_vals; i++)
+		if (!memcmp(l->vals[i].operator_key, op, IST_ED25519_PUBKEY_BYTES))
+			return &l->vals[i];
+	return NULL;
+}
+
+static struct ist_ledger_bond *bond_find(const struct ist_ledger *l, const uint8_t *val, const uint8_t *del)
+{
+	for (size_t i = 0; i < l->n_bonds; i++)
+		if (!memcmp(l->bonds[i].validator, val, IST_ED25519_PUBKEY_BYTES) &&
+		    !memcmp(l->bonds[i].delegator, del, IST_ED25519_PUBKEY_BYTES))
+			return &l->bonds[i];
+	return NULL;
+}
+
+static uint32_t set_index(const struct ist_ledger_set *s, const uint8_t *node_key)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (!memcmp(s->node_keys[i], node_key, IST_ED25519_PUBKEY_BYTES))
+			return i;
+	return UINT32_MAX;
+}
+
+const struct ist_ledger_validator *ist_ledger_validator_find(const struct ist_ledger *l,
+							       const uint8_t node_key32[IST_ED25519_PUBKEY_BYTES])
+{
+	return val_find(l, node_key32);
+}
+
+enum ist_ledger_status ist_ledger_validator_status(const struct ist_ledger *l, const struct ist_ledger_validator *v)
+{
+	if (v->removed)
+		return IST_LEDGER_REMOVED;
+	if (v->jailed)
+		return IST_LEDGER_JAILED;
+	return set_index(&l->cur, v->node_key) != UINT32_MAX ? IST_LEDGER_ACTIVE : IST_LEDGER_CANDIDATE;
+}
+
+uint64_t ist_ledger_height(const struct ist_ledger *l) { return l->height; }
+const struct ist_ledger_params *ist_ledger_params_get(const struct ist_ledger *l) { return &l->p; }
+const struct ist_ledger_set *ist_ledger_current(const struct ist_ledger *l) { return &l->cur; }
+size_t ist_ledger_n_validators(const struct ist_ledger *l) { return l->n_vals; }
+const struct ist_ledger_validator *ist_ledger_validator_at(const struct ist_ledger *l, size_t i) { return i < l->n_vals ? &l->vals[i] : NULL; }
+size_t ist_ledger_n_bonds(const struct ist_ledger *l) { return l->n_bonds; }
+const struct ist_ledger_bond *ist_ledger_bond_at(const struct ist_ledger *l, size_t i) { return i < l->n_bonds ? &l->bonds[i] : NULL; }
+size_t ist_ledger_n_unbonding(const struct ist_ledger *l) { return l->n_unb; }
+const struct ist_ledger_unbonding *ist_ledger_unbonding_at(const struct ist_ledger *l, size_t i) { return i < l->n_unb ? &l->unb[i] : NULL; }
+
+const struct ist_ledger_set *ist_ledger_set_get(const struct ist_ledger *l, uint64_t epoch)
+{
+	if (epoch == l->cur.epoch)
+		return &l->cur;
+	for (size_t i = 0; i < l->n_hist; i++)
+		if (l->hist[i].epoch == epoch)
+			return &l->hist[i];
+	return NULL;
+}
+
+void ist_ledger_set_valset(const struct ist_ledger *l, const struct ist_ledger_set *s, struct ist_valset *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->network_id = l->network_id;
+	ret->epoch = s->epoch;
+	ret->n = s->n;
+	for (uint32_t i = 0; i < s->n; i++) {
+		memcpy(ret->keys[i], s->attest_keys[i], IST_SECP_PUBKEY_BYTES);
+		ret->stakes[i] = s->stakes[i];
+	}
+	ret->total = s->total;
+}
+
+/* ---- pending writes ---- */
+
+static int pend_add(struct ist_ledger *l, enum ist_ledger_table t, const uint8_t *key, size_t klen, struct ist_buf *val)
+{
+	int r = ist_buf_err(val);
+	if (r < 0)
+		return r;
+	if (l->n_pend == l->cap_pend) {
+		size_t cap = l->cap_pend ? 2 * l->cap_pend : 16;
+		struct pend *v = realloc(l->pend, cap * sizeof(*v));
+		if (!v)
+			return -IST_ENOMEM;
+		l->pend = v;
+		l->cap_pend = cap;
+	}
+	struct pend *p = &l->pend[l->n_pend];
+	p->t = t;
+	memcpy(p->key, key, klen);
+	p->klen = klen;
+	p->vlen = val->len;
+	p->val = malloc(val->len ? val->len : 1);
+	if (!p->val)
+		return -IST_ENOMEM;
+	memcpy(p->val, val->data, val->len);
+	l->n_pend++;
+	return 0;
+}
+
+static void put_set(struct ist_buf *b, const struct ist_ledger_set *s)
+{
+	ist_buf_put_be64(b, s->epoch);
+	ist_buf_put_be64(b, s->start_height);
+	ist_buf_put_be64(b, s->end_height);
+	ist_buf_put_be32(b, s->n);
+	for (uint32_t i = 0; i < s->n; i++) {
+		ist_buf_put(b, s->node_keys[i], IST_ED25519_PUBKEY_BYTES);
+		ist_buf_put(b, s->attest_keys[i], IST_SECP_PUBKEY_BYTES);
+		ist_buf_put_be64(b, s->stakes[i]);
+	}
+}
+
+static int pend_set(struct ist_ledger *l, const struct ist_ledger_set *s)
+{
+	struct ist_buf b;
+	uint8_t key[8];
+	ist_buf_init(&b, 0);
+	put_set(&b, s);
+	ist_put_be64(key, s->epoch);
+	int r = pend_add(l, IST_LEDGER_T_EPOCH, key, 8, &b);
+	ist_buf_fini(&b);
+	return r;
+}
+
+/* ---- reading records ---- */
+
+struct rd {
+	const uint8_t *p;
+	size_t left;
+	bool bad;
+};
+
+static const uint8_t *take(struct rd *r, size_t n)
+{
+	if (r->bad || r->left < n) {
+		r->bad = true;
+		return NULL;
+	}
+	const uint8_t *q = r->p;
+	r->p += n;
+	r->left -= n;
+	return q;
+}
+
+static uint64_t rd64(struct rd *r)
+{
+	const uint8_t *q = take(r, 8);
+	return q ? ist_get_be64(q) : 0;
+}
+
+static uint32_t rd32(struct rd *r)
+{
+	const uint8_t *q = take(r, 4);
+	return q ? ist_get_be32(q) : 0;
+}
+
+static uint8_t rd8(struct rd *r)
+{
+	const uint8_t *q = take(r, 1);
+	return q ? *q : 0;
+}
+
+static void rdn(struct rd *r, void *out, size_t n)
+{
+	const uint8_t *q = take(r, n);
+	if (q)
+		memcpy(out, q, n);
+}
+
+static void rdstr(struct rd *r, char *out, size_t max)
+{
+	size_t n = rd8(r);
+	if (n > max) {
+		r->bad = true;
+		return;
+	}
+	rdn(r, out, n);
+	out[r->bad ? 0 : n] = '\0';
+}
+
+static void putstr(struct ist_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	uint8_t k = (uint8_t)(n > 255 ? 255 : n);
+	ist_buf_put(b, &k, 1);
+	ist_buf_put(b, s, k);
+}
+
+static void rd_set(struct rd *r, struct ist_ledger_set *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->epoch = rd64(r);
+	s->start_height = rd64(r);
+	s->end_height = rd64(r);
+	s->n = rd32(r);
+	if (s->n > IST_WIRE_MAX_VALIDATORS) {
+		r->bad = true;
+		return;
+	}
+	for (uint32_t i = 0; i < s->n && !r->bad; i++) {
+		rdn(r, s->node_keys[i], IST_ED25519_PUBKEY_BYTES);
+		rdn(r, s->attest_keys[i], IST_SECP_PUBKEY_BYTES);
+		s->stakes[i] = rd64(r);
+		s->total += s->stakes[i];
+	}
+}
+
+int ist_ledger_set_decode(const uint8_t *val, size_t len, struct ist_ledger_set *ret)
+{
+	struct rd r = { val, len, false };
+	rd_set(&r, ret);
+	return r.bad || r.left ? -IST_EDB_CORRUPT : 0;
+}
+
+/* ---- creation ---- */
+
+static void set_total(struct ist_ledger_set *s)
+{
+	s->total = 0;
+	for (uint32_t i = 0; i < s->n; i++)
+		s->total += s->stakes[i];
+}
+
+static bool add_ok(uint64_t a, uint64_t b, uint64_t *sum)
+{
+	return !__builtin_add_overflow(a, b, sum);
+}
+
+int ist_ledger_new(const struct ist_ledger_params *p, uint64_t network_id,
+		   const struct ist_ledger_genesis_validator *vals, size_t n_vals,
+		   const struct ist_ledger_genesis_account *accts, size_t n_accts, struct ist_ledger **ret)
+{
+	if (ist_ledger_params_check(p, NULL) < 0 || !n_vals || n_vals > IST_WIRE_MAX_VALIDATORS)
+		return -IST_EINVAL;
+	struct ist_ledger *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -IST_ENOMEM;
+	int r = -IST_ENOMEM;
+	l->p = *p;
+	l->network_id = network_id;
+	l->vals = calloc(IST_LEDGER_MAX_REGISTERED, sizeof(*l->vals));
+	l->hist = calloc(HISTORY_MAX, sizeof(*l->hist));
+	if (!l->vals || !l->hist)
+		goto fail;
+	uint64_t supply = 0;
+	for (size_t i = 0; i < n_accts; i++) {
+		struct ist_ledger_account *a = acct_get(l, accts[i].key, true);
+		if (!a)
+			goto fail;
+		r = -IST_EINVAL;
+		if (a->balance)
+			goto fail;
+		r = -IST_ERANGE;
+		if (!add_ok(supply, accts[i].balance, &supply))
+			goto fail;
+		a->balance = accts[i].balance;
+		a->dirty = true;
+	}
+	for (size_t i = 0; i < n_vals; i++) {
+		const struct ist_ledger_genesis_validator *g = &vals[i];
+		r = -IST_EINVAL;
+		if (val_find(l, g->node_key) || !g->stake)
+			goto fail;
+		r = -IST_ERANGE;
+		if (!add_ok(supply, g->stake, &supply))
+			goto fail;
+		struct ist_ledger_validator *v = &l->vals[l->n_vals++];
+		memcpy(v->node_key, g->node_key, IST_ED25519_PUBKEY_BYTES);
+		memcpy(v->operator_key, g->node_key, IST_ED25519_PUBKEY_BYTES);
+		memcpy(v->attest_key, g->attest_key, IST_SECP_PUBKEY_BYTES);
+		memcpy(v->dkg_key, g->dkg_key, IST_X25519_PUBKEY_BYTES);
+		snprintf(v->name, sizeof(v->name), "%s", g->name ? g->name : "");
+		snprintf(v->address, sizeof(v->address), "%s", g->address ? g->address : "");
+		v->bonded = g->stake;
+		r = -IST_ENOMEM;
+		if (l->n_bonds == l->cap_bonds) {
+			size_t cap = l->cap_bonds ? 2 * l->cap_bonds : 16;
+			struct ist_ledger_bond *nb = realloc(l->bonds, cap * sizeof(*nb));
+			if (!nb)
+				goto fail;
+			l->bonds = nb;
+			l->cap_bonds = cap;
+		}
+		struct ist_ledger_bond *b = &l->bonds[l->n_bonds++];
+		memcpy(b->validator, g->node_key, IST_ED25519_PUBKEY_BYTES);
+		memcpy(b->delegator, g->node_key, IST_ED25519_PUBKEY_BYTES);
+		b->amount = g->stake;
+		memcpy(l->cur.node_keys[i], g->node_key, IST_ED25519_PUBKEY_BYTES);
+		memcpy(l->cur.attest_keys[i], g->attest_key, IST_SECP_PUBKEY_BYTES);
+		l->cur.stakes[i] = g->stake;
+	}
+	l->cur.n = (uint32_t)n_vals;
+	l->cur.epoch = 0;
+	l->cur.start_height = 1;
+	set_total(&l->cur);
+	l->state_dirty = true;
+	if ((r = pend_set(l, &l->cur)) < 0)
+		goto fail;
+	*ret = l;
+	return 0;
+fail:
+	ist_ledger_free(l);
+	return r;
+}
+
+void ist_ledger_free(struct ist_ledger *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n_pend; i++)
+		free(l->pend[i].val);
+	free(l->pend);
+	free(l->accts);
+	free(l->vals);
+	free(l->bonds);
+	free(l->unb);
+	free(l->hist);
+	free(l);
+}
+
+/* ---- transactions ---- */
+
+static const char *kind_name(enum ist_tx_kind k)
+{
+	switch (k) {
+	case IST_TX_TRANSFER:
+		return "transfer";
+	case IST_TX_REGISTER_VALIDATOR:
+		return "register_validator";
+	case IST_TX_BOND:
+		return "bond";
+	case IST_TX_UNBOND:
+		return "unbond";
+	case IST_TX_WITHDRAW:
+		return "withdraw";
+	case IST_TX_UNJAIL:
+		return "unjail";
+	}
+	return "unknown";
+}
+
+static uint64_t withdrawable(const struct ist_ledger *l, const uint8_t *del, uint64_t *next_release)
+{
+	uint64_t sum = 0;
+	*next_release = 0;
+	for (size_t i = 0; i < l->n_unb; i++) {
+		if (memcmp(l->unb[i].delegator, del, IST_ED25519_PUBKEY_BYTES) != 0)
+			continue;
+		if (l->unb[i].release_epoch <= l->cur.epoch)
+			sum += l->unb[i].amount;
+		else if (!*next_release || l->unb[i].release_epoch < *next_release)
+			*next_release = l->unb[i].release_epoch;
+	}
+	return sum;
+}
+
+static bool key_used(const struct ist_ledger *l, const struct ist_tx *tx)
+{
+	for (size_t i = 0; i < l->n_vals; i++) {
+		const struct ist_ledger_validator *v = &l->vals[i];
+		if (!memcmp(v->node_key, tx->u.register_validator.node_key, IST_ED25519_PUBKEY_BYTES) ||
+		    !memcmp(v->attest_key, tx->u.register_validator.attest_key, IST_SECP_PUBKEY_BYTES) ||
+		    !memcmp(v->dkg_key, tx->u.register_validator.dkg_key, IST_X25519_PUBKEY_BYTES))
+			return true;
+	}
+	return false;
+}
+
+static int bad(char *why, size_t why_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int bad(char *why, size_t why_len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
+	return -IST_EINVAL;
+}
+
+/* In reasons, the first 8 bytes of a key are enough to tell keys apart. */
+struct hex16 {
+	char s[17];
+};
+
+static struct hex16 short_hex(const uint8_t *k)
+{
+	struct hex16 h;
+	ist_hex_encode(k, 8, h.s);
+	return h;
+}
+
+/* The body's rules against the current state, the sender's balance being
+ * `balance` (after the fee). Changes nothing. */
+static int check_body(const struct ist_ledger *l, const struct ist_tx *tx, uint64_t balance, char *why, size_t why_len)
+{
+	switch (tx->kind) {
+	case IST_TX_TRANSFER: {
+		if (!tx->u.transfer.amount)
+			return bad(why, why_len, "transfer of 0");
+		if (tx->u.transfer.amount > balance)
+			return bad(why, why_len, "insufficient balance: %" PRIu64 " < %" PRIu64 " (amount + fee)",
+				   balance + tx->fee, tx->u.transfer.amount + tx->fee);
+		const struct ist_ledger_account *to = ist_ledger_account(l, tx->u.transfer.to);
+		uint64_t s;
+		if (to && !add_ok(to->balance, tx->u.transfer.amount, &s))
+			return bad(why, why_len, "the recipient's balance would overflow");
+		return 0;
+	}
+	case IST_TX_REGISTER_VALIDATOR:
+		if (val_by_operator(l, tx->sender))
+			return bad(why, why_len, "this account already operates validator %s…",
+				   short_hex(val_by_operator(l, tx->sender)->node_key).s);
+		if (key_used(l, tx))
+			return bad(why, why_len, "a registered validator already uses one of these keys");
+		if (l->n_vals >= IST_LEDGER_MAX_REGISTERED)
+			return bad(why, why_len, "the registry is full (%d validators)", IST_LEDGER_MAX_REGISTERED);
+		if (crypto_core_ed25519_is_valid_point(tx->u.register_validator.node_key) != 1)
+			return bad(why, why_len, "node_key is not a valid Ed25519 public key");
+		{
+			uint8_t addr[IST_ETH_ADDRESS_BYTES];
+			if (ist_secp_eth_address(tx->u.register_validator.attest_key, addr) < 0)
+				return bad(why, why_len, "attest_key is not a compressed secp256k1 public key");
+		}
+		if (strncmp(tx->u.register_validator.address, "tcp://", 6) != 0 &&
+		    strncmp(tx->u.register_validator.address, "tls+tcp://", 10) != 0)
+			return bad(why, why_len, "address must be a tcp:// or tls+tcp:// URL");
+		return 0;
+	case IST_TX_BOND: {
+		const struct ist_ledger_validator *v = val_find(l, tx->u.bond.validator);
+		if (!v)
+			return bad(why, why_len, "no validator with node key %s…", short_hex(tx->u.bond.validator).s);
+		if (v->removed)
+			return bad(why, why_len, "validator %s… was slashed and removed", short_hex(v->node_key).s);
+		if (!tx->u.bond.amount)
+			return bad(why, why_len, "bond of 0");
+		if (tx->u.bond.amount > balance)
+			return bad(why, why_len, "insufficient balance: %" PRIu64 " < %" PRIu64 " (amount + fee)",
+				   balance + tx->fee, tx->u.bond.amount + tx->fee);
+		return 0;
+	}
+	case IST_TX_UNBOND: {
+		const struct ist_ledger_bond *b = bond_find(l, tx->u.unbond.validator, tx->sender);
+		if (!tx->u.unbond.amount)
+			return bad(why, why_len, "unbond of 0");
+		if (!b)
+			return bad(why, why_len, "no bond with validator %s…", short_hex(tx->u.unbond.validator).s);
+		if (b->amount < tx->u.unbond.amount)
+			return bad(why, why_len, "bonded %" PRIu64 " < %" PRIu64, b->amount, tx->u.unbond.amount);
+		if (l->n_unb >= IST_LEDGER_MAX_ENTRIES)
+			return bad(why, why_len, "too many unbonding entries in the ledger; try later");
+		return 0;
+	}
+	case IST_TX_WITHDRAW: {
+		uint64_t next;
+		if (!withdrawable(l, tx->sender, &next)) {
+			if (next)
+				return bad(why, why_len, "nothing to withdraw yet: the next release is at epoch %" PRIu64
+					   " (now %" PRIu64 ")", next, l->cur.epoch);
+			return bad(why, why_len, "nothing to withdraw: no unbonding stake");
+		}
+		return 0;
+	}
+	case IST_TX_UNJAIL: {
+		const struct ist_ledger_validator *v = val_by_operator(l, tx->sender);
+		if (!v)
+			return bad(why, why_len, "this account operates no validator");
+		if (v->removed)
+			return bad(why, why_len, "validator %s… was slashed and removed for good", short_hex(v->node_key).s);
+		if (!v->jailed)
+			return bad(why, why_len, "validator %s… is not jailed", short_hex(v->node_key).s);
+		if (l->cur.epoch < v->jailed_epoch + l->p.jail_cooldown_epochs)
+			return bad(why, why_len, "jailed at epoch %" PRIu64 ": may unjail from epoch %" PRIu64
+				   " (now %" PRIu64 ")", v->jailed_epoch, v->jailed_epoch + l->p.jail_cooldown_epochs,
+				   l->cur.epoch);
+		return 0;
+	}
+	}
+	return bad(why, why_len, "unknown transaction kind");
+}
+
+int ist_ledger_tx_precheck(const struct ist_ledger *l, const struct ist_tx *tx, uint64_t max_ahead, char *why,
+			   size_t why_len)
+{
+	const struct ist_ledger_account *a = ist_ledger_account(l, tx->sender);
+	uint64_t nonce = a ? a->nonce : 0, balance = a ? a->balance : 0;
+	if (tx->nonce < nonce)
+		return bad(why, why_len, "nonce %" PRIu64 " already used (the account's next is %" PRIu64 ")", tx->nonce,
+			   nonce);
+	if (tx->nonce - nonce > max_ahead)
+		return bad(why, why_len, "nonce %" PRIu64 " is too far ahead of the account's next (%" PRIu64 ")",
+			   tx->nonce, nonce);
+	if (balance < tx->fee)
+		return bad(why, why_len, "insufficient balance for the fee: %" PRIu64 " < %" PRIu64, balance, tx->fee);
+	return check_body(l, tx, balance - tx->fee, why, why_len);
+}
+
+static int bond_add(struct ist_ledger *l, const uint8_t *val, const uint8_t *del, uint64_t amount)
+{
+	struct ist_ledger_bond *b = bond_find(l, val, del);
+	if (!b) {
+		if (l->n_bonds == l->cap_bonds) {
+			size_t cap = l->cap_bonds ? 2 * l->cap_bonds : 16;
+			struct ist_ledger_bond *nb = realloc(l->bonds, cap * sizeof(*nb));
+			if (!nb)
+				return -IST_ENOMEM;
+			l->bonds = nb;
+			l->cap_bonds = cap;
+		}
+		b = &l->bonds[l->n_bonds++];
+		memcpy(b->validator, val, IST_ED25519_PUBKEY_BYTES);
+		memcpy(b->delegator, del, IST_ED25519_PUBKEY_BYTES);
+		b->amount = 0;
+	}
+	b->amount += amount;
+	return 0;
+}
+
+static void bonds_compact(struct ist_ledger *l)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < l->n_bonds; i++)
+		if (l->bonds[i].amount)
+			l->bonds[k++] = l->bonds[i];
+	l->n_bonds = k;
+	k = 0;
+	for (size_t i = 0; i < l->n_unb; i++)
+		if (l->unb[i].amount)
+			l->unb[k++] = l->unb[i];
+	l->n_unb = k;
+}
+
+/* Applies a body that check_body accepted. */
+static int apply_body(struct ist_ledger *l, const struct ist_tx *tx, struct ist_ledger_account *a)
+{
+	switch (tx->kind) {
+	case IST_TX_TRANSFER: {
+		uint64_t amount = tx->u.transfer.amount;
+		a->balance -= amount;
+		a->dirty = true;
+		/* a may move: acct_get can insert */
+		struct ist_ledger_account *to = acct_get(l, tx->u.transfer.to, true);
+		if (!to)
+			return -IST_ENOMEM;
+		to->balance += amount;
+		to->dirty = true;
+		return 0;
+	}
+	case IST_TX_REGISTER_VALIDATOR: {
+		struct ist_ledger_validator *v = &l->vals[l->n_vals++];
+		memset(v, 0, sizeof(*v));
+		memcpy(v->node_key, tx->u.register_validator.node_key, IST_ED25519_PUBKEY_BYTES);
+		memcpy(v->operator_key, tx->sender, IST_ED25519_PUBKEY_BYTES);
+		memcpy(v->attest_key, tx->u.register_validator.attest_key, IST_SECP_PUBKEY_BYTES);
+		memcpy(v->dkg_key, tx->u.register_validator.dkg_key, IST_X25519_PUBKEY_BYTES);
+		snprintf(v->address, sizeof(v->address), "%s", tx->u.register_validator.address);
+		v->commission_bps = tx->u.register_validator.commission_bps;
+		return 0;
+	}
+	case IST_TX_BOND: {
+		int r = bond_add(l, tx->u.bond.validator, tx->sender, tx->u.bond.amount);
+		if (r < 0)
+			return r;
+		a->balance -= tx->u.bond.amount;
+		a->dirty = true;
+		val_find(l, tx->u.bond.validator)->bonded += tx->u.bond.amount;
+		return 0;
+	}
+	case IST_TX_UNBOND: {
+		if (l->n_unb == l->cap_unb) {
+			size_t cap = l->cap_unb ? 2 * l->cap_unb : 16;
+			struct ist_ledger_unbonding *nu = realloc(l->unb, cap * sizeof(*nu));
+			if (!nu)
+				return -IST_ENOMEM;
+			l->unb = nu;
+			l->cap_unb = cap;
+		}
+		struct ist_ledger_bond *b = bond_find(l, tx->u.unbond.validator, tx->sender);
+		struct ist_ledger_unbonding *u = &l->unb[l->n_unb++];
+		memcpy(u->validator, tx->u.unbond.validator, IST_ED25519_PUBKEY_BYTES);
+		memcpy(u->delegator, tx->sender, IST_ED25519_PUBKEY_BYTES);
+		u->amount = tx->u.unbond.amount;
+		u->release_epoch = l->cur.epoch + l->p.unbonding_epochs;
+		b->amount -= tx->u.unbond.amount;
+		struct ist_ledger_validator *v = val_find(l, tx->u.unbond.validator);
+		if (v)
+			v->bonded -= tx->u.unbond.amount;
+		bonds_compact(l);
+		return 0;
+	}
+	case IST_TX_WITHDRAW: {
+		uint64_t next, sum = withdrawable(l, tx->sender, &next);
+		for (size_t i = 0; i < l->n_unb; i++)
+			if (!memcmp(l->unb[i].delegator, tx->sender, IST_ED25519_PUBKEY_BYTES) &&
+			    l->unb[i].release_epoch <= l->cur.epoch)
+				l->unb[i].amount = 0;
+		bonds_compact(l);
+		a->balance += sum;
+		a->dirty = true;
+		return 0;
+	}
+	case IST_TX_UNJAIL:
+		val_by_operator(l, tx->sender)->jailed = false;
+		return 0;
+	}
+	return 0;
+}
+
+static int receipt(struct ist_ledger *l, const struct ist_tx *tx, uint64_t height, uint32_t index, bool ok,
+		   const char *reason)
+{
+	uint8_t id[IST_HASH_BYTES];
+	int r = ist_wire_tx_id(tx, id);
+	if (r < 0)
+		return r;
+	struct ist_buf b;
+	ist_buf_init(&b, 0);
+	ist_buf_put_be64(&b, height);
+	ist_buf_put_be32(&b, index);
+	uint8_t f[2] = { ok ? 1 : 0, (uint8_t)tx->kind };
+	ist_buf_put(&b, f, 2);
+	ist_buf_put(&b, tx->sender, IST_ED25519_PUBKEY_BYTES);
+	ist_buf_put_be64(&b, tx->nonce);
+	putstr(&b, ok ? "" : reason);
+	r = pend_add(l, IST_LEDGER_T_RECEIPT, id, IST_HASH_BYTES, &b);
+	ist_buf_fini(&b);
+	return r;
+}
+
+int ist_ledger_receipt_decode(const uint8_t *val, size_t len, struct ist_ledger_receipt *ret)
+{
+	struct rd r = { val, len, false };
+	struct ist_ledger_receipt x;
+	memset(&x, 0, sizeof(x));
+	x.height = rd64(&r);
+	x.index = rd32(&r);
+	x.ok = rd8(&r) != 0;
+	x.kind = (enum ist_tx_kind)rd8(&r);
+	rdn(&r, x.sender, IST_ED25519_PUBKEY_BYTES);
+	x.nonce = rd64(&r);
+	rdstr(&r, x.reason, sizeof(x.reason) - 1);
+	if (r.bad || r.left)
+		return -IST_EDB_CORRUPT;
+	*ret = x;
+	return 0;
+}
+
+const char *ist_ledger_tx_kind_name(enum ist_tx_kind k)
+{
+	return kind_name(k);
+}
+
+static int apply_tx(struct ist_ledger *l, const struct ist_tx *tx, uint64_t height, uint32_t index, bool *failed)
+{
+	char why[IST_LEDGER_REASON_MAX];
+	struct ist_ledger_account *a = acct_get(l, tx->sender, false);
+	uint64_t nonce = a ? a->nonce : 0, balance = a ? a->balance : 0;
+	*failed = true;
+	if (tx->nonce != nonce) {
+		snprintf(why, sizeof(why), "nonce %" PRIu64 " is not the account's next (%" PRIu64 "): skipped", tx->nonce,
+			 nonce);
+		return receipt(l, tx, height, index, false, why);
+	}
+	if (balance < tx->fee) {
+		snprintf(why, sizeof(why), "insufficient balance for the fee: %" PRIu64 " < %" PRIu64 ": skipped", balance,
+			 tx->fee);
+		return receipt(l, tx, height, index, false, why);
+	}
+	if (!a && !(a = acct_get(l, tx->sender, true)))
+		return -IST_ENOMEM;
+	a->balance -= tx->fee;
+	a->nonce++;
+	a->dirty = true;
+	if (check_body(l, tx, a->balance, why, sizeof(why)) < 0)
+		return receipt(l, tx, height, index, false, why);
+	int r = apply_body(l, tx, a);
+	if (r < 0)
+		return r;
+	*failed = false;
+	return receipt(l, tx, height, index, true, NULL);
+}
+
+/* ---- evidence ---- */
+
+static void evidence_set(const struct ist_ledger *l, const struct ist_ledger_set *s, struct ist_evidence_set *out)
+{
+	out->network_id = l->network_id;
+	out->epoch = s->epoch;
+	out->n = s->n;
+	out->node_keys = (const uint8_t (*)[IST_ED25519_PUBKEY_BYTES])s->node_keys;
+	out->attest_keys = (const uint8_t (*)[IST_SECP_PUBKEY_BYTES])s->attest_keys;
+}
+
+/* Verifies evidence bytes. Out: the offender's record on success. */
+static int evidence_verify(const struct ist_ledger *l, const uint8_t *p, size_t len, struct ist_evidence *ev,
+			   struct ist_ledger_validator **ret_v, char *why, size_t why_len)
+{
+	const char *dwhy = NULL;
+	if (ist_evidence_decode(p, len, ev, &dwhy) < 0)
+		return bad(why, why_len, "malformed evidence: %s", dwhy ? dwhy : "?");
+	uint64_t ea, eb;
+	ist_evidence_epochs(ev, &ea, &eb);
+	const struct ist_ledger_set *sa = ist_ledger_set_get(l, ea), *sb = ist_ledger_set_get(l, eb);
+	if (!sa || !sb)
+		return bad(why, why_len, "evidence of epoch %" PRIu64 ": too old (sets are kept for %" PRIu64
+			   " epochs) or not reached", !sa ? ea : eb, l->p.unbonding_epochs + 1);
+	struct ist_evidence_set xa, xb;
+	evidence_set(l, sa, &xa);
+	evidence_set(l, sb, &xb);
+	uint8_t off[IST_ED25519_PUBKEY_BYTES];
+	if (!ist_evidence_verify(ev, &xa, &xb, off, why, why_len))
+		return -IST_EINVAL;
+	struct ist_ledger_validator *v = val_find(l, off);
+	if (!v)
+		return bad(why, why_len, "the offender %s… is not a registered validator", short_hex(off).s);
+	if (v->removed)
+		return bad(why, why_len, "validator %s… was already slashed and removed", short_hex(off).s);
+	*ret_v = v;
+	return 0;
+}
+
+int ist_ledger_evidence_check(const struct ist_ledger *l, const uint8_t *ev, size_t len, char *why, size_t why_len)
+{
+	struct ist_evidence e;
+	struct ist_ledger_validator *v;
+	return evidence_verify(l, ev, len, &e, &v, why, why_len);
+}
+
+static uint64_t cut(uint64_t amount, uint32_t bps)
+{
+	return (uint64_t)(((unsigned __int128)amount * bps) / 10000);
+}
+
+static int apply_evidence(struct ist_ledger *l, const uint8_t *p, size_t len, uint64_t height, uint32_t index,
+			  bool *ret_in_set)
+{
+	char why[IST_LEDGER_REASON_MAX] = "";
+	struct ist_evidence ev;
+	struct ist_ledger_validator *v = NULL;
+	struct ist_ledger_evidence_record rec;
+	memset(&rec, 0, sizeof(rec));
+	ist_evidence_id(p, len, rec.id);
+	rec.height = height;
+	rec.kind = len ? p[0] : 0;
+	*ret_in_set = false;
+	if (evidence_verify(l, p, len, &ev, &v, why, sizeof(why)) == 0) {
+		uint64_t ea, eb;
+		ist_evidence_epochs(&ev, &ea, &eb);
+		rec.epoch = ea;
+		rec.ok = true;
+		memcpy(rec.offender, v->node_key, IST_ED25519_PUBKEY_BYTES);
+		uint32_t bps = l->p.slash_fraction_bps;
+		for (size_t i = 0; i < l->n_bonds; i++)
+			if (!memcmp(l->bonds[i].validator, v->node_key, IST_ED25519_PUBKEY_BYTES)) {
+				uint64_t c = cut(l->bonds[i].amount, bps);
+				l->bonds[i].amount -= c;
+				v->bonded -= c;
+				rec.slashed += c;
+			}
+		for (size_t i = 0; i < l->n_unb; i++)
+			if (!memcmp(l->unb[i].validator, v->node_key, IST_ED25519_PUBKEY_BYTES)) {
+				uint64_t c = cut(l->unb[i].amount, bps);
+				l->unb[i].amount -= c;
+				rec.slashed += c;
+			}
+		bonds_compact(l);
+		v->slashed += rec.slashed;
+		v->removed = true;
+		*ret_in_set = set_index(&l->cur, v->node_key) != UINT32_MAX;
+	} else {
+		snprintf(rec.reason, sizeof(rec.reason), "%s", why);
+	}
+	struct ist_buf b;
+	uint8_t key[12];
+	ist_put_be64(key, height);
+	ist_put_be32(key + 8, index);
+	ist_buf_init(&b, 0);
+	ist_buf_put(&b, rec.id, IST_HASH_BYTES);
+	ist_buf_put_be64(&b, rec.epoch);
+	ist_buf_put(&b, &rec.kind, 1);
+	ist_buf_put(&b, rec.offender, IST_ED25519_PUBKEY_BYTES);
+	ist_buf_put_be64(&b, rec.slashed);
+	uint8_t ok = rec.ok;
+	ist_buf_put(&b, &ok, 1);
+	putstr(&b, rec.reason);
+	int r = pend_add(l, IST_LEDGER_T_EVIDENCE, key, sizeof(key), &b);
+	ist_buf_fini(&b);
+	return r;
+}
+
+int ist_ledger_evidence_record_decode(const uint8_t *val, size_t len, struct ist_ledger_evidence_record *ret)
+{
+	struct rd r = { val, len, false };
+	struct ist_ledger_evidence_record x;
+	memset(&x, 0, sizeof(x));
+	rdn(&r, x.id, IST_HASH_BYTES);
+	x.epoch = rd64(&r);
+	x.kind = rd8(&r);
+	rdn(&r, x.offender, IST_ED25519_PUBKEY_BYTES);
+	x.slashed = rd64(&r);
+	x.ok = rd8(&r) != 0;
+	rdstr(&r, x.reason, sizeof(x.reason) - 1);
+	if (r.bad || r.left)
+		return -IST_EDB_CORRUPT;
+	*ret = x;
+	return 0;
+}
+
+/* ---- epochs ---- */
+
+static int by_stake(const void *a, const void *b)
+{
+	const struct ist_ledger_validator *x = *(struct ist_ledger_validator *const *)a;
+	const struct ist_ledger_validator *y = *(struct ist_ledger_validator *const *)b;
+	if (x->bonded != y->bonded)
+		return x->bonded > y->bonded ? -1 : 1;
+	return memcmp(x->node_key, y->node_key, IST_ED25519_PUBKEY_BYTES);
+}
+
+static int end_epoch(struct ist_ledger *l, uint64_t height)
+{
+	struct ist_ledger_set *cur = &l->cur;
+	/* liveness */
+	for (uint32_t i = 0; i < cur->n; i++) {
+		uint64_t total = (uint64_t)l->voted[i] + l->missed[i];
+		if (total < IST_LEDGER_LIVENESS_MIN_QCS)
+			continue;
+		if ((uint64_t)l->missed[i] * 10000 <= (uint64_t)l->p.jail_missed_bps * total)
+			continue;
+		struct ist_ledger_validator *v = val_find(l, cur->node_keys[i]);
+		if (v && !v->removed && !v->jailed) {
+			v->jailed = true;
+			v->jailed_epoch = cur->epoch;
+		}
+	}
+	/* the next set */
+	struct ist_ledger_validator *cand[IST_LEDGER_MAX_REGISTERED];
+	size_t k = 0;
+	for (size_t i = 0; i < l->n_vals; i++) {
+		struct ist_ledger_validator *v = &l->vals[i];
+		if (!v->jailed && !v->removed && v->bonded >= l->p.min_stake)
+			cand[k++] = v;
+	}
+	qsort(cand, k, sizeof(cand[0]), by_stake);
+	if (k > l->p.max_validators)
+		k = l->p.max_validators;
+	struct ist_ledger_set *next = &l->next;
+	memset(next, 0, sizeof(*next));
+	uint64_t total = 0;
+	for (size_t i = 0; i < k; i++) {
+		uint64_t t;
+		if (!add_ok(total, cand[i]->bonded, &t))
+			break;   /* cannot happen: the supply fits 64 bits */
+		total = t;
+		memcpy(next->node_keys[next->n], cand[i]->node_key, IST_ED25519_PUBKEY_BYTES);
+		memcpy(next->attest_keys[next->n], cand[i]->attest_key, IST_SECP_PUBKEY_BYTES);
+		next->stakes[next->n++] = cand[i]->bonded;
+	}
+	if (!next->n) {
+		/* nobody qualifies: keep the set rather than stop the network */
+		*next = *cur;
+	}
+	cur->end_height = height;
+	next->epoch = cur->epoch + 1;
+	next->start_height = height + 1;
+	next->end_height = 0;
+	set_total(next);
+	int r = pend_set(l, cur);
+	if (r == 0)
+		r = pend_set(l, next);
+	if (r < 0)
+		return r;
+	/* keep the ended set */
+	size_t keep = l->p.unbonding_epochs + 1;
+	if (keep < IST_LEDGER_HISTORY_MIN)
+		keep = IST_LEDGER_HISTORY_MIN;
+	if (keep > HISTORY_MAX)
+		keep = HISTORY_MAX;
+	if (l->n_hist == keep) {
+		memmove(&l->hist[0], &l->hist[1], (keep - 1) * sizeof(*l->hist));
+		l->n_hist--;
+	}
+	l->hist[l->n_hist++] = *cur;
+	*cur = *next;
+	memset(l->voted, 0, sizeof(l->voted));
+	memset(l->missed, 0, sizeof(l->missed));
+	return 0;
+}
+
+int ist_ledger_apply_block(struct ist_ledger *l, const struct ist_block *b, const uint8_t id32[IST_HASH_BYTES],
+			   struct ist_ledger_outcome *ret)
+{
+	(void)id32;
+	memset(ret, 0, sizeof(*ret));
+	if (b->height != l->height + 1)
+		return -IST_EINVAL;
+	/* who voted for the parent (the epoch's own QCs; its genesis QC has no
+	 * signature) */
+	if (b->justify.epoch == l->cur.epoch && b->justify.n_sigs > 0)
+		for (uint32_t i = 0; i < l->cur.n; i++) {
+			if (b->justify.signers[i / 8] & (1u << (i % 8)))
+				l->voted[i]++;
+			else
+				l->missed[i]++;
+		}
+	bool force_end = false;
+	int r = 0;
+	for (size_t i = 0; i < b->n_items && r == 0; i++) {
+		const struct ist_payload_item *it = &b->items[i];
+		if (it->kind == IST_PAYLOAD_TRANSACTION) {
+			bool failed;
+			r = apply_tx(l, &it->u.tx, b->height, (uint32_t)i, &failed);
+			ret->n_txs++;
+			ret->n_failed += failed;
+		} else if (it->kind == IST_PAYLOAD_EVIDENCE) {
+			bool in_set;
+			r = apply_evidence(l, it->u.opaque.data, it->u.opaque.len, b->height, (uint32_t)i, &in_set);
+			ret->n_evidence++;
+			force_end |= in_set;
+		}
+	}
+	if (r < 0)
+		return r;
+	l->height = b->height;
+	l->state_dirty = true;
+	if (force_end || b->height >= l->cur.start_height + l->p.epoch_length_blocks - 1) {
+		if ((r = end_epoch(l, b->height)) < 0)
+			return r;
+		ret->epoch_ended = true;
+		ret->next = &l->cur;
+	}
+	return 0;
+}
+
+/* ---- persistence ---- */
+
+static void put_state(const struct ist_ledger *l, struct ist_buf *b)
+{
+	uint8_t v = STATE_VERSION;
+	ist_buf_put(b, &v, 1);
+	ist_buf_put_be64(b, l->height);
+	ist_buf_put_be32(b, (uint32_t)l->n_vals);
+	for (size_t i = 0; i < l->n_vals; i++) {
+		const struct ist_ledger_validator *x = &l->vals[i];
+		ist_buf_put(b, x->node_key, IST_ED25519_PUBKEY_BYTES);
+		ist_buf_put(b, x->operator_key, IST_ED25519_PUBKEY_BYTES);
+		ist_buf_put(b, x->attest_key, IST_SECP_PUBKEY_BYTES);
+		ist_buf_put(b, x->dkg_key, IST_X25519_PUBKEY_BYTES);
+		putstr(b, x->name);
+		putstr(b, x->address);
+		ist_buf_put_be32(b, x->commission_bps);
+		ist_buf_put_be64(b, x->bonded);
+		ist_buf_put_be64(b, x->slashed);
+		uint8_t f = (x->jailed ? 1 : 0) | (x->removed ? 2 : 0);
+		ist_buf_put(b, &f, 1);
+		ist_buf_put_be64(b, x->jailed_epoch);
+	}
+	ist_buf_put_be32(b, (uint32_t)l->n_bonds);
+	for (size_t i = 0; i < l->n_bonds; i++) {
+		ist_buf_put(b, l->bonds[i].validator, IST_ED25519_PUBKEY_BYTES);
+		ist_buf_put(b, l->bonds[i].delegator, IST_ED25519_PUBKEY_BYTES);
+		ist_buf_put_be64(b, l->bonds[i].amount);
+	}
+	ist_buf_put_be32(b, (uint32_t)l->n_unb);
+	for (size_t i = 0; i < l->n_unb; i++) {
+		ist_buf_put(b, l->unb[i].validator, IST_ED25519_PUBKEY_BYTES);
+		ist_buf_put(b, l->unb[i].delegator, IST_ED25519_PUBKEY_BYTES);
+		ist_buf_put_be64(b, l->unb[i].amount);
+		ist_buf_put_be64(b, l->unb[i].release_epoch);
+	}
+	put_set(b, &l->cur);
+	for (uint32_t i = 0; i < l->cur.n; i++) {
+		ist_buf_put_be32(b, l->voted[i]);
+		ist_buf_put_be32(b, l->missed[i]);
+	}
+	ist_buf_put_be32(b, (uint32_t)l->n_hist);
+	for (size_t i = 0; i < l->n_hist; i++)
+		put_set(b, &l->hist[i]);
+}
+
+int ist_ledger_flush(const struct ist_ledger *l, const struct ist_ledger_sink *sink)
+{
+	int r = 0;
+	if (l->state_dirty) {
+		struct ist_buf b;
+		ist_buf_init(&b, 0);
+		put_state(l, &b);
+		r = ist_buf_err(&b);
+		if (r == 0)
+			r = sink->put(sink->ctx, IST_LEDGER_T_STATE, (const uint8_t *)"state", 5, b.data, b.len);
+		ist_buf_fini(&b);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < l->n_accts; i++) {
+		const struct ist_ledger_account *a = &l->accts[i];
+		if (!a->dirty)
+			continue;
+		uint8_t v[16];
+		ist_put_be64(v, a->balance);
+		ist_put_be64(v + 8, a->nonce);
+		if ((r = sink->put(sink->ctx, IST_LEDGER_T_ACCOUNT, a->key, IST_ED25519_PUBKEY_BYTES, v, sizeof(v))) < 0)
+			return r;
+	}
+	for (size_t i = 0; i < l->n_pend; i++)
+		if ((r = sink->put(sink->ctx, l->pend[i].t, l->pend[i].key, l->pend[i].klen, l->pend[i].val,
+				   l->pend[i].vlen)) < 0)
+			return r;
+	return 0;
+}
+
+void ist_ledger_flushed(struct ist_ledger *l)
+{
+	l->state_dirty = false;
+	for (size_t i = 0; i < l->n_accts; i++)
+		l->accts[i].dirty = false;
+	for (size_t i = 0; i < l->n_pend; i++)
+		free(l->pend[i].val);
+	l->n_pend = 0;
+}
+
+int ist_ledger_load_state(struct ist_ledger *l, const uint8_t *val, size_t len)
+{
+	struct rd r = { val, len, false };
+	if (rd8(&r) != STATE_VERSION)
+		return -IST_EDB_CORRUPT;
+	uint64_t height = rd64(&r);
+	uint32_t nv = rd32(&r);
+	if (r.bad || nv > IST_LEDGER_MAX_REGISTERED)
+		return -IST_EDB_CORRUPT;
+	struct ist_ledger_validator *vals = calloc(IST_LEDGER_MAX_REGISTERED, sizeof(*vals));
+	struct ist_ledger_bond *bonds = NULL;
+	struct ist_ledger_unbonding *unb = NULL;
+	struct ist_ledger_set *hist = calloc(HISTORY_MAX, sizeof(*hist));
+	struct ist_ledger_set *cur = calloc(1, sizeof(*cur));
+	int rc = -IST_ENOMEM;
+	if (!vals || !hist || !cur)
+		goto fail;
+	rc = -IST_EDB_CORRUPT;
+	for (uint32_t i = 0; i < nv && !r.bad; i++) {
+		struct ist_ledger_validator *x = &vals[i];
+		rdn(&r, x->node_key, IST_ED25519_PUBKEY_BYTES);
+		rdn(&r, x->operator_key, IST_ED25519_PUBKEY_BYTES);
+		rdn(&r, x->attest_key, IST_SECP_PUBKEY_BYTES);
+		rdn(&r, x->dkg_key, IST_X25519_PUBKEY_BYTES);
+		rdstr(&r, x->name, IST_LEDGER_NAME_MAX);
+		rdstr(&r, x->address, IST_LEDGER_ADDRESS_MAX);
+		x->commission_bps = rd32(&r);
+		x->bonded = rd64(&r);
+		x->slashed = rd64(&r);
+		uint8_t f = rd8(&r);
+		x->jailed = f & 1;
+		x->removed = (f & 2) != 0;
+		x->jailed_epoch = rd64(&r);
+	}
+	uint32_t nb = rd32(&r);
+	if (r.bad || nb > IST_LEDGER_MAX_ENTRIES)
+		goto fail;
+	rc = -IST_ENOMEM;
+	if (nb && !(bonds = calloc(nb, sizeof(*bonds))))
+		goto fail;
+	rc = -IST_EDB_CORRUPT;
+	for (uint32_t i = 0; i < nb && !r.bad; i++) {
+		rdn(&r, bonds[i].validator, IST_ED25519_PUBKEY_BYTES);
+		rdn(&r, bonds[i].delegator, IST_ED25519_PUBKEY_BYTES);
+		bonds[i].amount = rd64(&r);
+	}
+	uint32_t nu = rd32(&r);
+	if (r.bad || nu > IST_LEDGER_MAX_ENTRIES)
+		goto fail;
+	rc = -IST_ENOMEM;
+	if (nu && !(unb = calloc(nu, sizeof(*unb))))
+		goto fail;
+	rc = -IST_EDB_CORRUPT;
+	for (uint32_t i = 0; i < nu && !r.bad; i++) {
+		rdn(&r, unb[i].validator, IST_ED25519_PUBKEY_BYTES);
+		rdn(&r, unb[i].delegator, IST_ED25519_PUBKEY_BYTES);
+		unb[i].amount = rd64(&r);
+		unb[i].release_epoch = rd64(&r);
+	}
+	rd_set(&r, cur);
+	uint32_t voted[IST_WIRE_MAX_VALIDATORS] = { 0 }, missed[IST_WIRE_MAX_VALIDATORS] = { 0 };
+	for (uint32_t i = 0; i < cur->n && !r.bad; i++) {
+		voted[i] = rd32(&r);
+		missed[i] = rd32(&r);
+	}
+	uint32_t nh = rd32(&r);
+	if (r.bad || nh > HISTORY_MAX)
+		goto fail;
+	for (uint32_t i = 0; i < nh && !r.bad; i++)
+		rd_set(&r, &hist[i]);
+	if (r.bad || r.left || !cur->n)
+		goto fail;
+	free(l->vals);
+	free(l->bonds);
+	free(l->unb);
+	free(l->hist);
+	l->vals = vals;
+	l->n_vals = nv;
+	l->bonds = bonds;
+	l->n_bonds = l->cap_bonds = nb;
+	l->unb = unb;
+	l->n_unb = l->cap_unb = nu;
+	l->hist = hist;
+	l->n_hist = nh;
+	l->cur = *cur;
+	free(cur);
+	memcpy(l->voted, voted, sizeof(voted));
+	memcpy(l->missed, missed, sizeof(missed));
+	l->height = height;
+	l->state_dirty = false;
+	for (size_t i = 0; i < l->n_accts; i++)
+		l->accts[i].dirty = false;
+	for (size_t i = 0; i < l->n_pend; i++)
+		free(l->pend[i].val);
+	l->n_pend = 0;
+	return 0;
+fail:
+	free(vals);
+	free(bonds);
+	free(unb);
+	free(hist);
+	free(cur);
+	return rc;
+}
+
+int ist_ledger_load_account(struct ist_ledger *l, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+	if (klen != IST_ED25519_PUBKEY_BYTES || vlen != 16)
+		return -IST_EDB_CORRUPT;
+	struct ist_ledger_account *a = acct_get(l, key, true);
+	if (!a)
+		return -IST_ENOMEM;
+	a->balance = ist_get_be64(val);
+	a->nonce = ist_get_be64(val + 8);
+	a->dirty = false;
+	return 0;
+}

@@ -581,13 +581,12 @@ static int check_keys(const struct ist_node_config *cfg, const struct ist_node_g
 	}
 	long idx = ist_node_genesis_find(g, node->pub);
 	if (idx < 0) {
-		char hex[2 * IST_ED25519_PUBKEY_BYTES + 1];
-		ist_hex_encode(node->pub, IST_ED25519_PUBKEY_BYTES, hex);
-		ist_json_err_set(err, cfg->config_path, "key.name",
-				 "the node key of keyset \"%s\" (%.16s...) is not a validator's in %s; run with "
-				 "\"role\": \"observer\" to follow the chain without validating",
-				 cfg->key_name, hex, cfg->genesis_path);
-		r = -IST_ECONFIG;
+		/* a validator that joins by staking (isthmus stake register):
+		 * it follows the chain until its stake puts it in a set */
+		id->validator = true;
+		id->index = IST_NODE_NOT_IN_GENESIS;
+		id->keys = *info;
+		r = 0;
 		goto out;
 	}
 	const struct ist_node_validator *v = &g->validators[idx];

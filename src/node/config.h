@@ -167,10 +167,14 @@ int ist_node_config_load(const char *home, struct ist_node_config *ret_cfg, stru
  * parse back: an invalid URL, name or log spec) or -IST_ENOMEM. */
 int ist_node_config_format(const struct ist_node_config *cfg, char **ret_json) IST_WUR;
 
+#define IST_NODE_NOT_IN_GENESIS SIZE_MAX
+
 /* Where the node stands in the network. Plain memory. */
 struct ist_node_identity {
 	bool validator;                 /* role validator, found in the genesis */
-	size_t index;                   /* its index in genesis->validators (when validator) */
+	size_t index;                   /* its index in genesis->validators, or
+					 * IST_NODE_NOT_IN_GENESIS (a validator that
+					 * joins by staking) */
 	struct ist_keyset_info keys;    /* public keys of the keyset (when validator) */
 };
 

@@ -162,6 +162,17 @@ struct ist_node_kv {
 };
 int ist_node_kv_write(struct ist_txn *txn, void *ctx);
 
+/* Votes received lately, by (view, voter) slot: for equivocation. */
+#define IST_NODE_SEEN_VOTES 4096
+
+struct ist_node_seen_vote {
+	bool used, reported;
+	uint64_t epoch, view;
+	uint32_t voter;
+	uint8_t block_id[IST_HASH_BYTES];
+	uint8_t sig[IST_SIG_BYTES];
+};
+
 struct ist_node {
 	struct ist_node_options opts;
 	struct ist_node_config cfg;
@@ -215,7 +226,14 @@ struct ist_node {
 	struct ist_metric *m_height, *m_view, *m_commits, *m_timeouts, *m_latency, *m_db_bytes;
 	struct ist_metric *m_drops, *m_queue_dropped;
 	struct ist_metric *m_txs, *m_evidence_applied, *m_epoch, *m_evidence_sent;
+	struct ist_node_seen_vote *seen_votes;  /* IST_NODE_SEEN_VOTES; consensus thread */
 };
+
+/* equivocation.c: a vote from a peer (before the core sees it). */
+void ist_node_vote_seen(struct ist_node *n, const struct ist_vote *v);
+#ifdef IST_FAULT_INJECTION
+void ist_node_fault_vote(struct ist_node *n, uint32_t to, const struct ist_vote *v);
+#endif
 
 /* attest.c */
 void ist_node_attest_retry(struct ist_node *n);

@@ -440,6 +440,10 @@ static void act_send(struct ist_node *n, struct ist_cons_action *a)
 	case IST_ENVELOPE_VOTE:
 		if (a->u.send.vote)
 			env->u.vote = *a->u.send.vote;
+#ifdef IST_FAULT_INJECTION
+		if (a->u.send.vote)
+			ist_node_fault_vote(n, a->u.send.to, a->u.send.vote);
+#endif
 		break;
 	case IST_ENVELOPE_TIMEOUT:
 		if (a->u.send.timeout)
@@ -749,6 +753,7 @@ static int step_envelope(struct ist_node *n, uint32_t peer, const struct ist_env
 		ev.u.proposal = &env->u.proposal;
 		break;
 	case IST_ENVELOPE_VOTE:
+		ist_node_vote_seen(n, &env->u.vote);
 		ev.kind = IST_CONS_EV_VOTE;
 		ev.u.vote = &env->u.vote;
 		break;

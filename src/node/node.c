@@ -248,6 +248,11 @@ int ist_node_new(const struct ist_node_options *opts, struct ist_node **ret, cha
 	n->opts = *opts;
 	pthread_mutex_init(&n->st_mu, NULL);
 	pthread_mutex_init(&n->ledger_mu, NULL);
+	if (!(n->seen_votes = calloc(IST_NODE_SEEN_VOTES, sizeof(*n->seen_votes)))) {
+		free(n);
+		errf(errbuf, errlen, "out of memory");
+		return -IST_ENOMEM;
+	}
 	pthread_mutex_init(&n->ev.mu, NULL);
 	randombytes_buf(&n->ev.boot, sizeof(n->ev.boot));
 	ist_node_config_init(&n->cfg);
@@ -394,9 +399,9 @@ int ist_node_start(struct ist_node *n, char *errbuf, size_t errlen)
 		return r;
 	char key[2 * IST_ED25519_PUBKEY_BYTES + 1];
 	ist_hex_encode(n->pub, IST_ED25519_PUBKEY_BYTES, key);
-	ist_log_info(SUBSYS, "started %s (validator %zu of %zu, node key %.16s...) chain %s, p2p %s, api %s, height %" PRIu64,
-		     n->cfg.moniker, n->ident.index, n->g.n_validators, key, n->g.chain_id, n->cfg.listen, n->cfg.api,
-		     ist_cons_committed_height(n->core));
+	ist_log_info(SUBSYS, "started %s (node key %.16s..., %s) chain %s, p2p %s, api %s, height %" PRIu64 ", epoch %" PRIu64,
+		     n->cfg.moniker, key, ist_cons_self(n->core) == IST_CONS_OBSERVER ? "not in the current set" : "in the current set",
+		     n->g.chain_id, n->cfg.listen, n->cfg.api, ist_cons_committed_height(n->core), n->epoch->number);
 	return 0;
 }
 
@@ -432,6 +437,7 @@ int ist_node_free(struct ist_node *n)
 	ist_metrics_free(n->metrics);
 	free(n->epoch);
 	ist_ledger_free(n->ledger);
+	free(n->seen_votes);
 	pthread_mutex_destroy(&n->ledger_mu);
 	if (n->seed)
 		sodium_free(n->seed);   /* wipes */

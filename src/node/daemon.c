@@ -68,7 +68,14 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'H': home = optarg; break;
 		case 'l': level = optarg; break;
-		case 'V': printf("isthmusd %s\n", IST_VERSION); return 0;
+		case 'V':
+#ifdef IST_FAULT_INJECTION
+			printf("isthmusd %s (fault injection compiled in: a test build, never for a real network)\n",
+			       IST_VERSION);
+#else
+			printf("isthmusd %s\n", IST_VERSION);
+#endif
+			return 0;
 		case 'h': fputs(help, stdout); return 0;
 		default:
 			fprintf(stderr, "isthmusd: unknown or incomplete option '%s' (try --help)\n", argv[optind - 1]);

@@ -965,10 +965,13 @@ static int by_stake(const void *a, const void *b)
 static int end_epoch(struct ist_ledger *l, uint64_t height)
 {
 	struct ist_ledger_set *cur = &l->cur;
-	/* liveness */
+	/* liveness: judged on enough QCs (short epochs: half of them) */
+	uint64_t min_qcs = IST_LEDGER_LIVENESS_MIN_QCS;
+	if (l->p.epoch_length_blocks / 2 < min_qcs)
+		min_qcs = l->p.epoch_length_blocks / 2 ? l->p.epoch_length_blocks / 2 : 1;
 	for (uint32_t i = 0; i < cur->n; i++) {
 		uint64_t total = (uint64_t)l->voted[i] + l->missed[i];
-		if (total < IST_LEDGER_LIVENESS_MIN_QCS)
+		if (total < min_qcs)
 			continue;
 		if ((uint64_t)l->missed[i] * 10000 <= (uint64_t)l->p.jail_missed_bps * total)
 			continue;

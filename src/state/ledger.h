@@ -39,7 +39,8 @@
  *  - Liveness: each block's justify QC shows which members voted for its
  *    parent. At the end of an epoch, a member that was in none of more
  *    than jail_missed_bps / 10000 of the epoch's QCs (at least
- *    IST_LEDGER_LIVENESS_MIN_QCS of them counted) is jailed; it may send
+ *    IST_LEDGER_LIVENESS_MIN_QCS of them counted, or half the epoch
+ *    length when that is less) is jailed; it may send
  *    unjail from epoch (jailed epoch + jail_cooldown_epochs) on.
  *  - Evidence (state/evidence.h): verified against the set of its epoch
  *    (kept for unbonding_epochs + 1 epochs; older evidence is refused).

@@ -22,11 +22,16 @@
 #define IST_TAG_KEYSTORE    "isthmus/keystore/v1"     /* keystore associated data */
 #define IST_TAG_GENESIS     "isthmus/genesis/v1"      /* genesis hash */
 #define IST_TAG_DEVCHAIN_BLOCK "isthmus/devchain/block/v1" /* isthmus-devchain block hash */
+/* DKG (crypto/dkg.h): SHA-512(tag || ...) reduced mod L, the challenges of
+ * the proof of knowledge of round 1 and of a complaint's DLEQ proof */
+#define IST_TAG_DKG_POK       "isthmus/dkg/pok/v1"
+#define IST_TAG_DKG_COMPLAINT "isthmus/dkg/complaint/v1"
 
 /* For iteration in tests. */
 #define IST_TAGS(X) \
 	X(IST_TAG_MSG) X(IST_TAG_ATTEST) X(IST_TAG_PROPOSAL) X(IST_TAG_VOTE) \
 	X(IST_TAG_TIMEOUT) X(IST_TAG_BLOCK) X(IST_TAG_TX) X(IST_TAG_CHECKPOINT) \
-	X(IST_TAG_HANDSHAKE) X(IST_TAG_KEYSTORE) X(IST_TAG_GENESIS) X(IST_TAG_DEVCHAIN_BLOCK)
+	X(IST_TAG_HANDSHAKE) X(IST_TAG_KEYSTORE) X(IST_TAG_GENESIS) X(IST_TAG_DEVCHAIN_BLOCK) \
+	X(IST_TAG_DKG_POK) X(IST_TAG_DKG_COMPLAINT)
 
 #endif

@@ -116,5 +116,8 @@ int ist_cli_safety(int argc, char **argv);
 int ist_cli_send(int argc, char **argv);
 int ist_cli_verify(int argc, char **argv);
 int ist_cli_relay(int argc, char **argv);
+int ist_cli_tx(int argc, char **argv);
+int ist_cli_stake(int argc, char **argv);
+int ist_cli_query(int argc, char **argv);
 
 #endif

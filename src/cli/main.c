@@ -25,6 +25,9 @@ static const struct ist_cli_cmd commands[] = {
 	{ "send", ist_cli_send, "send a cross-chain message on a chain's outbox" },
 	{ "relay", ist_cli_relay, "carry certified messages from validators to destination inboxes" },
 	{ "verify", ist_cli_verify, "check a delivery offline against a validator set" },
+	{ "tx", ist_cli_tx, "send a ledger transaction: transfer funds" },
+	{ "stake", ist_cli_stake, "register a validator, bond, unbond, withdraw, unjail, show stake" },
+	{ "query", ist_cli_query, "read the ledger: accounts, validators, epochs, evidence, transactions" },
 	{ "version", ist_cli_version, "print the version" },
 };
 

@@ -1,0 +1,452 @@
+/*
+ * Decoders of the node's ledger answers (cli/ledger_json.h). Each one reads
+ * with a common/json.h reader, which fails once and stays failed: the
+ * decoders read on regardless and look at the reader once at the end.
+ */
+#include "cli/ledger_json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+
+/* Starts a decoder: the reader, and `doc` must be an object. */
+static bool begin(struct ist_json_reader *jr, json_t *doc, const char *label, struct ist_json_err *err)
+{
+	ist_json_reader_init(jr, label, err);
+	if (!json_is_object(doc)) {
+		char got[96];
+		ist_json_fail(jr, -IST_ECONFIG, "", "must be a JSON object (got %s)", ist_json_describe(doc, got, sizeof(got)));
+		return false;
+	}
+	return true;
+}
+
+/* A member that may be absent or null: NULL for both. */
+static json_t *nullable(struct ist_json_reader *jr, json_t *obj, const char *key)
+{
+	if (jr->code || !json_is_object(obj))
+		return NULL;
+	json_t *v = json_object_get(obj, key);
+	return v && !json_is_null(v) ? v : NULL;
+}
+
+/* Copies a string for display: cut to fit, control characters as '?'. */
+static void copy_text(char *out, size_t len, const char *s)
+{
+	snprintf(out, len, "%s", s);
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
+static void string_into(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key, bool required,
+			char *out, size_t len)
+{
+	const char *s = ist_json_string(jr, obj, parent, key, required, "");
+	copy_text(out, len, jr->code ? "" : s);
+}
+
+/* An element of an array that must be an object; its path in `path`. */
+static json_t *element(struct ist_json_reader *jr, json_t *arr, const char *parent, size_t i,
+		       char path[IST_JSON_ERR_FIELD_MAX])
+{
+	char apath[IST_JSON_ERR_FIELD_MAX];
+	snprintf(apath, sizeof(apath), "%s", parent);
+	ist_json_index(path, apath, i);
+	json_t *v = json_array_get(arr, i);
+	if (!jr->code && !json_is_object(v)) {
+		char got[96];
+		ist_json_fail(jr, -IST_ECONFIG, path, "must be a JSON object (got %s)", ist_json_describe(v, got, sizeof(got)));
+		return NULL;
+	}
+	return v;
+}
+
+/* calloc of n elements, or NULL for none; fails the reader when out of memory. */
+static void *alloc_n(struct ist_json_reader *jr, size_t n, size_t size)
+{
+	if (jr->code || n == 0)
+		return NULL;
+	void *p = calloc(n, size);
+	if (!p)
+		ist_json_fail(jr, -IST_ENOMEM, "", "out of memory");
+	return p;
+}
+
+/* The path "parent.key" of an array, for its elements' paths. */
+static void member_path(char out[IST_JSON_ERR_FIELD_MAX], const char *parent, const char *key)
+{
+	ist_json_path(out, parent, key);
+}
+
+int ist_cli_lj_network_id(json_t *doc, const char *label, uint64_t *ret, struct ist_json_err *err)
+{
+	struct ist_json_reader jr;
+	if (!begin(&jr, doc, label, err))
+		return ist_json_code(&jr);
+	uint64_t id = ist_json_u64(&jr, doc, "", "network_id", true, 0, 1);
+	if (!ist_json_ok(&jr))
+		return ist_json_code(&jr);
+	*ret = id;
+	return 0;
+}
+
+int ist_cli_lj_submitted(json_t *doc, const char *label, uint8_t ret_id32[IST_HASH_BYTES], struct ist_json_err *err)
+{
+	struct ist_json_reader jr;
+	if (!begin(&jr, doc, label, err))
+		return ist_json_code(&jr);
+	uint8_t id[IST_HASH_BYTES];
+	ist_json_hex(&jr, doc, "", "id", id, sizeof(id), "a transaction id");
+	if (!ist_json_ok(&jr))
+		return ist_json_code(&jr);
+	memcpy(ret_id32, id, sizeof(id));
+	return 0;
+}
+
+/* ---- accounts ------------------------------------------------------------------ */
+
+static struct ist_cli_lj_bond *bond_list(struct ist_json_reader *jr, json_t *doc, const char *key, bool unbonding,
+					 size_t *ret_n)
+{
+	*ret_n = 0;
+	json_t *arr = ist_json_array(jr, doc, "", key, true, 0, IST_CLI_LJ_MAX_BONDS);
+	size_t n = arr ? json_array_size(arr) : 0;
+	struct ist_cli_lj_bond *b = alloc_n(jr, n, sizeof(*b));
+	char apath[IST_JSON_ERR_FIELD_MAX], path[IST_JSON_ERR_FIELD_MAX];
+	member_path(apath, "", key);
+	for (size_t i = 0; i < n && !jr->code; i++) {
+		json_t *e = element(jr, arr, apath, i, path);
+		ist_json_hex(jr, e, path, "validator", b[i].validator, sizeof(b[i].validator),
+			     "a validator's node key");
+		b[i].amount = ist_json_u64(jr, e, path, "amount", true, 0, 0);
+		if (unbonding)
+			b[i].release_epoch = ist_json_u64(jr, e, path, "release_epoch", true, 0, 0);
+	}
+	*ret_n = b ? n : 0;
+	return b;
+}
+
+int ist_cli_lj_account_parse(json_t *doc, const char *label, struct ist_cli_lj_account *ret,
+			     struct ist_json_err *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct ist_json_reader jr;
+	if (!begin(&jr, doc, label, err))
+		return ist_json_code(&jr);
+	ist_json_hex(&jr, doc, "", "key", ret->key, sizeof(ret->key), "an account key");
+	ret->balance = ist_json_u64(&jr, doc, "", "balance", true, 0, 0);
+	ret->nonce = ist_json_u64(&jr, doc, "", "nonce", true, 0, 0);
+	ist_json_member(&jr, doc, "", "validator", true);
+	if (nullable(&jr, doc, "validator")) {
+		ist_json_hex(&jr, doc, "", "validator", ret->validator, sizeof(ret->validator), "a validator's node key");
+		ret->has_validator = true;
+	}
+	ret->bonds = bond_list(&jr, doc, "bonds", false, &ret->n_bonds);
+	ret->unbonding = bond_list(&jr, doc, "unbonding", true, &ret->n_unbonding);
+	return ist_json_code(&jr);
+}
+
+void ist_cli_lj_account_fini(struct ist_cli_lj_account *a)
+{
+	if (!a)
+		return;
+	free(a->bonds);
+	free(a->unbonding);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ---- transactions ----------------------------------------------------------------- */
+
+int ist_cli_lj_tx_parse(json_t *doc, const char *label, struct ist_cli_lj_tx *ret, struct ist_json_err *err)
+{
+	struct ist_cli_lj_tx t;
+	memset(&t, 0, sizeof(t));
+	struct ist_json_reader jr;
+	if (!begin(&jr, doc, label, err))
+		return ist_json_code(&jr);
+	ist_json_hex(&jr, doc, "", "id", t.id, sizeof(t.id), "a transaction id");
+	const char *status = ist_json_string(&jr, doc, "", "status", true, "");
+	if (jr.code)
+		return jr.code;
+	if (strcmp(status, "pending") == 0) {
+		*ret = t;
+		return 0;
+	}
+	if (strcmp(status, "committed") != 0) {
+		char got[96];
+		return ist_json_fail(&jr, -IST_ECONFIG, "status", "must be \"pending\" or \"committed\" (got %s)",
+				     ist_json_describe_str(status, got, sizeof(got)));
+	}
+	t.committed = true;
+	t.height = ist_json_u64(&jr, doc, "", "height", true, 0, 0);
+	t.index = (uint32_t)ist_json_uint(&jr, doc, "", "index", true, 0, 0, UINT32_MAX);
+	string_into(&jr, doc, "", "kind", true, t.kind, sizeof(t.kind));
+	ist_json_hex(&jr, doc, "", "sender", t.sender, sizeof(t.sender), "an account key");
+	t.nonce = ist_json_u64(&jr, doc, "", "nonce", true, 0, 0);
+	const char *result = ist_json_string(&jr, doc, "", "result", true, "");
+	if (jr.code)
+		return jr.code;
+	if (strcmp(result, "ok") == 0) {
+		t.ok = true;
+	} else if (strcmp(result, "failed") == 0) {
+		string_into(&jr, doc, "", "reason", true, t.reason, sizeof(t.reason));
+	} else {
+		char got[96];
+		return ist_json_fail(&jr, -IST_ECONFIG, "result", "must be \"ok\" or \"failed\" (got %s)",
+				     ist_json_describe_str(result, got, sizeof(got)));
+	}
+	if (jr.code)
+		return jr.code;
+	*ret = t;
+	return 0;
+}
+
+/* ---- staking ---------------------------------------------------------------------- */
+
+static void validator_row(struct ist_json_reader *jr, json_t *e, const char *path, struct ist_cli_lj_validator *v)
+{
+	ist_json_hex(jr, e, path, "node_key", v->node_key, sizeof(v->node_key), "an Ed25519 node key");
+	ist_json_hex(jr, e, path, "operator", v->operator_key, sizeof(v->operator_key), "an account key");
+	ist_json_member(jr, e, path, "name", true);
+	if (nullable(jr, e, "name")) {
+		string_into(jr, e, path, "name", true, v->name, sizeof(v->name));
+		v->has_name = true;
+	}
+	ist_json_hex(jr, e, path, "attestation_key", v->attestation_key, sizeof(v->attestation_key),
+		     "a compressed secp256k1 key");
+	ist_json_hex(jr, e, path, "dkg_key", v->dkg_key, sizeof(v->dkg_key), "an X25519 key");
+	string_into(jr, e, path, "address", true, v->address, sizeof(v->address));
+	v->commission_bps = (uint32_t)ist_json_uint(jr, e, path, "commission_bps", true, 0, 0, 10000);
+	v->bonded = ist_json_u64(jr, e, path, "bonded", true, 0, 0);
+	string_into(jr, e, path, "status", true, v->status, sizeof(v->status));
+	if (nullable(jr, e, "jailed_epoch")) {
+		v->jailed_epoch = ist_json_u64(jr, e, path, "jailed_epoch", true, 0, 0);
+		v->has_jailed_epoch = true;
+	}
+	if (nullable(jr, e, "unjail_epoch")) {
+		v->unjail_epoch = ist_json_u64(jr, e, path, "unjail_epoch", true, 0, 0);
+		v->has_unjail_epoch = true;
+	}
+	v->slashed = ist_json_u64(jr, e, path, "slashed", false, 0, 0);
+}
+
+int ist_cli_lj_staking_parse(json_t *doc, const char *label, struct ist_cli_lj_staking *ret,
+			     struct ist_json_err *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct ist_json_reader jr;
+	if (!begin(&jr, doc, label, err))
+		return ist_json_code(&jr);
+	ret->epoch = ist_json_u64(&jr, doc, "", "epoch", true, 0, 0);
+	ret->epoch_start_height = ist_json_u64(&jr, doc, "", "epoch_start_height", true, 0, 0);
+	ret->epoch_length_blocks = ist_json_u64(&jr, doc, "", "epoch_length_blocks", true, 0, 1);
+	json_t *p = ist_json_member(&jr, doc, "", "params", true);
+	if (!jr.code && !json_is_object(p)) {
+		char got[96];
+		ist_json_fail(&jr, -IST_ECONFIG, "params", "must be a JSON object (got %s)",
+			      ist_json_describe(p, got, sizeof(got)));
+	}
+	ret->max_validators = ist_json_u64(&jr, p, "params", "max_validators", true, 0, 0);
+	ret->min_stake = ist_json_u64(&jr, p, "params", "min_stake", true, 0, 0);
+	ret->unbonding_epochs = ist_json_u64(&jr, p, "params", "unbonding_epochs", true, 0, 0);
+	ret->slash_fraction_bps = ist_json_u64(&jr, p, "params", "slash_fraction_bps", false, 0, 0);
+	ret->jail_missed_bps = ist_json_u64(&jr, p, "params", "jail_missed_bps", false, 0, 0);
+	ret->jail_cooldown_epochs = ist_json_u64(&jr, p, "params", "jail_cooldown_epochs", false, 0, 0);
+	json_t *arr = ist_json_array(&jr, doc, "", "validators", true, 0, IST_CLI_LJ_MAX_VALIDATORS);
+	size_t n = arr ? json_array_size(arr) : 0;
+	ret->validators = alloc_n(&jr, n, sizeof(*ret->validators));
+	ret->n = ret->validators ? n : 0;
+	char path[IST_JSON_ERR_FIELD_MAX];
+	for (size_t i = 0; i < ret->n && !jr.code; i++) {
+		json_t *e = element(&jr, arr, "validators", i, path);
+		validator_row(&jr, e, path, &ret->validators[i]);
+	}
+	return ist_json_code(&jr);
+}
+
+void ist_cli_lj_staking_fini(struct ist_cli_lj_staking *s)
+{
+	if (!s)
+		return;
+	free(s->validators);
+	memset(s, 0, sizeof(*s));
+}
+
+const struct ist_cli_lj_validator *ist_cli_lj_staking_find(const struct ist_cli_lj_staking *s,
+							    const uint8_t key32[IST_ED25519_PUBKEY_BYTES])
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (memcmp(s->validators[i].node_key, key32, IST_ED25519_PUBKEY_BYTES) == 0)
+			return &s->validators[i];
+	return NULL;
+}
+
+/* ---- validator sets --------------------------------------------------------------- */
+
+static void valset_read(struct ist_json_reader *jr, json_t *doc, const char *parent, struct ist_cli_lj_valset *ret)
+{
+	if (!jr->code && !json_is_object(doc)) {
+		char got[96];
+		ist_json_fail(jr, -IST_ECONFIG, parent, "must be a JSON object (got %s)",
+			      ist_json_describe(doc, got, sizeof(got)));
+		return;
+	}
+	const char *format = ist_json_string(jr, doc, parent, "format", true, "");
+	if (!jr->code && strcmp(format, "isthmus-validator-set/v1") != 0) {
+		char path[IST_JSON_ERR_FIELD_MAX], got[96];
+		ist_json_path(path, parent, "format");
+		ist_json_fail(jr, -IST_ECONFIG, path, "must be \"isthmus-validator-set/v1\" (got %s)",
+			      ist_json_describe_str(format, got, sizeof(got)));
+	}
+	ret->network_id = ist_json_u64(jr, doc, parent, "network_id", true, 0, 0);
+	ret->epoch = ist_json_u64(jr, doc, parent, "epoch", true, 0, 0);
+	json_t *arr = ist_json_array(jr, doc, parent, "validators", true, 0, IST_CLI_LJ_MAX_VALIDATORS);
+	size_t n = arr ? json_array_size(arr) : 0;
+	ret->members = alloc_n(jr, n, sizeof(*ret->members));
+	ret->n = ret->members ? n : 0;
+	char apath[IST_JSON_ERR_FIELD_MAX], path[IST_JSON_ERR_FIELD_MAX];
+	member_path(apath, parent, "validators");
+	uint64_t sum = 0;
+	bool overflow = false;
+	for (size_t i = 0; i < ret->n && !jr->code; i++) {
+		struct ist_cli_lj_member *m = &ret->members[i];
+		json_t *e = element(jr, arr, apath, i, path);
+		m->index = (uint32_t)ist_json_uint(jr, e, path, "index", false, i, 0, UINT32_MAX);
+		if (nullable(jr, e, "name")) {
+			string_into(jr, e, path, "name", true, m->name, sizeof(m->name));
+			m->has_name = true;
+		}
+		if (nullable(jr, e, "node_key")) {
+			ist_json_hex(jr, e, path, "node_key", m->node_key, sizeof(m->node_key), "an Ed25519 node key");
+			m->has_node_key = true;
+		}
+		ist_json_hex(jr, e, path, "attestation_key", m->attestation_key, sizeof(m->attestation_key),
+			     "a compressed secp256k1 key");
+		m->stake = ist_json_u64(jr, e, path, "stake", true, 0, 0);
+		overflow |= sum + m->stake < sum;
+		sum += m->stake;
+	}
+	if (overflow && !jr->code)
+		ist_json_fail(jr, -IST_ECONFIG, apath, "the stakes add up to more than 2^64 - 1");
+	ret->total_stake = ist_json_u64(jr, doc, parent, "total_stake", false, sum, 0);
+}
+
+int ist_cli_lj_valset_parse(json_t *doc, const char *label, struct ist_cli_lj_valset *ret,
+			    struct ist_json_err *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct ist_json_reader jr;
+	if (!begin(&jr, doc, label, err))
+		return ist_json_code(&jr);
+	valset_read(&jr, doc, "", ret);
+	return ist_json_code(&jr);
+}
+
+void ist_cli_lj_valset_fini(struct ist_cli_lj_valset *v)
+{
+	if (!v)
+		return;
+	free(v->members);
+	memset(v, 0, sizeof(*v));
+}
+
+/* ---- epochs ----------------------------------------------------------------------- */
+
+int ist_cli_lj_epochs_parse(json_t *doc, const char *label, struct ist_cli_lj_epochs *ret,
+			    struct ist_json_err *err)
+{
+	struct ist_json_reader jr;
+	if (!begin(&jr, doc, label, err))
+		return ist_json_code(&jr);
+	struct ist_cli_lj_epochs e;
+	e.current = ist_json_u64(&jr, doc, "", "current", true, 0, 0);
+	e.start_height = ist_json_u64(&jr, doc, "", "start_height", true, 0, 0);
+	e.epoch_length_blocks = ist_json_u64(&jr, doc, "", "epoch_length_blocks", true, 0, 1);
+	if (!ist_json_ok(&jr))
+		return ist_json_code(&jr);
+	*ret = e;
+	return 0;
+}
+
+int ist_cli_lj_epoch_parse(json_t *doc, const char *label, struct ist_cli_lj_epoch *ret, struct ist_json_err *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct ist_json_reader jr;
+	if (!begin(&jr, doc, label, err))
+		return ist_json_code(&jr);
+	ret->epoch = ist_json_u64(&jr, doc, "", "epoch", true, 0, 0);
+	ret->start_height = ist_json_u64(&jr, doc, "", "start_height", true, 0, 0);
+	ist_json_member(&jr, doc, "", "end_height", true);
+	if (nullable(&jr, doc, "end_height")) {
+		ret->end_height = ist_json_u64(&jr, doc, "", "end_height", true, 0, 0);
+		ret->has_end_height = true;
+	}
+	json_t *vs = ist_json_member(&jr, doc, "", "validator_set", true);
+	valset_read(&jr, vs, "validator_set", &ret->set);
+	json_t *h = nullable(&jr, doc, "handover");
+	if (h) {
+		if (!json_is_object(h)) {
+			char got[96];
+			ist_json_fail(&jr, -IST_ECONFIG, "handover", "must be a JSON object or null (got %s)",
+				      ist_json_describe(h, got, sizeof(got)));
+		}
+		ret->has_handover = true;
+		ret->handover_height = ist_json_u64(&jr, h, "handover", "height", true, 0, 0);
+		ist_json_hex(&jr, h, "handover", "leaf", ret->leaf, sizeof(ret->leaf), "a hash");
+		if (nullable(&jr, h, "certificate")) {
+			uint8_t *cert = NULL;
+			size_t len = 0;
+			ist_json_hex_alloc(&jr, h, "handover", "certificate", true, 1u << 20, &cert, &len);
+			free(cert);
+			ret->has_certificate = !jr.code;
+			ret->certificate_bytes = jr.code ? 0 : len;
+		}
+	}
+	return ist_json_code(&jr);
+}
+
+void ist_cli_lj_epoch_fini(struct ist_cli_lj_epoch *e)
+{
+	if (!e)
+		return;
+	ist_cli_lj_valset_fini(&e->set);
+	memset(e, 0, sizeof(*e));
+}
+
+/* ---- evidence --------------------------------------------------------------------- */
+
+int ist_cli_lj_evidence_parse(json_t *doc, const char *label, struct ist_cli_lj_evidence *ret,
+			      struct ist_json_err *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct ist_json_reader jr;
+	if (!begin(&jr, doc, label, err))
+		return ist_json_code(&jr);
+	json_t *arr = ist_json_array(&jr, doc, "", "evidence", true, 0, IST_CLI_LJ_MAX_EVIDENCE);
+	size_t n = arr ? json_array_size(arr) : 0;
+	ret->items = alloc_n(&jr, n, sizeof(*ret->items));
+	ret->n = ret->items ? n : 0;
+	char path[IST_JSON_ERR_FIELD_MAX];
+	for (size_t i = 0; i < ret->n && !jr.code; i++) {
+		struct ist_cli_lj_evidence_item *it = &ret->items[i];
+		json_t *e = element(&jr, arr, "evidence", i, path);
+		ist_json_hex(&jr, e, path, "id", it->id, sizeof(it->id), "an evidence id");
+		string_into(&jr, e, path, "kind", true, it->kind, sizeof(it->kind));
+		ist_json_hex(&jr, e, path, "offender", it->offender, sizeof(it->offender), "an Ed25519 node key");
+		it->epoch = ist_json_u64(&jr, e, path, "epoch", true, 0, 0);
+		it->height = ist_json_u64(&jr, e, path, "height", true, 0, 0);
+		it->slashed = ist_json_u64(&jr, e, path, "slashed", true, 0, 0);
+	}
+	return ist_json_code(&jr);
+}
+
+void ist_cli_lj_evidence_fini(struct ist_cli_lj_evidence *e)
+{
+	if (!e)
+		return;
+	free(e->items);
+	memset(e, 0, sizeof(*e));
+}

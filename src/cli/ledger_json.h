@@ -1,0 +1,221 @@
+/*
+ * Decoders of the node's JSON answers that the ledger commands read
+ * (`isthmus tx`, `isthmus stake`, `isthmus query`): GET /v1/status (its
+ * network id), POST /v1/txs (the id), GET /v1/accounts/{key}, /v1/txs/{id}, /v1/staking,
+ * /v1/validators, /v1/epochs, /v1/epochs/{n} and /v1/evidence
+ * (docs/api.md). They are decoders of outside input (fuzz target
+ * 'cli-ledger-json', tests/cli/fuzz_ledger_json.c).
+ *
+ * Every decoder takes the parsed answer `doc` (borrowed; any JSON value) and
+ * fills a struct the caller owns. It checks the type of every field it
+ * reads and the range of every value, and fails on the first problem with
+ * -IST_ECONFIG and `err` (file: `label`, field: the JSON path, the problem),
+ * which ist_json_err_format() turns into one line:
+ *   "GET /v1/staking: validators[2].bonded: must be a non-negative integer
+ *    (got -5)".
+ * Fields it does not read are ignored, so that a newer node may add some.
+ * u64 values are accepted as decimal strings or JSON integers up to 2^53
+ * (common/json.h); epochs and heights likewise. Strings that are shown to
+ * people (names, reasons, addresses, statuses) are copied and cut to their
+ * buffers, with control characters replaced by '?'.
+ *
+ * On failure the output is left in a state its _fini accepts. Structs with a
+ * _fini own heap arrays (free(3)); the others are plain memory.
+ */
+#ifndef IST_CLI_LEDGER_JSON_H
+#define IST_CLI_LEDGER_JSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/json.h"
+#include "common/macro.h"
+#include "crypto/ed25519.h"
+#include "crypto/hash.h"
+#include "crypto/secp256k1.h"
+#include "crypto/x25519.h"
+
+/* Bounds on the lists an answer may carry (more is refused as malformed). */
+#define IST_CLI_LJ_MAX_BONDS 4096        /* bonds, unbonding entries of an account */
+#define IST_CLI_LJ_MAX_VALIDATORS 65536  /* the registry of /v1/staking */
+#define IST_CLI_LJ_MAX_EVIDENCE 65536
+/* Bytes kept of the strings shown to people, NUL included. */
+#define IST_CLI_LJ_NAME_MAX 65
+#define IST_CLI_LJ_WORD_MAX 32           /* kinds, statuses, results */
+#define IST_CLI_LJ_REASON_MAX 384
+#define IST_CLI_LJ_ADDRESS_MAX 256
+
+/* GET /v1/status: the network id (a decimal string or an integer, >= 1).
+ * Returns 0 or -IST_ECONFIG. */
+int ist_cli_lj_network_id(json_t *doc, const char *label, uint64_t *ret, struct ist_json_err *err) IST_WUR;
+
+/* POST /v1/txs, 202: {"id": "<hex32>"}. Out: ret_id32. Returns 0 or
+ * -IST_ECONFIG. */
+int ist_cli_lj_submitted(json_t *doc, const char *label, uint8_t ret_id32[IST_HASH_BYTES],
+			 struct ist_json_err *err) IST_WUR;
+
+/* ---- GET /v1/accounts/{key} ---- */
+
+struct ist_cli_lj_bond {
+	uint8_t validator[IST_ED25519_PUBKEY_BYTES];
+	uint64_t amount;
+	uint64_t release_epoch;   /* unbonding entries only */
+};
+
+struct ist_cli_lj_account {
+	uint8_t key[IST_ED25519_PUBKEY_BYTES];
+	uint64_t balance;
+	uint64_t nonce;           /* the next nonce the account's transaction must carry */
+	bool has_validator;       /* the account operates a validator */
+	uint8_t validator[IST_ED25519_PUBKEY_BYTES];
+	size_t n_bonds, n_unbonding;
+	struct ist_cli_lj_bond *bonds;      /* malloc'd; NULL when none */
+	struct ist_cli_lj_bond *unbonding;  /* malloc'd; NULL when none */
+};
+
+/* {"key","balance","nonce","validator": hex|null,"bonds":[{"validator",
+ * "amount"}],"unbonding":[{"validator","amount","release_epoch"}]}.
+ * Out: *ret (release with _fini, also after a failure). Returns 0,
+ * -IST_ECONFIG or -IST_ENOMEM. */
+int ist_cli_lj_account_parse(json_t *doc, const char *label, struct ist_cli_lj_account *ret,
+			     struct ist_json_err *err) IST_WUR;
+void ist_cli_lj_account_fini(struct ist_cli_lj_account *a);
+
+/* ---- GET /v1/txs/{id} ---- */
+
+struct ist_cli_lj_tx {
+	uint8_t id[IST_HASH_BYTES];
+	bool committed;           /* false: "pending" (in the node's mempool) */
+	/* the rest only when committed */
+	uint64_t height;
+	uint32_t index;
+	char kind[IST_CLI_LJ_WORD_MAX];
+	uint8_t sender[IST_ED25519_PUBKEY_BYTES];
+	uint64_t nonce;
+	bool ok;                  /* "result": "ok"; else "failed" with a reason */
+	char reason[IST_CLI_LJ_REASON_MAX];
+};
+
+/* {"id","status":"pending"} or {"id","status":"committed","height","index",
+ * "kind","sender","nonce","result":"ok"|"failed","reason"} ("reason"
+ * required when failed). Plain memory. Returns 0 or -IST_ECONFIG. */
+int ist_cli_lj_tx_parse(json_t *doc, const char *label, struct ist_cli_lj_tx *ret, struct ist_json_err *err) IST_WUR;
+
+/* ---- GET /v1/staking ---- */
+
+struct ist_cli_lj_validator {
+	uint8_t node_key[IST_ED25519_PUBKEY_BYTES];
+	uint8_t operator_key[IST_ED25519_PUBKEY_BYTES];
+	bool has_name;
+	char name[IST_CLI_LJ_NAME_MAX];
+	uint8_t attestation_key[IST_SECP_PUBKEY_BYTES];
+	uint8_t dkg_key[IST_X25519_PUBKEY_BYTES];
+	char address[IST_CLI_LJ_ADDRESS_MAX];
+	uint32_t commission_bps;  /* 0..10000 */
+	uint64_t bonded;
+	char status[IST_CLI_LJ_WORD_MAX];   /* active, candidate, jailed, removed (others shown as given) */
+	bool has_jailed_epoch, has_unjail_epoch;
+	uint64_t jailed_epoch, unjail_epoch;
+	uint64_t slashed;
+};
+
+struct ist_cli_lj_staking {
+	uint64_t epoch, epoch_start_height, epoch_length_blocks;
+	/* params */
+	uint64_t max_validators, min_stake, unbonding_epochs, slash_fraction_bps, jail_missed_bps,
+		jail_cooldown_epochs;
+	size_t n;
+	struct ist_cli_lj_validator *validators;   /* malloc'd; NULL when none */
+};
+
+/* The answer of GET /v1/staking (docs/cli-stake.md). Out: *ret (release with
+ * _fini, also after a failure). Returns 0, -IST_ECONFIG or -IST_ENOMEM. */
+int ist_cli_lj_staking_parse(json_t *doc, const char *label, struct ist_cli_lj_staking *ret,
+			     struct ist_json_err *err) IST_WUR;
+void ist_cli_lj_staking_fini(struct ist_cli_lj_staking *s);
+/* The row whose node key is key32, or NULL. Borrowed from `s`. */
+const struct ist_cli_lj_validator *ist_cli_lj_staking_find(const struct ist_cli_lj_staking *s,
+							    const uint8_t key32[IST_ED25519_PUBKEY_BYTES]);
+
+/* ---- GET /v1/validators (isthmus-validator-set/v1) ---- */
+
+struct ist_cli_lj_member {
+	uint32_t index;
+	bool has_name;
+	char name[IST_CLI_LJ_NAME_MAX];
+	bool has_node_key;
+	uint8_t node_key[IST_ED25519_PUBKEY_BYTES];
+	uint8_t attestation_key[IST_SECP_PUBKEY_BYTES];
+	uint64_t stake;
+};
+
+struct ist_cli_lj_valset {
+	uint64_t network_id, epoch, total_stake;
+	size_t n;
+	struct ist_cli_lj_member *members;   /* malloc'd; NULL when none */
+};
+
+/* A validator set (format "isthmus-validator-set/v1"; another format is
+ * refused): "index" defaults to the position, "name" and "node_key" are
+ * optional, "total_stake" defaults to the sum. At most
+ * IST_CLI_LJ_MAX_VALIDATORS members. Out: *ret (release with _fini, also
+ * after a failure). Returns 0, -IST_ECONFIG or -IST_ENOMEM. */
+int ist_cli_lj_valset_parse(json_t *doc, const char *label, struct ist_cli_lj_valset *ret,
+			    struct ist_json_err *err) IST_WUR;
+void ist_cli_lj_valset_fini(struct ist_cli_lj_valset *v);
+
+/* ---- GET /v1/epochs and /v1/epochs/{n} ---- */
+
+struct ist_cli_lj_epochs {
+	uint64_t current, start_height, epoch_length_blocks;
+};
+
+/* {"current","start_height","epoch_length_blocks" (>= 1)}. Plain memory.
+ * Returns 0 or -IST_ECONFIG. */
+int ist_cli_lj_epochs_parse(json_t *doc, const char *label, struct ist_cli_lj_epochs *ret,
+			    struct ist_json_err *err) IST_WUR;
+
+struct ist_cli_lj_epoch {
+	uint64_t epoch, start_height;
+	bool has_end_height;
+	uint64_t end_height;
+	struct ist_cli_lj_valset set;     /* "validator_set" */
+	bool has_handover;
+	uint64_t handover_height;
+	bool has_certificate;             /* the hand-over's certificate (hex) is there */
+	size_t certificate_bytes;
+	uint8_t leaf[IST_HASH_BYTES];
+};
+
+/* {"epoch","start_height","end_height": n|null,"validator_set":{...},
+ * "handover": null|{"height","certificate": hex|null,"leaf","proof"}} (the
+ * proof is not read). Out: *ret (release with _fini, also after a
+ * failure). Returns 0, -IST_ECONFIG or -IST_ENOMEM. */
+int ist_cli_lj_epoch_parse(json_t *doc, const char *label, struct ist_cli_lj_epoch *ret,
+			   struct ist_json_err *err) IST_WUR;
+void ist_cli_lj_epoch_fini(struct ist_cli_lj_epoch *e);
+
+/* ---- GET /v1/evidence ---- */
+
+struct ist_cli_lj_evidence_item {
+	uint8_t id[IST_HASH_BYTES];
+	char kind[IST_CLI_LJ_WORD_MAX];
+	uint8_t offender[IST_ED25519_PUBKEY_BYTES];
+	uint64_t epoch, height, slashed;
+};
+
+struct ist_cli_lj_evidence {
+	size_t n;
+	struct ist_cli_lj_evidence_item *items;   /* malloc'd; NULL when none */
+};
+
+/* {"evidence":[{"id","kind","offender","epoch","height","slashed"}]}.
+ * Out: *ret (release with _fini, also after a failure). Returns 0,
+ * -IST_ECONFIG or -IST_ENOMEM. */
+int ist_cli_lj_evidence_parse(json_t *doc, const char *label, struct ist_cli_lj_evidence *ret,
+			      struct ist_json_err *err) IST_WUR;
+void ist_cli_lj_evidence_fini(struct ist_cli_lj_evidence *e);
+
+#endif

@@ -190,6 +190,16 @@ static int add_item(struct ist_node *n, struct ist_payload_item *it, const char 
 int ist_node_submit(void *ctx, const uint8_t *body, size_t len, struct ist_buf *out)
 {
 	struct ist_node *n = ctx;
+	/* without mempool gossip, a node out of the set never puts an item
+	 * in a block: refuse it rather than let it wait for ever */
+	pthread_mutex_lock(&n->st_mu);
+	bool in_set = n->st_in_set;
+	uint64_t epoch = n->st_epoch;
+	pthread_mutex_unlock(&n->st_mu);
+	if (!in_set)
+		return ist_node_reason(out, -IST_EAGAIN, "this node is not in the current validator set (epoch %" PRIu64
+				       ") and would never propose the item: submit it to a validator of the set "
+				       "(GET /v1/validators)", epoch);
 	json_error_t jerr;
 	json_t *root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root || !json_is_object(root)) {

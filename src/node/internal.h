@@ -221,6 +221,7 @@ struct ist_node {
 	uint64_t st_height, st_view, st_epoch, st_last_commit_ms;
 	uint8_t st_last_id[IST_HASH_BYTES];
 	bool st_failed;
+	bool st_in_set;                        /* a validator of the current epoch */
 
 	/* metrics */
 	struct ist_metric *m_height, *m_view, *m_commits, *m_timeouts, *m_latency, *m_db_bytes;

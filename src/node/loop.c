@@ -657,6 +657,7 @@ static void status_update(struct ist_node *n, const struct ist_cons_actions *act
 	pthread_mutex_lock(&n->st_mu);
 	n->st_view = view;
 	n->st_epoch = e ? e->number : 0;
+	n->st_in_set = ist_cons_self(n->core) != IST_CONS_OBSERVER;
 	pthread_mutex_unlock(&n->st_mu);
 	ist_metric_set(n->m_view, NULL, (double)view);
 	const struct ist_cons_stats *s = ist_cons_stats_get(n->core);

@@ -35,6 +35,8 @@ epoch_now() { json "$(api 0)/v1/epochs" 'd["current"]'; }
 in_set() { # in_set KEY [NODE]: 1 when KEY is in the current set
 	json "$(api "${2:-0}")/v1/validators" "int(any(v['node_key']=='$1' for v in d['validators']))"
 }
+is_in() { [ "$(in_set "$@")" = 1 ]; }
+is_out() { [ "$(in_set "$@")" = 0 ]; }
 wait_for() { # wait_for DESCRIPTION COMMAND...: poll until the command succeeds
 	local deadline=$((SECONDS + WAIT_S * 2))
 	while [ $SECONDS -lt $deadline ]; do
@@ -68,10 +70,10 @@ K0=$(json "$(api 0)/v1/status" 'd["node_key"]')
 [ ${#K4} -eq 64 ] && [ ${#K0} -eq 64 ] || bail "cannot read the node keys (node4: '$K4', node0: '$K0')"
 
 # tx KEYSTORE PASSFILE ARGS...: a transaction through the CLI, waiting for commit
-tx() {
+tx() { # transactions go to node 1, in the set throughout
 	local ks=$1 pf=$2
 	shift 2
-	"$BIN" "$@" --keystore "$ks" --key validator --passphrase-file "$pf" --node "$(api 0)" --timeout 60 \
+	"$BIN" "$@" --keystore "$ks" --key validator --passphrase-file "$pf" --node "$(api 1)" --timeout 60 \
 		>>"$T/cli.log" 2>&1 </dev/null
 }
 K0S="$T/net/node0/keys"
@@ -86,6 +88,10 @@ else
 	not_ok "isthmus tx transfer" "$(tail -3 "$T/cli.log")"
 fi
 
+tx "$K4S" "$P4" stake register --address "tcp://127.0.0.1:$((BASE + 4))" --commission-bps 500 &&
+	tx "$K4S" "$P4" stake bond --amount 2000000 &&
+	ok "the fifth node registers and bonds 2000000" ||
+	not_ok "stake register and bond" "$(tail -3 "$T/cli.log")"
 # a transaction the ledger refuses is refused at submission, with the reason
 if tx "$K4S" "$P4" stake bond --amount 999999999999; then
 	not_ok "a bond above the balance is refused" "it was accepted"
@@ -95,13 +101,10 @@ else
 	not_ok "a bond above the balance is refused with the reason" "$(tail -2 "$T/cli.log")"
 fi
 
-tx "$K4S" "$P4" stake register --address "tcp://127.0.0.1:$((BASE + 4))" --commission-bps 500 &&
-	tx "$K4S" "$P4" stake bond --amount 2000000 &&
-	ok "the fifth node registers and bonds 2000000" ||
-	not_ok "stake register and bond" "$(tail -3 "$T/cli.log")"
+
 start 4
 e_bond=$(epoch_now)
-if wait_for "node4 in the set" test "$(in_set "$K4")" = 1; then
+if wait_for "node4 in the set" is_in "$K4"; then
 	e_in=$(epoch_now)
 	ok "the fifth validator is in the set from epoch $e_in (bonded in epoch $e_bond)"
 else
@@ -123,7 +126,7 @@ wait_heights "$(height 0)" 4 && ok "the fifth node follows the chain" || not_ok 
 
 # ---- validator 0 unbonds everything and leaves ----
 if tx "$K0S" "$K0P" stake unbond --amount 1000000; then
-	if wait_for "node0 out of the set" test "$(in_set "$K0" 1)" = 0; then
+	if wait_for "node0 out of the set" is_out "$K0" 1; then
 		e_out=$(json "$(api 1)/v1/epochs" 'd["current"]')
 		ok "validator 0 is out of the set from epoch $e_out after unbonding its whole stake"
 	else
@@ -136,8 +139,18 @@ else
 	not_ok "stake unbond" "$(tail -3 "$T/cli.log")"
 fi
 rel=$(json "$(api 1)/v1/accounts/$K0" 'd["unbonding"][0]["release_epoch"]')
-if [ -n "$rel" ] && wait_for "release" test "$(json "$(api 1)/v1/epochs" 'd["current"]')" -ge "$rel"; then
+released() { [ "$(json "$(api 1)/v1/epochs" 'd["current"]')" -ge "$rel" ] 2>/dev/null; }
+if [ -n "$rel" ] && wait_for "release" released; then
 	before=$(json "$(api 1)/v1/accounts/$K0" 'int(d["balance"])')
+	# node 0 is out of the set: it refuses transactions it would never propose
+	if "$BIN" stake withdraw --keystore "$K0S" --key validator --passphrase-file "$K0P" --node "$(api 0)" \
+		--timeout 10 >"$T/refused.out" 2>&1 </dev/null; then
+		not_ok "a node out of the set refuses transactions" "it took one"
+	elif grep -q 'not in the current validator set' "$T/refused.out"; then
+		ok "a node out of the set refuses a transaction, naming where to send it"
+	else
+		not_ok "a node out of the set refuses transactions with the reason" "$(cat "$T/refused.out")"
+	fi
 	if tx "$K0S" "$K0P" stake withdraw; then
 		after=$(json "$(api 1)/v1/accounts/$K0" 'int(d["balance"])')
 		[ "$after" = "$((before + 1000000))" ] && ok "withdraw after epoch $rel returns the 1000000 unbonded" ||

@@ -52,7 +52,7 @@ for i in 0 1 2 3; do start "$i"; done
 ISTHMUS_FAULT=equivocate start 4
 K4=$(sed -n 's/.*"node_key": *"\([0-9a-f]\{64\}\)".*/\1/p' "$T/net/genesis.json" | sed -n 5p)
 [ ${#K4} -eq 64 ] || bail "cannot read validator 4's node key"
-wait_heights 3 0 1 2 3 4 && ok "five validators commit, validator 4 equivocating" || bail "no commits"
+wait_heights 3 0 1 2 3 && ok "five validators start, validator 4 equivocating; the others commit" || bail "no commits"
 
 slashed() { json "$(api 0)/v1/evidence" "int(any(e['result']=='slashed' and e['offender']=='$K4' for e in d['evidence']))" | grep -qx 1; }
 if wait_for slashed; then

@@ -34,7 +34,10 @@ static const char help[] =
 	"message's delivery (GET /v1/deliveries/...) and posts it to the inbox of the\n"
 	"message's destination (POST /v1/inbox), in nonce order per route. Nothing it\n"
 	"carries needs trusting it: the inbox verifies every delivery, and refuses a\n"
-	"second one of a message (counted here as a replay, and as done).\n"
+	"second one of a message (counted here as a replay, and as done). When a\n"
+	"delivery is certified by a later epoch than the destination trusts, it first\n"
+	"brings the destination the epoch hand-overs (GET /v1/epochs/{k} of the\n"
+	"validator, POST /v1/inbox/epochs of the chain), one epoch after the other.\n"
 	"\n"
 	"On a connection error, a timeout or a 5xx of the validator in use it fails\n"
 	"over to the next --validator (round robin, with a back-off when all fail). A\n"
@@ -240,8 +243,16 @@ static int setup(struct relay *r, const struct opts *o)
 					 "The number of the last validator event processed.", NULL);
 	m->blocked = ist_metrics_gauge(m->reg, "isthmus_relay_blocked_routes",
 				       "Routes stopped at a delivery their destination refused twice.", NULL);
+	m->handovers = ist_metrics_counter(m->reg, "isthmus_relay_handovers_total",
+					   "Epoch hand-overs this relayer brought to a destination, which accepted them, by "
+					   "chain.", "chain");
+	m->handover_rejected = ist_metrics_counter(m->reg, "isthmus_relay_handover_rejected_total",
+						   "Epoch hand-overs a destination refused, by its reason.", "reason");
+	m->dest_epoch = ist_metrics_gauge(m->reg, "isthmus_relay_destination_epoch",
+					  "The epoch of the validator set a destination trusts, as last seen, by chain.",
+					  "chain");
 	if (!m->delivered || !m->replays || !m->rejected || !m->val_errors || !m->dest_errors || !m->next_nonce ||
-	    !m->event_seq || !m->blocked) {
+	    !m->event_seq || !m->blocked || !m->handovers || !m->handover_rejected || !m->dest_epoch) {
 		ist_cli_err("cannot register the metrics");
 		return IST_CLI_ERROR;
 	}
@@ -252,6 +263,11 @@ static int setup(struct relay *r, const struct opts *o)
 	for (int i = IST_VERIFY_OK + 1; i < IST_VERIFY__COUNT; i++)
 		ist_metric_add(m->rejected, ist_verify_reason_name((enum ist_verify_reason)i), 0);
 	ist_metric_add(m->rejected, "no-validator-set", 0);
+	for (size_t i = 0; i < r->n_dest; i++) {
+		char label[24];
+		snprintf(label, sizeof(label), "%" PRIu64, r->dest[i].chain);
+		ist_metric_add(m->handovers, label, 0);
+	}
 	return 0;
 }
 

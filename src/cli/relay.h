@@ -38,6 +38,7 @@
 #define RELAY_DEST_BACKOFF_MIN_MS 500
 #define RELAY_BACKOFF_MAX_MS 10000
 #define RELAY_VAL_BACKOFF_MIN_MS 250
+#define RELAY_HOLD_MIN_MS 1000              /* first wait for a hand-over not certified yet */
 #define RELAY_POLL_SLACK_MS 15000           /* a long poll's HTTP timeout is wait_ms plus this */
 
 enum relay_route_st {
@@ -54,6 +55,13 @@ struct relay_dest {
 	bool down;                       /* the last request failed; retried at retry_at_ms */
 	uint64_t retry_at_ms;            /* monotonic */
 	uint32_t backoff_ms;
+	/* epoch hand-overs (relay_work.c, follow_epochs) */
+	bool epoch_known;                /* `epoch` is the destination's current trusted epoch as last seen */
+	uint64_t epoch;
+	bool no_epochs;                  /* it answered 404 to GET /v1/inbox/epochs: hand-overs are not
+					  * brought to it (deliveries still are) */
+	uint64_t hold_until_ms;          /* monotonic: its routes wait for a hand-over until then */
+	uint32_t hold_ms;                /* the current wait (doubles up to RELAY_BACKOFF_MAX_MS) */
 };
 
 /* A route: known from the state file, an event or GET /v1/routes. */
@@ -76,7 +84,7 @@ struct relay_validator {
 struct relay_metrics {
 	struct ist_metrics *reg;
 	struct ist_metric *delivered, *replays, *rejected, *val_errors, *dest_errors, *next_nonce, *event_seq,
-		*blocked;
+		*blocked, *handovers, *handover_rejected, *dest_epoch;
 };
 
 struct relay {
@@ -164,6 +172,10 @@ int relay_catch_up(struct relay *r) IST_WUR;
  * the next retry of a destination that is down, or 0 when a route has work
  * now. */
 uint32_t relay_wait_ms(struct relay *r);
+
+/* When a destination can be asked again (monotonic ms; 0: now): after its
+ * back-off when down, after its hold while it waits for a hand-over. */
+uint64_t relay_dest_ready_at(const struct relay_dest *d);
 
 /* Marks the route's next nonce in the metrics. */
 void relay_route_changed(struct relay *r, struct relay_route *rt);

@@ -9,6 +9,14 @@
  * validator before its route is blocked. Tree sizes from a validator only
  * ever make us ask for more deliveries, which stop at the first `pending`.
  *
+ * Epoch hand-overs: before posting a delivery whose certificate is of an
+ * epoch above the destination's current trusted one, the relayer brings the
+ * destination up to date, one hand-over document (GET /v1/epochs/{k} of a
+ * validator, parsed by state/verify.h's ist_handover_read, which has its
+ * fuzz targets) after the other (POST /v1/inbox/epochs). A hand-over whose
+ * certificate has not formed yet makes the destination's routes wait (a
+ * hold, retried with a back-off), like a destination that is down.
+ *
  * FIXME: the parsers of validators' and inboxes' answers below read outside
  * input through the bounded common/json.h reader, but have no libFuzzer
  * target of their own yet: they would need to move out of the `isthmus`
@@ -25,6 +33,7 @@
 #include "common/err.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "state/verify.h"
 #include "wire/canonical.h"
 #include "wire/codec.h"
 
@@ -214,6 +223,12 @@ struct event_cp {
 	uint64_t seq, src, dst, tree_size;
 };
 
+uint64_t relay_dest_ready_at(const struct relay_dest *d)
+{
+	uint64_t at = d->down ? d->retry_at_ms : 0;
+	return IST_MAX(at, d->hold_until_ms);
+}
+
 uint32_t relay_wait_ms(struct relay *r)
 {
 	uint64_t now = relay_now_ms(), wait = r->wait_ms;
@@ -221,11 +236,11 @@ uint32_t relay_wait_ms(struct relay *r)
 		const struct relay_route *rt = &r->routes[i];
 		if (!rt->dest || rt->st != ROUTE_IDLE || rt->next >= rt->target)
 			continue;
-		if (!rt->dest->down)
+		uint64_t at = relay_dest_ready_at(rt->dest);
+		if (at <= now)
 			return 0;
-		uint64_t left = rt->dest->retry_at_ms > now ? rt->dest->retry_at_ms - now : 0;
-		if (left < wait)
-			wait = left;
+		if (at - now < wait)
+			wait = at - now;
 	}
 	return (uint32_t)wait;
 }
@@ -402,13 +417,14 @@ enum fetch_result { FETCH_READY, FETCH_PENDING, FETCH_FAILED };
 
 /*
  * Asks validator idx for the delivery of rt's next nonce. Out (FETCH_READY):
- * *ret_hex (malloc'd), id (the message id, computed here). An answer that
+ * *ret_hex (malloc'd), id (the message id, computed here), *ret_epoch (its
+ * certificate's epoch). An answer that
  * does not parse, a delivery that does not decode or is not the message
  * asked for: FETCH_FAILED with why. Returns a fetch_result, or an error of
  * the request (why set), -IST_ENOMEM.
  */
 static int fetch_from(struct relay *r, size_t idx, const struct relay_route *rt, char **ret_hex,
-		      uint8_t id[IST_HASH_BYTES], char *why, size_t whylen)
+		      uint8_t id[IST_HASH_BYTES], uint64_t *ret_epoch, char *why, size_t whylen)
 {
 	char path[96], label[IST_HTTP_CLIENT_URL_MAX + 96];
 	snprintf(path, sizeof(path), "/v1/deliveries/%" PRIu64 "/%" PRIu64 "/%" PRIu64, rt->src, rt->dst, rt->next);
@@ -467,6 +483,7 @@ static int fetch_from(struct relay *r, size_t idx, const struct relay_route *rt,
 	} else if (!(*ret_hex = strdup(hex))) {
 		result = -IST_ENOMEM;
 	} else {
+		*ret_epoch = d->certificate.epoch;
 		result = FETCH_READY;
 	}
 	ist_wire_delivery_free(d);
@@ -479,7 +496,7 @@ static int fetch_from(struct relay *r, size_t idx, const struct relay_route *rt,
  * FETCH_READY or FETCH_PENDING (*ret_idx: the validator that said so),
  * -IST_ENET (none answered), -IST_ECLOSED, -IST_ENOMEM. */
 static int fetch(struct relay *r, const struct relay_route *rt, char **ret_hex, uint8_t id[IST_HASH_BYTES],
-		 size_t *ret_idx)
+		 uint64_t *ret_epoch, size_t *ret_idx)
 {
 	char why[IST_HTTP_CLIENT_ERR_MAX + 512], what[96];
 	snprintf(what, sizeof(what), "GET /v1/deliveries/%" PRIu64 "/%" PRIu64 "/%" PRIu64, rt->src, rt->dst, rt->next);
@@ -487,7 +504,7 @@ static int fetch(struct relay *r, const struct relay_route *rt, char **ret_hex, 
 		if (relay_stopping(r))
 			return -IST_ECLOSED;
 		size_t idx = r->cur;
-		int rc = fetch_from(r, idx, rt, ret_hex, id, why, sizeof(why));
+		int rc = fetch_from(r, idx, rt, ret_hex, id, ret_epoch, why, sizeof(why));
 		if (rc == FETCH_READY || rc == FETCH_PENDING) {
 			r->val_streak = 0;
 			*ret_idx = idx;
@@ -592,6 +609,250 @@ static void dest_up(struct relay_dest *d)
 	d->backoff_ms = 0;
 }
 
+/* ---- epoch hand-overs ---------------------------------------------------------- */
+
+enum follow_result { FOLLOW_OK = 0, FOLLOW_WAIT, FOLLOW_REFUSED };
+
+/* The destination's routes wait for a hand-over (a back-off from
+ * RELAY_HOLD_MIN_MS doubling to RELAY_BACKOFF_MAX_MS): logged at info the
+ * first time, at debug after. */
+static void hold(struct relay *r, struct relay_dest *d, const char *why)
+{
+	bool first = d->hold_ms == 0;
+	d->hold_ms = first ? RELAY_HOLD_MIN_MS : IST_MIN(d->hold_ms * 2, (uint32_t)RELAY_BACKOFF_MAX_MS);
+	d->hold_until_ms = relay_now_ms() + d->hold_ms;
+	r->problems++;
+	if (first)
+		ist_log_info(RELAY_SUBSYS, "chain %" PRIu64 ": %s; its deliveries wait (retrying, with a back-off up to %d s)",
+			     d->chain, why, RELAY_BACKOFF_MAX_MS / 1000);
+	else
+		ist_log_debug(RELAY_SUBSYS, "chain %" PRIu64 ": %s; retrying in %u ms", d->chain, why, (unsigned)d->hold_ms);
+}
+
+static void unhold(struct relay_dest *d)
+{
+	d->hold_ms = 0;
+	d->hold_until_ms = 0;
+}
+
+/* GET /v1/inbox/epochs of the destination: its current trusted epoch.
+ * Returns FOLLOW_OK (d->epoch_known, d->epoch set; or d->no_epochs),
+ * FOLLOW_WAIT (the destination is down: logged), -IST_ENOMEM. */
+static int dest_epoch(struct relay *r, struct relay_dest *d)
+{
+	struct ist_cli_rpc_answer a;
+	char why[IST_HTTP_CLIENT_ERR_MAX], line[1024];
+	int rc = ist_cli_rpc_call(d->http, "GET", "/v1/inbox/epochs", NULL, 0, &a, why, sizeof(why));
+	if (rc == -IST_ENOMEM)
+		return rc;
+	if (rc < 0) {
+		snprintf(line, sizeof(line), "GET /v1/inbox/epochs: %s", why);
+		dest_down(r, d, line);
+		return FOLLOW_WAIT;
+	}
+	if (a.status == 404) {
+		ist_cli_rpc_answer_fini(&a);
+		if (!d->no_epochs)
+			ist_log_warn(RELAY_SUBSYS, "chain %" PRIu64 " at %s does not serve GET /v1/inbox/epochs: epoch "
+				     "hand-overs are not brought to it (its deliveries still are)", d->chain, d->url);
+		d->no_epochs = true;
+		return FOLLOW_OK;
+	}
+	struct ist_json_err err;
+	struct ist_json_reader jr;
+	ist_json_reader_init(&jr, "GET /v1/inbox/epochs", &err);
+	if (a.status != 200)
+		ist_json_fail(&jr, -IST_EPARSE, "", "HTTP status %u", (unsigned)a.status);
+	need_object(&jr, a.doc, "");
+	json_t *cur = ist_json_member(&jr, a.doc, "", "current", true);
+	uint64_t epoch = 0;
+	bool known = cur && !json_is_null(cur);
+	if (known)
+		epoch = ist_json_u64(&jr, a.doc, "", "current", true, 0, 0);
+	ist_cli_rpc_answer_fini(&a);
+	if (!ist_json_ok(&jr)) {
+		dest_down(r, d, ist_json_err_format(&err, line, sizeof(line)));
+		return FOLLOW_WAIT;
+	}
+	dest_up(d);
+	if (!known) {
+		/* it trusts no set: nothing to follow from; the delivery will be
+		 * refused (no-validator-set) and say so */
+		d->epoch_known = false;
+		return FOLLOW_OK;
+	}
+	if (!d->epoch_known || d->epoch != epoch)
+		ist_log_info(RELAY_SUBSYS, "chain %" PRIu64 " trusts the validator set of epoch %" PRIu64, d->chain, epoch);
+	d->epoch_known = true;
+	d->epoch = epoch;
+	char label[24];
+	snprintf(label, sizeof(label), "%" PRIu64, d->chain);
+	ist_metric_set(r->m.dest_epoch, label, (double)epoch);
+	return FOLLOW_OK;
+}
+
+/*
+ * The hand-over document of epoch k from the validators (failing over).
+ * Out: *ret_doc (a new reference: the node's JSON, to be posted as it is),
+ * *h (parsed). Returns FOLLOW_OK, FOLLOW_WAIT (not certified yet, or no
+ * validator knows epoch k yet: d held), -IST_ENET (no validator answered
+ * usably), -IST_ECLOSED, -IST_ENOMEM.
+ */
+static int fetch_handover(struct relay *r, struct relay_dest *d, uint64_t k, struct ist_handover *h, json_t **ret_doc)
+{
+	char path[64], label[IST_HTTP_CLIENT_URL_MAX + 96], line[1024], why[256];
+	snprintf(path, sizeof(path), "/v1/epochs/%" PRIu64, k);
+	for (size_t tries = 0; tries < r->n_val; tries++) {
+		struct ist_cli_rpc_answer a;
+		size_t idx;
+		int rc = val_get(r, path, &a, &idx);
+		if (rc < 0)
+			return rc;
+		if (a.status == 404) {
+			ist_cli_rpc_answer_fini(&a);
+			snprintf(why, sizeof(why), "validator %s does not know epoch %" PRIu64 " yet (GET %s: 404)",
+				 r->val[idx].url, k, path);
+			hold(r, d, why);
+			return FOLLOW_WAIT;
+		}
+		struct ist_json_err err;
+		struct ist_json_reader jr;
+		answer_label(r, idx, path, label, sizeof(label));
+		ist_json_reader_init(&jr, label, &err);
+		ist_handover_read(&jr, a.doc, "", h);
+		if (ist_json_ok(&jr) && h->epoch != k)
+			ist_json_fail(&jr, -IST_EPARSE, "epoch", "%" PRIu64 ", not the epoch asked for", h->epoch);
+		if (ist_json_code(&jr) == -IST_ENOMEM) {
+			ist_cli_rpc_answer_fini(&a);
+			return -IST_ENOMEM;
+		}
+		if (ist_json_ok(&jr)) {
+			if (!h->has_certificate) {
+				ist_cli_rpc_answer_fini(&a);
+				snprintf(why, sizeof(why), "the hand-over to epoch %" PRIu64 " (block %" PRIu64 ") has no "
+					 "certificate yet on validator %s", k, h->height, r->val[idx].url);
+				hold(r, d, why);
+				return FOLLOW_WAIT;
+			}
+			*ret_doc = json_incref(a.doc);
+			ist_cli_rpc_answer_fini(&a);
+			return FOLLOW_OK;
+		}
+		ist_cli_rpc_answer_fini(&a);
+		ist_json_err_format(&err, line, sizeof(line));
+		ist_metric_inc(r->m.val_errors, NULL);
+		r->val_streak++;
+		ist_log_warn(RELAY_SUBSYS, "%s", line);
+		if (idx == r->cur)
+			switch_validator(r);
+	}
+	return -IST_ENET;
+}
+
+/*
+ * Brings destination d up to `epoch` (a delivery's certificate epoch):
+ * when it is above the destination's current trusted epoch, posts the
+ * hand-overs to current + 1 .. epoch in turn. Out: code (FOLLOW_REFUSED:
+ * the destination's reason). Returns FOLLOW_OK (post the delivery),
+ * FOLLOW_WAIT (d is down or held: logged), FOLLOW_REFUSED (d refused a
+ * hand-over: logged and counted), -IST_ENET, -IST_ECLOSED, -IST_ENOMEM.
+ */
+static int follow_epochs(struct relay *r, struct relay_dest *d, uint64_t epoch, char code[IST_CLI_RPC_CODE_MAX])
+{
+	code[0] = '\0';
+	/* epoch 0 never needs a hand-over (and then a destination is not even
+	 * asked: a network that has not changed sets costs no request) */
+	if (epoch == 0 || d->no_epochs || (d->epoch_known && epoch <= d->epoch))
+		return FOLLOW_OK;
+	int rc = dest_epoch(r, d);
+	if (rc == FOLLOW_OK && (d->no_epochs || !d->epoch_known || epoch <= d->epoch))
+		unhold(d);   /* up to date (another relayer, perhaps): nothing to wait for */
+	if (rc != FOLLOW_OK || d->no_epochs || !d->epoch_known || epoch <= d->epoch)
+		return rc;
+	ist_log_info(RELAY_SUBSYS, "chain %" PRIu64 " trusts epoch %" PRIu64 ", a delivery is certified by epoch %" PRIu64
+		     ": bringing it the hand-overs", d->chain, d->epoch, epoch);
+	struct ist_handover *h = malloc(sizeof(*h));
+	if (!h)
+		return -IST_ENOMEM;
+	char label[24];
+	snprintf(label, sizeof(label), "%" PRIu64, d->chain);
+	rc = FOLLOW_OK;
+	for (uint64_t k = d->epoch + 1; k <= epoch && rc == FOLLOW_OK; k++) {
+		if (relay_stopping(r)) {
+			rc = -IST_ECLOSED;
+			break;
+		}
+		json_t *doc = NULL;
+		if ((rc = fetch_handover(r, d, k, h, &doc)) != FOLLOW_OK)
+			break;
+		json_t *body = json_pack("{s:o}", "handover", doc);
+		if (!body) {
+			rc = -IST_ENOMEM;
+			break;
+		}
+		struct ist_cli_rpc_answer a;
+		char why[IST_HTTP_CLIENT_ERR_MAX], detail[IST_CLI_RPC_DETAIL_MAX], line[IST_CLI_RPC_DETAIL_MAX + 256];
+		int prc = ist_cli_rpc_call(d->http, "POST", "/v1/inbox/epochs", body, 0, &a, why, sizeof(why));
+		json_decref(body);
+		if (prc == -IST_ENOMEM) {
+			rc = prc;
+			break;
+		}
+		if (prc < 0) {
+			snprintf(line, sizeof(line), "POST /v1/inbox/epochs: %s", why);
+			dest_down(r, d, line);
+			rc = FOLLOW_WAIT;
+			break;
+		}
+		ist_cli_rpc_error(&a, code, detail);
+		bool already = a.status == 200 && a.doc && json_is_true(json_object_get(a.doc, "already"));
+		uint16_t status = a.status;
+		ist_cli_rpc_answer_fini(&a);
+		if (status == 200) {
+			dest_up(d);
+			unhold(d);
+			d->epoch = k;
+			ist_metric_set(r->m.dest_epoch, label, (double)k);
+			if (already) {
+				ist_log_info(RELAY_SUBSYS, "chain %" PRIu64 ": the hand-over to epoch %" PRIu64 " was there already",
+					     d->chain, k);
+			} else {
+				ist_metric_inc(r->m.handovers, label);
+				ist_log_info(RELAY_SUBSYS, "chain %" PRIu64 " follows the hand-over to epoch %" PRIu64 " (%zu "
+					     "validators, %" PRIu64 " stake; certified by epoch %" PRIu64 " at height %" PRIu64 ")",
+					     d->chain, k, h->next.n, h->next.total, h->cert.epoch, h->height);
+			}
+			continue;
+		}
+		if (status == 400 && (strcmp(code, "handover-epoch") == 0 || strcmp(code, "handover-uncertified") == 0)) {
+			/* our view of the destination was stale (it moved back: a new
+			 * chain on the same URL?), or the node's document changed
+			 * under us: ask it again after a wait */
+			d->epoch_known = false;
+			snprintf(line, sizeof(line), "it refused the hand-over to epoch %" PRIu64 " (%s: %s)", k, code, detail);
+			ist_metric_inc(r->m.handover_rejected, code);
+			hold(r, d, line);
+			rc = FOLLOW_WAIT;
+			break;
+		}
+		if ((status == 400 || status == 409) && code[0]) {
+			ist_metric_inc(r->m.handover_rejected, code);
+			r->problems++;
+			ist_log_error(RELAY_SUBSYS, "chain %" PRIu64 " refused the hand-over to epoch %" PRIu64 " from validator "
+				      "%s: %s: %s", d->chain, k, r->val[r->cur].url, code, detail);
+			d->epoch_known = false;
+			rc = FOLLOW_REFUSED;
+			break;
+		}
+		snprintf(line, sizeof(line), "POST /v1/inbox/epochs: HTTP status %u%s%s: %s", (unsigned)status,
+			 code[0] ? " " : "", code, detail);
+		dest_down(r, d, line);
+		rc = FOLLOW_WAIT;
+	}
+	free(h);
+	return rc;
+}
+
 static void advance(struct relay *r, struct relay_route *rt)
 {
 	rt->next++;
@@ -641,8 +902,9 @@ static int deliver_one(struct relay *r, struct relay_route *rt)
 {
 	char *hex = NULL;
 	uint8_t id[IST_HASH_BYTES];
+	uint64_t epoch = 0;
 	size_t idx;
-	int rc = fetch(r, rt, &hex, id, &idx);
+	int rc = fetch(r, rt, &hex, id, &epoch, &idx);
 	if (rc < 0)
 		return rc;
 	if (rc == FETCH_PENDING) {
@@ -651,6 +913,18 @@ static int deliver_one(struct relay *r, struct relay_route *rt)
 	}
 	struct post_out out;
 	for (int attempt = 0;; attempt++) {
+		char code[IST_CLI_RPC_CODE_MAX];
+		rc = follow_epochs(r, rt->dest, epoch, code);
+		if (rc != FOLLOW_OK)
+			free(hex);
+		if (rc < 0)
+			return rc;
+		if (rc == FOLLOW_WAIT)
+			return 1;
+		if (rc == FOLLOW_REFUSED) {
+			block(r, rt, code);
+			return 0;
+		}
 		rc = post(rt->dest, hex, &out);
 		free(hex);
 		hex = NULL;
@@ -671,6 +945,12 @@ static int deliver_one(struct relay *r, struct relay_route *rt)
 		ist_log_error(RELAY_SUBSYS, "%" PRIu64 "->%" PRIu64 " nonce %" PRIu64 " (id %.*s): chain %" PRIu64
 			      " refused the delivery from %s: %s: %s", rt->src, rt->dst, rt->next, SHORT_ID, sid, rt->dst,
 			      r->val[idx].url, out.code, out.detail);
+		if (strcmp(out.code, "unknown-epoch") == 0 || strcmp(out.code, "epoch-expired") == 0)
+			ist_log_error(RELAY_SUBSYS, "%" PRIu64 "->%" PRIu64 " nonce %" PRIu64 ": the delivery's certificate is of "
+				      "epoch %" PRIu64 "; chain %" PRIu64 " %s", rt->src, rt->dst, rt->next, epoch, rt->dst,
+				      out.code[0] == 'u' ? "has not followed the hand-overs to it"
+							 : "no longer accepts that epoch (past its grace after a hand-over): a "
+							   "delivery certified by a later epoch is needed");
 		if (attempt > 0 || r->n_val == 1) {
 			block(r, rt, out.code);
 			return 0;
@@ -680,7 +960,7 @@ static int deliver_one(struct relay *r, struct relay_route *rt)
 		char why[IST_HTTP_CLIENT_ERR_MAX + 512];
 		ist_log_info(RELAY_SUBSYS, "%" PRIu64 "->%" PRIu64 " nonce %" PRIu64 ": trying the delivery of %s", rt->src,
 			     rt->dst, rt->next, r->val[other].url);
-		rc = fetch_from(r, other, rt, &hex, id, why, sizeof(why));
+		rc = fetch_from(r, other, rt, &hex, id, &epoch, why, sizeof(why));
 		if (rc == -IST_ENOMEM)
 			return rc;
 		if (rc != FETCH_READY) {
@@ -708,8 +988,8 @@ int relay_catch_up(struct relay *r)
 			struct relay_route *rt = &r->routes[i];
 			if (!rt->dest || rt->st != ROUTE_IDLE || rt->next >= rt->target)
 				continue;
-			if (rt->dest->down && relay_now_ms() < rt->dest->retry_at_ms)
-				continue;
+			if (relay_now_ms() < relay_dest_ready_at(rt->dest))
+				continue;   /* down, or waiting for a hand-over */
 			for (int k = 0; k < RELAY_BATCH && rt->st == ROUTE_IDLE && rt->next < rt->target; k++) {
 				if (relay_stopping(r)) {
 					(void)relay_state_save(r);

@@ -21,10 +21,12 @@
 /* Bytes of input read: a delivery in hex (at most twice
  * IST_WIRE_MAX_DELIVERY_BYTES), or a node's answer around it. */
 #define INPUT_MAX (4u * 1024 * 1024)
+/* --handover documents followed at most. */
+#define MAX_HANDOVERS 64
 
 static const char help[] =
-	"usage: isthmus verify --validators FILE --chain CHAIN [--accept SCHEMES] [--json]\n"
-	"                      (--delivery HEX | --file PATH | -)\n"
+	"usage: isthmus verify --validators FILE [--handover DOC ...] --chain CHAIN\n"
+	"                      [--accept SCHEMES] [--json] (--delivery HEX | --file PATH | -)\n"
 	"\n"
 	"Checks a delivery offline, as the inbox of chain CHAIN would (docs/protocol.md,\n"
 	"\"Delivery verification\"): the message is for CHAIN, its proof leads to the\n"
@@ -42,6 +44,11 @@ static const char help[] =
 	"Options:\n"
 	"  --validators FILE        the validator set, isthmus-validator-set/v1 (what\n"
 	"                           'isthmus testnet' writes or a node's GET /v1/validators)\n"
+	"  --handover DOC           an epoch hand-over document (a node's GET /v1/epochs/{n}\n"
+	"                           saved to a file) to follow from the set reached so far;\n"
+	"                           repeat it, in epoch order, to reach the certificate's\n"
+	"                           epoch (at most 64). The delivery is checked against the\n"
+	"                           set of its certificate's epoch among those followed\n"
 	"  --chain CHAIN            the destination chain id the delivery must be for\n"
 	"  --accept SCHEMES         multisig, frost or multisig,frost (default multisig)\n"
 	"  --delivery HEX           the delivery on the command line\n"
@@ -64,6 +71,7 @@ enum {
 	OPT_DELIVERY,
 	OPT_FILE,
 	OPT_JSON,
+	OPT_HANDOVER,
 };
 
 /* Reads standard input, at most max bytes. Out: *ret_text (malloc'd,
@@ -163,6 +171,59 @@ static json_t *signers_json(const struct ist_certificate *c)
 	return a;
 }
 
+/* Follows the hand-over documents `paths` from sets[0]: sets[k + 1] is the
+ * set handed over to by paths[k]. Returns 0; 1 after printing "invalid"
+ * (a hand-over that does not verify); VERIFY_CANNOT after printing the
+ * error (a document that cannot be read or has no certificate). */
+static int follow(struct ist_valset *sets, const char *const *paths, size_t n, unsigned accept, bool json)
+{
+	struct ist_handover *h = malloc(sizeof(*h));
+	struct ist_json_err jerr;
+	char line[2048];
+	int status = 0;
+	if (!h) {
+		ist_cli_err("out of memory");
+		return VERIFY_CANNOT;
+	}
+	for (size_t k = 0; k < n && status == 0; k++) {
+		char *text = NULL;
+		size_t len = 0;
+		int r = ist_json_file_read(paths[k], IST_HANDOVER_DOC_MAX, &text, &len, &jerr);
+		if (r == 0)
+			r = ist_handover_parse(text, len, paths[k], h, &jerr);
+		free(text);
+		if (r < 0) {
+			ist_cli_err("%s", ist_json_err_format(&jerr, line, sizeof(line)));
+			status = VERIFY_CANNOT;
+		} else if (!h->has_handover || !h->has_certificate) {
+			ist_cli_err("%s: %s", paths[k], !h->has_handover ? "epoch 0 has no hand-over to follow"
+					      : "the hand-over has no certificate yet (fetch the document again later)");
+			status = VERIFY_CANNOT;
+		} else {
+			struct ist_verify_result res;
+			if (ist_verify_handover(&sets[k], &h->next, &h->proof, &h->cert, accept, &res)) {
+				sets[k + 1] = h->next;
+				continue;
+			}
+			char detail[1536];
+			snprintf(detail, sizeof(detail), "%s: hand-over to epoch %" PRIu64 ": %s", paths[k], h->next.epoch,
+				 res.detail);
+			if (json) {
+				json_t *o = json_pack("{s:b,s:s,s:s}", "valid", 0, "reason", ist_verify_reason_name(res.reason),
+						      "detail", detail);
+				if (ist_cli_print_json(o) < 0)
+					status = VERIFY_CANNOT;
+			} else {
+				printf("invalid: %s: %s\n", ist_verify_reason_name(res.reason), detail);
+			}
+			if (status == 0)
+				status = IST_CLI_ERROR;
+		}
+	}
+	free(h);
+	return status;
+}
+
 /* Prints the verdict. Returns the exit status (or -IST_E* after printing). */
 static int report(const struct ist_valset *vs, const struct ist_delivery *d, bool valid,
 		  const struct ist_verify_result *res, bool have_id, bool json)
@@ -223,10 +284,12 @@ int ist_cli_verify(int argc, char **argv)
 		{ "delivery", required_argument, NULL, OPT_DELIVERY },
 		{ "file", required_argument, NULL, OPT_FILE },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "handover", required_argument, NULL, OPT_HANDOVER },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *vs_path = NULL, *arg_hex = NULL, *file = NULL;
+	const char *vs_path = NULL, *arg_hex = NULL, *file = NULL, *handovers[MAX_HANDOVERS];
+	size_t n_handovers = 0;
 	uint64_t chain = 0;
 	bool have_chain = false, json = false, from_stdin = false;
 	unsigned accept = IST_VERIFY_ACCEPT_MULTISIG;
@@ -250,6 +313,11 @@ int ist_cli_verify(int argc, char **argv)
 		case OPT_DELIVERY: arg_hex = optarg; break;
 		case OPT_FILE: file = optarg; break;
 		case OPT_JSON: json = true; break;
+		case OPT_HANDOVER:
+			if (n_handovers == MAX_HANDOVERS)
+				return ist_cli_usage_err("verify", "at most %d --handover documents", MAX_HANDOVERS);
+			handovers[n_handovers++] = optarg;
+			break;
 		default: return ist_cli_bad_option("verify", c, argv);
 		}
 	}
@@ -265,7 +333,8 @@ int ist_cli_verify(int argc, char **argv)
 	if ((arg_hex != NULL) + (file != NULL) + from_stdin != 1)
 		return ist_cli_usage_err("verify", "give the delivery once: --delivery HEX, --file PATH or - (stdin)");
 
-	struct ist_valset *vs = malloc(sizeof(*vs));
+	/* the set of --validators, then one per hand-over followed */
+	struct ist_valset *sets = calloc(n_handovers + 1, sizeof(*sets)), *vs = sets;
 	struct ist_json_err jerr;
 	char line[2048];
 	char *text = NULL;
@@ -282,6 +351,9 @@ int ist_cli_verify(int argc, char **argv)
 		ist_cli_err("%s", ist_json_err_format(&jerr, line, sizeof(line)));
 		goto out;
 	}
+	if (n_handovers && (status = follow(sets, handovers, n_handovers, accept, json)) != 0)
+		goto out;
+	status = VERIFY_CANNOT;
 	const char *label = "--delivery";
 	if (file) {
 		label = file;
@@ -313,6 +385,12 @@ int ist_cli_verify(int argc, char **argv)
 	else if (ist_wire_delivery_decode(bytes, len, &d, &why) < 0)
 		snprintf(res.detail, sizeof(res.detail), "%s: not a valid Delivery (%s)", label, why ? why : "?");
 	else {
+		/* the set of the certificate's epoch among those followed; else
+		 * the last one (which says unknown-epoch) */
+		vs = &sets[n_handovers];
+		for (size_t k = 0; k <= n_handovers; k++)
+			if (sets[k].epoch == d->certificate.epoch)
+				vs = &sets[k];
 		valid = ist_verify_delivery(vs, chain, accept, d, &res);
 		have_id = true;
 	}
@@ -324,6 +402,6 @@ out:
 	free(bytes);
 	json_decref(doc);
 	free(text);
-	free(vs);
+	free(sets);
 	return status;
 }

@@ -72,6 +72,22 @@ int ist_dc_parse_inbox(const char *body, size_t len, struct ist_delivery **ret, 
 	return 0;
 }
 
+int ist_dc_parse_handover(const char *body, size_t len, struct ist_handover *ret, struct ist_json_err *err)
+{
+	static const char *const fields[] = { "handover", NULL };
+	struct ist_json_reader jr;
+	json_t *root = open_body(&jr, body, len, err);
+	if (!root)
+		return ist_json_code(&jr);
+	if (ist_json_object(&jr, root, "", fields)) {
+		json_t *doc = ist_json_member(&jr, root, "", "handover", true);
+		if (doc)
+			ist_handover_read(&jr, doc, "handover", ret);
+	}
+	json_decref(root);
+	return ist_json_code(&jr);
+}
+
 int ist_dc_parse_u64_body(const char *body, size_t len, const char *key, uint64_t min, uint64_t *ret,
 			  struct ist_json_err *err)
 {

@@ -11,6 +11,7 @@
 
 #include "common/json.h"
 #include "common/macro.h"
+#include "state/verify.h"
 #include "wire/types.h"
 
 #define IST_DC_BODY_LABEL "request body"
@@ -36,6 +37,15 @@ int ist_dc_parse_send(const char *body, size_t len, struct ist_message *ret, str
  * -IST_ETOOBIG, -IST_EUNSUPPORTED) with the field "delivery".
  */
 int ist_dc_parse_inbox(const char *body, size_t len, struct ist_delivery **ret, struct ist_json_err *err) IST_WUR;
+
+/*
+ * POST /v1/inbox/epochs: {"handover": <the document of GET /v1/epochs/{n}
+ * of a node, state/verify.h>}. Field paths of errors start with
+ * "handover.". Out: *ret (plain memory, about 30 KiB: the caller's heap).
+ * Returns 0, the errors of ist_dc_parse_send, or -IST_EUNSUPPORTED (another
+ * validator-set format).
+ */
+int ist_dc_parse_handover(const char *body, size_t len, struct ist_handover *ret, struct ist_json_err *err) IST_WUR;
 
 /* The test hooks' bodies: {"<key>": N} with N a u64 >= min. */
 int ist_dc_parse_u64_body(const char *body, size_t len, const char *key, uint64_t min, uint64_t *ret,

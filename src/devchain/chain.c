@@ -15,6 +15,11 @@
  *   pending  seq be64 -> dst_chain be64 || nonce be64: sent, not yet in a
  *            block, in the order sent
  *   inbox    src_chain be64 || nonce be64 -> message id[32] || height be64
+ *   epochs   epoch be64 -> how u8 (0: the --trust set, 1: a hand-over) ||
+ *            since be64 (the head height when the set was accepted) ||
+ *            the set as an isthmus-validator-set/v1 text (ist_valset_format)
+ *            (schema 2; a schema 1 database is upgraded in place: it gets
+ *            the empty table)
  *
  * The head is the last key of `blocks`. Every change is one write
  * transaction, so a crash (SIGKILL) leaves either all of it or none.
@@ -42,7 +47,10 @@
 #include "wire/canonical.h"
 
 #define SUBSYS "devchain"
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
+#define EPOCH_FIXED 9             /* how u8 || since be64 */
+#define EPOCH_HOW_TRUST 0
+#define EPOCH_HOW_HANDOVER 1
 #define MAP_SIZE (4ull << 30)     /* virtual: the file grows as it fills */
 #define BLOCK_FIXED (32 + 32 + 8 + 4)
 #define REF_BYTES 16
@@ -52,15 +60,21 @@ struct ist_dc {
 	uint64_t chain_id;
 	uint64_t block_ms;
 	uint64_t depth;
-	struct ist_valset *trust;     /* NULL without --trust */
 	unsigned accept;
+	uint64_t grace;               /* --handover-grace-blocks */
 	const struct ist_clock *clock;
 
 	int lock_fd;
 	MDB_env *env;
-	MDB_dbi meta, blocks, msgs, routes, pending, inbox;
+	MDB_dbi meta, blocks, msgs, routes, pending, inbox, epochs;
 
-	pthread_mutex_t mu;           /* writers */
+	pthread_mutex_t mu;           /* writers, and the trusted sets below */
+	/* the trusted sets (a copy of what `epochs` holds at its end) */
+	bool trusted;                 /* false: no set at all */
+	struct ist_valset *cur;       /* the current epoch's set (heap) */
+	struct ist_valset *prev;      /* the previous epoch's (heap), NULL when cur is the first */
+	uint64_t first;               /* the first epoch trusted */
+	uint64_t since;               /* the head height when cur was accepted */
 	pthread_mutex_t run_mu;       /* the producer's state below */
 	pthread_cond_t run_cv;
 	bool started, stopping;
@@ -68,7 +82,7 @@ struct ist_dc {
 	int failed;
 
 	struct ist_metric *m_blocks, *m_sent, *m_delivered, *m_rejected, *m_head, *m_final, *m_reorgs,
-		*m_rewrites;
+		*m_rewrites, *m_handovers, *m_handover_rej, *m_epoch;
 };
 
 /* A block as stored: references to its messages. */
@@ -470,6 +484,7 @@ static int init_db(struct ist_dc *c, char *errbuf, size_t errlen)
 	struct { const char *name; MDB_dbi *dbi; } dbs[] = {
 		{ "meta", &c->meta }, { "blocks", &c->blocks }, { "msgs", &c->msgs },
 		{ "routes", &c->routes }, { "pending", &c->pending }, { "inbox", &c->inbox },
+		{ "epochs", &c->epochs },
 	};
 	for (size_t i = 0; i < IST_ARRAY_SIZE(dbs) && r == 0; i++)
 		r = lmdb_err(mdb_dbi_open(t, dbs[i].name, MDB_CREATE, dbs[i].dbi));
@@ -500,6 +515,17 @@ static int init_db(struct ist_dc *c, char *errbuf, size_t errlen)
 				    "holds chain %" PRIu64 ", not --chain-id %" PRIu64
 				    " (use another --data directory for another chain)", id, c->chain_id);
 		}
+		if (schema < SCHEMA_VERSION) {
+			/* 1 -> 2: the epochs table, just opened (created empty) */
+			uint8_t sv[4];
+			ist_put_be32(sv, SCHEMA_VERSION);
+			MDB_val svv = val(sv, 4);
+			if ((r = lmdb_err(mdb_put(t, c->meta, &k, &svv, 0))) < 0) {
+				mdb_txn_abort(t);
+				return errf(errbuf, errlen, c->dir, r, "cannot upgrade the database: %s", ist_strerror(r));
+			}
+			ist_log_info(SUBSYS, "%s: database upgraded from schema %u to %u", c->dir, schema, SCHEMA_VERSION);
+		}
 		/* committed, not aborted: the database handles live on only then */
 		if ((r = lmdb_err(mdb_txn_commit(t))) < 0)
 			return errf(errbuf, errlen, c->dir, r, "cannot open the databases: %s", ist_strerror(r));
@@ -528,12 +554,168 @@ static int init_db(struct ist_dc *c, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/* ---- the trusted sets ------------------------------------------------------------ */
+
+/* Reads record `epoch` of `epochs`. Out (each may be NULL): *vs, *ret_since,
+ * *ret_how. Returns 0, -IST_ENOTFOUND, -IST_EDB_CORRUPT, -IST_EDB*. */
+static int epoch_get(struct ist_dc *c, MDB_txn *t, uint64_t epoch, struct ist_valset *vs, uint64_t *ret_since,
+		     uint8_t *ret_how)
+{
+	uint8_t k[8];
+	ist_put_be64(k, epoch);
+	MDB_val key = val(k, 8), v;
+	int r = lmdb_err(mdb_get(t, c->epochs, &key, &v));
+	if (r < 0)
+		return r;
+	const uint8_t *p = v.mv_data;
+	if (v.mv_size <= EPOCH_FIXED || p[0] > EPOCH_HOW_HANDOVER)
+		return -IST_EDB_CORRUPT;
+	if (ret_since)
+		*ret_since = ist_get_be64(p + 1);
+	if (ret_how)
+		*ret_how = p[0];
+	if (vs) {
+		if (ist_valset_parse((const char *)p + EPOCH_FIXED, v.mv_size - EPOCH_FIXED, "epochs", vs, NULL) < 0 ||
+		    vs->epoch != epoch)
+			return -IST_EDB_CORRUPT;
+	}
+	return 0;
+}
+
+static int epoch_put(struct ist_dc *c, MDB_txn *t, const struct ist_valset *vs, uint8_t how, uint64_t since)
+{
+	char *text = NULL;
+	int r = ist_valset_format(vs, &text);
+	if (r < 0)
+		return r;
+	size_t n = strlen(text);
+	uint8_t *buf = malloc(EPOCH_FIXED + n);
+	if (!buf) {
+		free(text);
+		return -IST_ENOMEM;
+	}
+	buf[0] = how;
+	ist_put_be64(buf + 1, since);
+	memcpy(buf + EPOCH_FIXED, text, n);
+	uint8_t k[8];
+	ist_put_be64(k, vs->epoch);
+	MDB_val key = val(k, 8), v = val(buf, EPOCH_FIXED + n);
+	r = lmdb_err(mdb_put(t, c->epochs, &key, &v, 0));
+	free(buf);
+	free(text);
+	return r;
+}
+
+/* The first or last epoch recorded. Returns 0, -IST_ENOTFOUND (none),
+ * -IST_EDB*. */
+static int epoch_edge(struct ist_dc *c, MDB_txn *t, MDB_cursor_op op, uint64_t *ret)
+{
+	MDB_cursor *cur;
+	int r = lmdb_err(mdb_cursor_open(t, c->epochs, &cur));
+	if (r < 0)
+		return r;
+	MDB_val k, v;
+	r = lmdb_err(mdb_cursor_get(cur, &k, &v, op));
+	mdb_cursor_close(cur);
+	if (r == 0 && k.mv_size != 8)
+		r = -IST_EDB_CORRUPT;
+	if (r == 0)
+		*ret = ist_get_be64(k.mv_data);
+	return r;
+}
+
+static bool valset_same(const struct ist_valset *a, const struct ist_valset *b)
+{
+	uint8_t ha[IST_HASH_BYTES], hb[IST_HASH_BYTES];
+	ist_valset_hash(a, ha);
+	ist_valset_hash(b, hb);
+	return memcmp(ha, hb, sizeof(ha)) == 0;
+}
+
+/* At open: the recorded sets into memory, or the --trust set recorded when
+ * there is none; a --trust set given again must be the recorded one. */
+static int load_trust(struct ist_dc *c, const struct ist_valset *trust, char *errbuf, size_t errlen)
+{
+	MDB_txn *t;
+	struct ist_valset *other = NULL;
+	int r = lmdb_err(mdb_txn_begin(c->env, NULL, 0, &t));
+	if (r < 0)
+		return errf(errbuf, errlen, c->dir, r, "cannot begin a transaction: %s", ist_strerror(r));
+	uint64_t last = 0, first = 0;
+	r = epoch_edge(c, t, MDB_LAST, &last);
+	if (r == -IST_ENOTFOUND) {
+		r = 0;
+		if (trust) {
+			uint64_t h = 0;
+			if ((r = head_height(c, t, &h)) == 0 && (r = epoch_put(c, t, trust, EPOCH_HOW_TRUST, h)) == 0 &&
+			    !(c->cur = malloc(sizeof(*c->cur))))
+				r = -IST_ENOMEM;
+			if (r == 0) {
+				*c->cur = *trust;
+				c->first = trust->epoch;
+				c->since = h;
+				ist_log_info(SUBSYS, "inbox: trusting the validator set of epoch %" PRIu64 " (%zu validators) "
+					     "from now on; later sets come by hand-over", trust->epoch, trust->n);
+			}
+		}
+		goto end;
+	}
+	if (r < 0 || (r = epoch_edge(c, t, MDB_FIRST, &first)) < 0)
+		goto end;
+	r = -IST_ENOMEM;
+	if (!(c->cur = malloc(sizeof(*c->cur))) || (last > first && !(c->prev = malloc(sizeof(*c->prev)))) ||
+	    !(other = malloc(sizeof(*other))))
+		goto end;
+	if ((r = epoch_get(c, t, last, c->cur, &c->since, NULL)) < 0)
+		goto end;
+	if (c->prev && (r = epoch_get(c, t, last - 1, c->prev, NULL, NULL)) < 0) {
+		r = r == -IST_ENOTFOUND ? -IST_EDB_CORRUPT : r;
+		goto end;
+	}
+	c->first = first;
+	if (trust) {
+		r = epoch_get(c, t, trust->epoch, other, NULL, NULL);
+		if (r == -IST_ENOTFOUND) {
+			mdb_txn_abort(t);
+			free(other);
+			return errf(errbuf, errlen, c->dir, -IST_ECONFIG,
+				    "--trust: the set is of epoch %" PRIu64 ", but this chain trusts epochs %" PRIu64 " to %" PRIu64
+				    " (its first set, then hand-overs): give the set of one of them, or none (the chain "
+				    "keeps what it trusts), or use another --data directory", trust->epoch, first, last);
+		}
+		if (r == 0 && !valset_same(trust, other)) {
+			mdb_txn_abort(t);
+			free(other);
+			return errf(errbuf, errlen, c->dir, -IST_ECONFIG,
+				    "--trust: the set of epoch %" PRIu64 " is not the one this chain trusts for that epoch "
+				    "(another set was recorded): give that set, or none, or use another --data directory",
+				    trust->epoch);
+		}
+		if (r < 0)
+			goto end;
+	}
+	ist_log_info(SUBSYS, "inbox: trusts epoch %" PRIu64 " (%zu validators, since height %" PRIu64 ")%s", last,
+		     c->cur->n, c->since, last > first ? ", followed by hand-over" : "");
+end:
+	free(other);
+	r = txn_end(t, r);
+	if (r < 0) {
+		free(c->cur);
+		free(c->prev);
+		c->cur = c->prev = NULL;
+		return errf(errbuf, errlen, c->dir, r, "cannot read the trusted validator sets: %s", ist_strerror(r));
+	}
+	c->trusted = c->cur != NULL;
+	return 0;
+}
+
 int ist_dc_open(const struct ist_dc_options *o, struct ist_dc **ret, char *errbuf, size_t errlen)
 {
 	if (errbuf && errlen)
 		errbuf[0] = '\0';
 	if (!o || !o->data_dir || !*o->data_dir || o->chain_id == 0 || o->block_ms < IST_DC_MIN_BLOCK_MS ||
-	    o->block_ms > IST_DC_MAX_BLOCK_MS || o->finality_depth > IST_DC_MAX_FINALITY_DEPTH)
+	    o->block_ms > IST_DC_MAX_BLOCK_MS || o->finality_depth > IST_DC_MAX_FINALITY_DEPTH ||
+	    o->grace_blocks > IST_DC_MAX_GRACE_BLOCKS)
 		return errf(errbuf, errlen, o && o->data_dir ? o->data_dir : "devchain", -IST_EINVAL,
 			    "invalid options");
 	struct ist_dc *c = calloc(1, sizeof(*c));
@@ -544,6 +726,7 @@ int ist_dc_open(const struct ist_dc_options *o, struct ist_dc **ret, char *errbu
 	c->block_ms = o->block_ms;
 	c->depth = o->finality_depth;
 	c->accept = o->accept;
+	c->grace = o->grace_blocks;
 	c->clock = o->clock ? o->clock : ist_clock_system();
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->run_mu, NULL);
@@ -555,11 +738,6 @@ int ist_dc_open(const struct ist_dc_options *o, struct ist_dc **ret, char *errbu
 	int r = -IST_ENOMEM;
 	if (!(c->dir = strdup(o->data_dir)))
 		goto fail;
-	if (o->trust) {
-		if (!(c->trust = malloc(sizeof(*c->trust))))
-			goto fail;
-		*c->trust = *o->trust;
-	}
 	if ((r = make_dir(c->dir, errbuf, errlen)) < 0 || (r = take_lock(c, errbuf, errlen)) < 0)
 		goto fail;
 	int rc = mdb_env_create(&c->env);
@@ -573,7 +751,7 @@ int ist_dc_open(const struct ist_dc_options *o, struct ist_dc **ret, char *errbu
 		r = errf(errbuf, errlen, c->dir, lmdb_err(rc), "cannot open the database: %s", mdb_strerror(rc));
 		goto fail;
 	}
-	if ((r = init_db(c, errbuf, errlen)) < 0)
+	if ((r = init_db(c, errbuf, errlen)) < 0 || (r = load_trust(c, o->trust, errbuf, errlen)) < 0)
 		goto fail;
 
 	if (o->metrics) {
@@ -592,8 +770,14 @@ int ist_dc_open(const struct ist_dc_options *o, struct ist_dc **ret, char *errbu
 						  NULL);
 		c->m_rewrites = ist_metrics_counter(m, "isthmus_devchain_finality_violations_total",
 						    "Final blocks rewritten by the test hook.", NULL);
+		c->m_handovers = ist_metrics_counter(m, "isthmus_devchain_handovers_total",
+						     "Epoch hand-overs the inbox accepted (a new trusted validator set).", NULL);
+		c->m_handover_rej = ist_metrics_counter(m, "isthmus_devchain_handover_rejections_total",
+							"Epoch hand-overs the inbox refused, by reason.", "reason");
+		c->m_epoch = ist_metrics_gauge(m, "isthmus_devchain_trusted_epoch",
+					       "The current epoch of the validator set the inbox trusts (-1: none).", NULL);
 		/* every reason from the start, at 0 */
-		for (int i = IST_VERIFY_MALFORMED; i < IST_VERIFY__COUNT; i++)
+		for (int i = IST_VERIFY_MALFORMED; i <= IST_VERIFY_GROUP_KEY; i++)
 			ist_metric_add(c->m_rejected, ist_verify_reason_name((enum ist_verify_reason)i), 0);
 		ist_metric_add(c->m_rejected, "replay", 0);
 		ist_metric_add(c->m_rejected, "no-validator-set", 0);
@@ -602,6 +786,15 @@ int ist_dc_open(const struct ist_dc_options *o, struct ist_dc **ret, char *errbu
 		ist_metric_add(c->m_delivered, NULL, 0);
 		ist_metric_add(c->m_reorgs, NULL, 0);
 		ist_metric_add(c->m_rewrites, NULL, 0);
+		ist_metric_add(c->m_handovers, NULL, 0);
+		ist_metric_add(c->m_rejected, "epoch-expired", 0);
+		static const char *const hreasons[] = { "malformed", "no-validator-set", "handover-uncertified",
+							"handover-conflict", "network", "handover-epoch", "handover-proof",
+							"scheme", "unknown-epoch", "signer-range", "signature-count",
+							"bad-signature", "quorum", "group-key" };
+		for (size_t i = 0; i < IST_ARRAY_SIZE(hreasons); i++)
+			ist_metric_add(c->m_handover_rej, hreasons[i], 0);
+		ist_metric_set(c->m_epoch, NULL, c->trusted ? (double)c->cur->epoch : -1.0);
 	}
 	struct ist_dc_head h;
 	if ((r = ist_dc_head(c, &h)) < 0) {
@@ -693,7 +886,8 @@ void ist_dc_close(struct ist_dc *c)
 	pthread_cond_destroy(&c->run_cv);
 	pthread_mutex_destroy(&c->run_mu);
 	pthread_mutex_destroy(&c->mu);
-	free(c->trust);
+	free(c->cur);
+	free(c->prev);
 	free(c->dir);
 	free(c);
 }
@@ -703,9 +897,12 @@ uint64_t ist_dc_chain_id(const struct ist_dc *c)
 	return c->chain_id;
 }
 
-bool ist_dc_has_trust(const struct ist_dc *c)
+bool ist_dc_has_trust(struct ist_dc *c)
 {
-	return c->trust != NULL;
+	pthread_mutex_lock(&c->mu);
+	bool t = c->trusted;
+	pthread_mutex_unlock(&c->mu);
+	return t;
 }
 
 /* ---- reads ----------------------------------------------------------------------------- */
@@ -1126,25 +1323,92 @@ void ist_dc_count_rejection(struct ist_dc *c, const char *reason)
 	ist_metric_inc(c->m_rejected, reason);
 }
 
+/* Whether a certificate of `epoch` is accepted now, with the head at
+ * `head` (c->mu held, c->trusted). IST_VERIFY_OK, UNKNOWN_EPOCH or
+ * EPOCH_EXPIRED with the detail in *res; *ret_set: the set to verify with. */
+static enum ist_verify_reason epoch_verdict(struct ist_dc *c, uint64_t epoch, uint64_t head,
+					    const struct ist_valset **ret_set, struct ist_verify_result *res)
+{
+	uint64_t cur = c->cur->epoch;
+	*ret_set = NULL;
+	if (epoch == cur) {
+		*ret_set = c->cur;
+		return IST_VERIFY_OK;
+	}
+	res->reason = epoch > cur || epoch < c->first ? IST_VERIFY_UNKNOWN_EPOCH : IST_VERIFY_EPOCH_EXPIRED;
+	if (epoch > cur)
+		snprintf(res->detail, sizeof(res->detail),
+			 "certificate of epoch %" PRIu64 ", this chain trusts epoch %" PRIu64 ": the hand-overs to epoch %"
+			 PRIu64 " must come first (POST /v1/inbox/epochs)", epoch, cur, epoch);
+	else if (epoch < c->first)
+		snprintf(res->detail, sizeof(res->detail),
+			 "certificate of epoch %" PRIu64 ", before the first epoch this chain trusts (%" PRIu64 ")", epoch,
+			 c->first);
+	else if (epoch + 1 < cur)
+		snprintf(res->detail, sizeof(res->detail),
+			 "certificate of epoch %" PRIu64 ", which this chain no longer accepts: it trusts epoch %" PRIu64
+			 " (and epoch %" PRIu64 " for %" PRIu64 " blocks after its hand-over)", epoch, cur, cur - 1, c->grace);
+	else if (head >= c->since && head - c->since >= c->grace)
+		snprintf(res->detail, sizeof(res->detail),
+			 "certificate of epoch %" PRIu64 ", whose grace ended at height %" PRIu64 " (%" PRIu64
+			 " blocks after the hand-over to epoch %" PRIu64 " at height %" PRIu64 "; the head is %" PRIu64 ")",
+			 epoch, c->since + c->grace, c->grace, cur, c->since, head);
+	else {
+		res->reason = IST_VERIFY_OK;
+		*ret_set = c->prev;
+	}
+	return res->reason;
+}
+
 int ist_dc_deliver(struct ist_dc *c, const struct ist_delivery *d, enum ist_dc_refusal *ret_refusal,
 		   struct ist_verify_result *ret_result, struct ist_dc_inbox_entry *ret_entry)
 {
 	memset(ret_result, 0, sizeof(*ret_result));
 	memset(ret_entry, 0, sizeof(*ret_entry));
-	if (!c->trust) {
+	uint64_t epoch = d->certificate.epoch;
+	struct ist_valset *vs = malloc(sizeof(*vs));
+	if (!vs)
+		return -IST_ENOMEM;
+
+	/* the set of the certificate's epoch, if it is accepted now */
+	pthread_mutex_lock(&c->mu);
+	bool trusted = c->trusted;
+	uint64_t head = 0;
+	int r = 0;
+	const struct ist_valset *set = NULL;
+	if (trusted) {
+		MDB_txn *rt;
+		if ((r = txn_read(c, &rt)) == 0) {
+			r = head_height(c, rt, &head);
+			mdb_txn_abort(rt);
+		}
+		if (r == 0 && epoch_verdict(c, epoch, head, &set, ret_result) == IST_VERIFY_OK)
+			*vs = *set;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (r < 0) {
+		free(vs);
+		return r;
+	}
+	if (!trusted) {
+		free(vs);
 		*ret_refusal = IST_DC_REFUSED_NO_TRUST;
 		ist_metric_inc(c->m_rejected, "no-validator-set");
 		return 0;
 	}
 	/* pure and slow (signature recovery): outside the lock */
-	if (!ist_verify_delivery(c->trust, c->chain_id, c->accept, d, ret_result)) {
+	if (!set && ist_wire_message_id(&d->message, ret_result->message_id) < 0)
+		memset(ret_result->message_id, 0, IST_HASH_BYTES);   /* the caller still gets the message id */
+	if (!set || !ist_verify_delivery(vs, c->chain_id, c->accept, d, ret_result)) {
+		free(vs);
 		*ret_refusal = IST_DC_REFUSED_VERIFY;
 		ist_metric_inc(c->m_rejected, ist_verify_reason_name(ret_result->reason));
 		return 0;
 	}
+	free(vs);
 	pthread_mutex_lock(&c->mu);
 	MDB_txn *t;
-	int r = lmdb_err(mdb_txn_begin(c->env, NULL, 0, &t));
+	r = lmdb_err(mdb_txn_begin(c->env, NULL, 0, &t));
 	if (r < 0)
 		goto unlock;
 	uint8_t k[16], v[IST_HASH_BYTES + 8];
@@ -1168,12 +1432,21 @@ int ist_dc_deliver(struct ist_dc *c, const struct ist_delivery *d, enum ist_dc_r
 		goto unlock;
 	}
 	uint64_t h = 0;
-	if ((r = head_height(c, t, &h)) == 0) {
-		memcpy(v, ret_result->message_id, IST_HASH_BYTES);
-		ist_put_be64(v + IST_HASH_BYTES, h);
-		MDB_val vv = val(v, sizeof(v));
-		r = lmdb_err(mdb_put(t, c->inbox, &key, &vv, 0));
+	if ((r = head_height(c, t, &h)) < 0) {
+		mdb_txn_abort(t);
+		goto unlock;
 	}
+	/* the epoch once more, in the transaction: a hand-over or blocks may
+	 * have come since it was looked at */
+	if (epoch_verdict(c, epoch, h, &set, ret_result) != IST_VERIFY_OK) {
+		mdb_txn_abort(t);
+		*ret_refusal = IST_DC_REFUSED_VERIFY;
+		goto unlock;
+	}
+	memcpy(v, ret_result->message_id, IST_HASH_BYTES);
+	ist_put_be64(v + IST_HASH_BYTES, h);
+	MDB_val vv = val(v, sizeof(v));
+	r = lmdb_err(mdb_put(t, c->inbox, &key, &vv, 0));
 	if ((r = txn_end(t, r)) == 0) {
 		memcpy(ret_entry->message_id, ret_result->message_id, IST_HASH_BYTES);
 		ret_entry->height = h;
@@ -1185,7 +1458,143 @@ unlock:
 		return r;
 	if (*ret_refusal == IST_DC_REFUSED_REPLAY)
 		ist_metric_inc(c->m_rejected, "replay");
+	else if (*ret_refusal == IST_DC_REFUSED_VERIFY)
+		ist_metric_inc(c->m_rejected, ist_verify_reason_name(ret_result->reason));
 	else
 		ist_metric_inc(c->m_delivered, NULL);
+	return 0;
+}
+
+/* ---- epochs ----------------------------------------------------------------------------- */
+
+int ist_dc_epochs_get(struct ist_dc *c, struct ist_dc_epochs *ret)
+{
+	struct ist_dc_epochs e = { .grace_blocks = c->grace };
+	pthread_mutex_lock(&c->mu);
+	MDB_txn *t;
+	int r = txn_read(c, &t);
+	if (r == 0) {
+		r = head_height(c, t, &e.head);
+		mdb_txn_abort(t);
+	}
+	if (r == 0 && c->trusted) {
+		e.has_trust = true;
+		e.current = c->cur->epoch;
+		e.first = c->first;
+		e.since = c->since;
+		e.grace_until = c->since + c->grace;
+		e.previous = c->prev && !(e.head >= c->since && e.head - c->since >= c->grace);
+		e.total_stake = c->cur->total;
+		e.n_validators = c->cur->n;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (r == 0)
+		*ret = e;
+	return r;
+}
+
+const char *ist_dc_handover_outcome_name(enum ist_dc_handover_outcome o, const struct ist_verify_result *res)
+{
+	switch (o) {
+	case IST_DC_HANDOVER_ACCEPTED: return "accepted";
+	case IST_DC_HANDOVER_ALREADY: return "already";
+	case IST_DC_HANDOVER_REFUSED: return ist_verify_reason_name(res->reason);
+	case IST_DC_HANDOVER_NO_TRUST: return "no-validator-set";
+	case IST_DC_HANDOVER_CONFLICT: return "handover-conflict";
+	}
+	return "unknown";
+}
+
+void ist_dc_count_handover_rejection(struct ist_dc *c, const char *reason)
+{
+	ist_metric_inc(c->m_handover_rej, reason);
+}
+
+int ist_dc_handover(struct ist_dc *c, const struct ist_handover *h, enum ist_dc_handover_outcome *ret_outcome,
+		    struct ist_verify_result *ret_result, uint64_t *ret_since, char *why, size_t whylen)
+{
+	memset(ret_result, 0, sizeof(*ret_result));
+	set_why(why, whylen, "%s", "");
+	*ret_since = 0;
+	if (!h->has_handover || !h->has_certificate)
+		return -IST_EINVAL;
+	const struct ist_valset *next = &h->next;
+	struct ist_valset *known = malloc(sizeof(*known)), *ncopy = malloc(sizeof(*ncopy));
+	enum ist_dc_handover_outcome out = IST_DC_HANDOVER_REFUSED;
+	MDB_txn *t = NULL;
+	int r = -IST_ENOMEM;
+	if (!known || !ncopy) {
+		free(known);
+		free(ncopy);
+		return r;
+	}
+	*ncopy = *next;
+	/* under the writers' lock from the look at the current set to the
+	 * record: hand-overs are rare, and two at once must not both follow the
+	 * same set */
+	pthread_mutex_lock(&c->mu);
+	if (!c->trusted) {
+		out = IST_DC_HANDOVER_NO_TRUST;
+		r = 0;
+		goto unlock;
+	}
+	if ((r = lmdb_err(mdb_txn_begin(c->env, NULL, 0, &t))) < 0)
+		goto unlock;
+	uint64_t cur = c->cur->epoch;
+	if (next->epoch <= cur) {
+		uint64_t since = 0;
+		r = epoch_get(c, t, next->epoch, known, &since, NULL);
+		if (r == 0 && valset_same(known, next)) {
+			out = IST_DC_HANDOVER_ALREADY;
+			*ret_since = since;
+			set_why(why, whylen, "epoch %" PRIu64 " is trusted already with this very set (since height %" PRIu64 ")",
+				next->epoch, since);
+		} else if (r == 0 || r == -IST_ENOTFOUND) {
+			out = IST_DC_HANDOVER_CONFLICT;
+			if (r == 0)
+				set_why(why, whylen, "epoch %" PRIu64 " is trusted with another validator set: two sets "
+					"certified for one epoch are a sign of equivocation upstream", next->epoch);
+			else
+				set_why(why, whylen, "epoch %" PRIu64 " is before the first epoch this chain trusts (%" PRIu64 ")",
+					next->epoch, c->first);
+		}
+		if (r == -IST_ENOTFOUND)
+			r = 0;
+		mdb_txn_abort(t);
+		goto unlock;
+	}
+	if (!ist_verify_handover(c->cur, next, &h->proof, &h->cert, c->accept, ret_result)) {
+		mdb_txn_abort(t);
+		r = 0;
+		goto unlock;
+	}
+	uint64_t head = 0;
+	if ((r = head_height(c, t, &head)) == 0)
+		r = epoch_put(c, t, next, EPOCH_HOW_HANDOVER, head);
+	if ((r = txn_end(t, r)) < 0)
+		goto unlock;
+	out = IST_DC_HANDOVER_ACCEPTED;
+	free(c->prev);
+	c->prev = c->cur;
+	c->cur = ncopy;
+	ncopy = NULL;
+	c->since = head;
+	*ret_since = head;
+unlock:
+	pthread_mutex_unlock(&c->mu);
+	free(known);
+	free(ncopy);
+	if (r < 0)
+		return r;
+	*ret_outcome = out;
+	if (out == IST_DC_HANDOVER_ACCEPTED) {
+		ist_metric_inc(c->m_handovers, NULL);
+		ist_metric_set(c->m_epoch, NULL, (double)next->epoch);
+		ist_log_info(SUBSYS, "inbox: hand-over to epoch %" PRIu64 " (%zu validators, %" PRIu64 " stake) accepted at "
+			     "height %" PRIu64 "; epoch %" PRIu64 " certificates are accepted for %" PRIu64 " more blocks",
+			     next->epoch, next->n, next->total, *ret_since, next->epoch - 1, c->grace);
+	} else if (out != IST_DC_HANDOVER_ALREADY) {
+		ist_metric_inc(c->m_handover_rej, ist_dc_handover_outcome_name(out, ret_result));
+	}
 	return 0;
 }

@@ -59,12 +59,18 @@ static const char help[] =
 	"  --finality-depth D    blocks below the head that are not final yet:\n"
 	"                        finalized height = head - D, 0 to 1000 (default 2)\n"
 	"  --trust FILE          the validator set the inbox verifies deliveries\n"
-	"                        against (isthmus-validator-set/v1); without it the\n"
-	"                        inbox refuses every delivery\n"
+	"                        against (isthmus-validator-set/v1), recorded in DIR\n"
+	"                        at the first start; later sets come by epoch\n"
+	"                        hand-over (POST /v1/inbox/epochs). Without a set\n"
+	"                        the inbox refuses every delivery\n"
+	"  --handover-grace-blocks N\n"
+	"                        blocks after a hand-over during which deliveries\n"
+	"                        certified by the previous epoch are still accepted,\n"
+	"                        0 to 1000000 (default 20)\n"
 	"  --accept SCHEMES      certificate schemes the inbox accepts: multisig,\n"
 	"                        frost or multisig,frost (default multisig)\n"
-	"  --test-hooks          enable POST /v1/test/reorg and\n"
-	"                        /v1/test/rewrite-finalized\n"
+	"  --test-hooks          enable POST /v1/test/reorg,\n"
+	"                        /v1/test/rewrite-finalized and /v1/test/produce\n"
 	"  --log-level SPEC      error|warn|info|debug|trace (default info)\n"
 	"  --version             print the version and exit\n"
 	"  -h, --help            print this help and exit\n";
@@ -103,7 +109,8 @@ static bool parse_accept(const char *arg, unsigned *ret)
 
 int main(int argc, char **argv)
 {
-	enum { O_DATA = 256, O_CHAIN, O_LISTEN, O_BLOCK_MS, O_DEPTH, O_TRUST, O_ACCEPT, O_HOOKS, O_LOG, O_VERSION };
+	enum { O_DATA = 256, O_CHAIN, O_LISTEN, O_BLOCK_MS, O_DEPTH, O_TRUST, O_GRACE, O_ACCEPT, O_HOOKS, O_LOG,
+	       O_VERSION };
 	static const struct option longopts[] = {
 		{ "data", required_argument, NULL, O_DATA },
 		{ "chain-id", required_argument, NULL, O_CHAIN },
@@ -111,6 +118,7 @@ int main(int argc, char **argv)
 		{ "block-ms", required_argument, NULL, O_BLOCK_MS },
 		{ "finality-depth", required_argument, NULL, O_DEPTH },
 		{ "trust", required_argument, NULL, O_TRUST },
+		{ "handover-grace-blocks", required_argument, NULL, O_GRACE },
 		{ "accept", required_argument, NULL, O_ACCEPT },
 		{ "test-hooks", no_argument, NULL, O_HOOKS },
 		{ "log-level", required_argument, NULL, O_LOG },
@@ -118,7 +126,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ist_dc_options o = { .block_ms = 500, .finality_depth = 2, .accept = IST_VERIFY_ACCEPT_MULTISIG };
+	struct ist_dc_options o = { .block_ms = 500, .finality_depth = 2, .accept = IST_VERIFY_ACCEPT_MULTISIG,
+				    .grace_blocks = IST_DC_DEFAULT_GRACE_BLOCKS };
 	const char *listen[MAX_LISTEN], *trust = NULL, *level = NULL;
 	size_t n_listen = 0;
 	bool hooks = false, have_chain = false;
@@ -149,6 +158,10 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case O_TRUST: trust = optarg; break;
+		case O_GRACE:
+			if (!parse_u64_opt("--handover-grace-blocks", optarg, 0, IST_DC_MAX_GRACE_BLOCKS, &o.grace_blocks))
+				return 2;
+			break;
 		case O_ACCEPT:
 			if (!parse_accept(optarg, &o.accept))
 				return 2;
@@ -233,8 +246,9 @@ int main(int argc, char **argv)
 	struct ist_dc_head head;
 	if (ist_dc_head(chain, &head) == 0)
 		ist_log_info("devchain", "chain %" PRIu64 " at height %" PRIu64 " (data %s, a block every %" PRIu64
-			     " ms, finality depth %" PRIu64 ", inbox %s%s)", o.chain_id, head.height, o.data_dir,
-			     o.block_ms, o.finality_depth, vs ? "trusts " : "refuses deliveries: no --trust", vs ? trust : "");
+			     " ms, finality depth %" PRIu64 ", inbox %s)", o.chain_id, head.height, o.data_dir,
+			     o.block_ms, o.finality_depth,
+			     ist_dc_has_trust(chain) ? "verifies deliveries" : "refuses deliveries: no --trust");
 
 	for (;;) {
 		struct timespec tick = { .tv_sec = 0, .tv_nsec = 200 * 1000 * 1000 };

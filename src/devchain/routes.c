@@ -299,6 +299,101 @@ static void post_inbox(struct ist_dc_routes *rt, const struct ist_http_request *
 	ist_wire_delivery_free(d);
 }
 
+static void post_epochs(struct ist_dc_routes *rt, const struct ist_http_request *req, struct ist_http_response *res)
+{
+	struct ist_handover *h = malloc(sizeof(*h));
+	if (!h) {
+		reply_chain_error(res, -IST_ENOMEM);
+		return;
+	}
+	struct ist_json_err err;
+	int r = ist_dc_parse_handover((const char *)req->body, req->body_len, h, &err);
+	if (r < 0) {
+		ist_dc_count_handover_rejection(rt->chain, "malformed");
+		reply_body_error(res, "malformed", r, &err);
+		goto out;
+	}
+	if (!h->has_handover) {
+		ist_dc_count_handover_rejection(rt->chain, "malformed");
+		ist_http_reply_error(res, 400, "malformed", IST_DC_BODY_LABEL ": handover.handover: null: epoch 0 has no "
+				     "hand-over to follow (a chain's first set is given with --trust)");
+		goto out;
+	}
+	if (!h->has_certificate) {
+		ist_dc_count_handover_rejection(rt->chain, "handover-uncertified");
+		ist_http_reply_error(res, 400, "handover-uncertified",
+				     "the hand-over to epoch %" PRIu64 " has no certificate yet (block %" PRIu64
+				     "'s signatures are still being gathered): fetch the document again later",
+				     h->epoch, h->height);
+		goto out;
+	}
+	enum ist_dc_handover_outcome o;
+	struct ist_verify_result vr;
+	uint64_t since = 0;
+	char why[256];
+	r = ist_dc_handover(rt->chain, h, &o, &vr, &since, why, sizeof(why));
+	if (r < 0) {
+		reply_chain_error(res, r);
+		goto out;
+	}
+	switch (o) {
+	case IST_DC_HANDOVER_ACCEPTED:
+	case IST_DC_HANDOVER_ALREADY:
+		ist_http_reply_json(res, 200, json_pack("{s:o,s:b,s:b,s:o}", "epoch", ist_json_from_u64(h->epoch),
+							"trusted", 1, "already", o == IST_DC_HANDOVER_ALREADY,
+							"since_height", ist_json_from_u64(since)));
+		break;
+	case IST_DC_HANDOVER_REFUSED:
+		ist_log_info(SUBSYS, "inbox: hand-over to epoch %" PRIu64 " refused (%s): %s", h->epoch,
+			     ist_verify_reason_name(vr.reason), vr.detail);
+		ist_http_reply_json(res, 400, json_pack("{s:s,s:s,s:o}", "error", ist_verify_reason_name(vr.reason),
+							"detail", vr.detail, "epoch", ist_json_from_u64(h->epoch)));
+		break;
+	case IST_DC_HANDOVER_NO_TRUST:
+		ist_http_reply_error(res, 400, "no-validator-set",
+				     "this devchain trusts no validator set (started without --trust): it has nothing to "
+				     "follow a hand-over from");
+		break;
+	case IST_DC_HANDOVER_CONFLICT:
+		ist_log_warn(SUBSYS, "inbox: hand-over to epoch %" PRIu64 " refused: %s", h->epoch, why);
+		ist_http_reply_json(res, 409, json_pack("{s:s,s:s,s:o}", "error", "handover-conflict", "detail", why,
+							"epoch", ist_json_from_u64(h->epoch)));
+		break;
+	}
+out:
+	free(h);
+}
+
+static void get_epochs(struct ist_dc_routes *rt, struct ist_http_response *res)
+{
+	struct ist_dc_epochs e;
+	int r = ist_dc_epochs_get(rt->chain, &e);
+	if (r < 0) {
+		reply_chain_error(res, r);
+		return;
+	}
+	json_t *trusted = json_array();
+	int bad = !trusted;
+	if (e.has_trust && e.previous)
+		bad |= json_array_append_new(trusted, ist_json_from_u64(e.current - 1));
+	if (e.has_trust)
+		bad |= json_array_append_new(trusted, ist_json_from_u64(e.current));
+	if (bad) {
+		json_decref(trusted);
+		reply_chain_error(res, -IST_ENOMEM);
+		return;
+	}
+	bool handed = e.has_trust && e.current > e.first;
+	ist_http_reply_json(res, 200, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+						"current", e.has_trust ? ist_json_from_u64(e.current) : json_null(),
+						"trusted", trusted,
+						"first", e.has_trust ? ist_json_from_u64(e.first) : json_null(),
+						"since_height", e.has_trust ? ist_json_from_u64(e.since) : json_null(),
+						"grace_blocks", ist_json_from_u64(e.grace_blocks),
+						"grace_until", handed ? ist_json_from_u64(e.grace_until) : json_null(),
+						"head", ist_json_from_u64(e.head)));
+}
+
 static void get_inbox(struct ist_dc_routes *rt, const char *arg, struct ist_http_response *res)
 {
 	const char *slash = strchr(arg, '/');
@@ -371,6 +466,30 @@ static void post_rewrite(struct ist_dc_routes *rt, const struct ist_http_request
 	ist_dc_block_fini(&b);
 }
 
+static void post_produce(struct ist_dc_routes *rt, const struct ist_http_request *req, struct ist_http_response *res)
+{
+	uint64_t n;
+	struct ist_json_err err;
+	int r = ist_dc_parse_u64_body((const char *)req->body, req->body_len, "blocks", 1, &n, &err);
+	if (r < 0) {
+		reply_body_error(res, "bad-request", r, &err);
+		return;
+	}
+	if (n > IST_DC_MAX_PRODUCE) {
+		ist_http_reply_error(res, 400, "bad-request", IST_DC_BODY_LABEL ": blocks: at most %d per call (got %" PRIu64 ")",
+				     IST_DC_MAX_PRODUCE, n);
+		return;
+	}
+	struct ist_dc_head h;
+	for (uint64_t i = 0; i < n; i++) {
+		if ((r = ist_dc_produce(rt->chain, &h)) < 0) {
+			reply_chain_error(res, r);
+			return;
+		}
+	}
+	ist_http_reply_json(res, 200, json_pack("{s:o,s:o}", "blocks", ist_json_from_u64(n), "head", head_json(&h)));
+}
+
 static void get_metrics(struct ist_dc_routes *rt, struct ist_http_response *res)
 {
 	struct ist_buf b;
@@ -396,14 +515,18 @@ static void get_healthz(struct ist_dc_routes *rt, struct ist_http_response *res)
 
 /* ---- routing ---- */
 
-enum route { R_NONE, R_HEALTHZ, R_METRICS, R_HEAD, R_BLOCK, R_MESSAGES, R_INBOX, R_INBOX_GET, R_REORG, R_REWRITE };
+enum route {
+	R_NONE, R_HEALTHZ, R_METRICS, R_HEAD, R_BLOCK, R_MESSAGES, R_INBOX, R_INBOX_GET, R_EPOCHS, R_REORG, R_REWRITE,
+	R_PRODUCE
+};
 
 #define GET 1u
 #define POST 2u
 
 static const unsigned route_methods[] = {
 	[R_HEALTHZ] = GET, [R_METRICS] = GET, [R_HEAD] = GET, [R_BLOCK] = GET, [R_MESSAGES] = GET | POST,
-	[R_INBOX] = POST, [R_INBOX_GET] = GET, [R_REORG] = POST, [R_REWRITE] = POST,
+	[R_INBOX] = POST, [R_INBOX_GET] = GET, [R_EPOCHS] = GET | POST, [R_REORG] = POST, [R_REWRITE] = POST,
+	[R_PRODUCE] = POST,
 };
 
 /* The route of a path; *ret_arg is what follows a route's prefix. */
@@ -424,6 +547,8 @@ static enum route match(const char *p, const char **ret_arg)
 		return R_MESSAGES;
 	if (strcmp(p, "/v1/inbox") == 0)
 		return R_INBOX;
+	if (strcmp(p, "/v1/inbox/epochs") == 0)
+		return R_EPOCHS;
 	if (strncmp(p, "/v1/inbox/", 10) == 0) {
 		*ret_arg = p + 10;
 		return R_INBOX_GET;
@@ -432,6 +557,8 @@ static enum route match(const char *p, const char **ret_arg)
 		return R_REORG;
 	if (strcmp(p, "/v1/test/rewrite-finalized") == 0)
 		return R_REWRITE;
+	if (strcmp(p, "/v1/test/produce") == 0)
+		return R_PRODUCE;
 	return R_NONE;
 }
 
@@ -445,7 +572,7 @@ void ist_dc_routes_handle(void *ctx, const struct ist_http_request *req, struct 
 		ist_http_reply_error(res, 404, "not-found", "no such endpoint (docs/devchain.md lists them)");
 		return;
 	}
-	if ((r == R_REORG || r == R_REWRITE) && !rt->test_hooks) {
+	if ((r == R_REORG || r == R_REWRITE || r == R_PRODUCE) && !rt->test_hooks) {
 		ist_http_reply_error(res, 403, "test-hooks-disabled",
 				     "the test hooks are off: start isthmus-devchain with --test-hooks to use /v1/test/*");
 		return;
@@ -469,6 +596,13 @@ void ist_dc_routes_handle(void *ctx, const struct ist_http_request *req, struct 
 		break;
 	case R_INBOX: post_inbox(rt, req, res); break;
 	case R_INBOX_GET: get_inbox(rt, arg, res); break;
+	case R_EPOCHS:
+		if (method == GET)
+			get_epochs(rt, res);
+		else
+			post_epochs(rt, req, res);
+		break;
+	case R_PRODUCE: post_produce(rt, req, res); break;
 	case R_REORG: post_reorg(rt, req, res); break;
 	case R_REWRITE: post_rewrite(rt, req, res); break;
 	case R_NONE: break;

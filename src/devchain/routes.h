@@ -4,7 +4,9 @@
  *
  * Errors are {"error": "<code>", "detail": "..."}: codes are short, stable
  * names (an inbox refusal's code is the verification reason of
- * state/verify.h, "replay", "no-validator-set" or "malformed").
+ * state/verify.h, "replay", "no-validator-set" or "malformed"; a hand-over
+ * refusal's, the verification reason, "malformed", "no-validator-set",
+ * "handover-uncertified" or "handover-conflict").
  */
 #ifndef IST_DEVCHAIN_ROUTES_H
 #define IST_DEVCHAIN_ROUTES_H
@@ -19,6 +21,8 @@
  * stops early (the answer's to_height then says where it stopped). */
 #define IST_DC_MAX_RANGE 1000
 #define IST_DC_RANGE_SOFT_BYTES (8u * 1024 * 1024)
+/* Blocks one POST /v1/test/produce may make. */
+#define IST_DC_MAX_PRODUCE 1000
 
 struct ist_dc_routes {
 	struct ist_dc *chain;          /* borrowed */

@@ -146,6 +146,73 @@ int ist_valset_format(const struct ist_valset *vs, char **ret_json) IST_WUR;
 void ist_valset_hash(const struct ist_valset *vs, uint8_t ret_hash32[IST_HASH_BYTES]);
 void ist_handover_leaf_hash(const struct ist_valset *next, uint8_t ret_leaf32[IST_HASH_BYTES]);
 
+/* ---- The hand-over document ----
+ *
+ * What a node answers on GET /v1/epochs/{n} (docs/api.md) and what an inbox
+ * takes to follow a set change (docs/devchain.md, POST /v1/inbox/epochs):
+ *
+ *   {"epoch": 3, "start_height": 61, "end_height": 90 | null,
+ *    "validator_set": <isthmus-validator-set/v1 of epoch 3, as
+ *                      GET /v1/validators?epoch=3 answers it>,
+ *    "handover": null | {"height": 60,
+ *                        "certificate": null | "<hex of a protobuf Certificate>",
+ *                        "leaf": "<hex32>" (optional),
+ *                        "proof": {"leaf_index": "2", "tree_size": "3",
+ *                                  "path": ["<hex32>", ...]}}}
+ *
+ * u64 values are JSON integers up to 2^53 or decimal strings (common/json.h).
+ * Shape rules checked by the parser: "epoch" equals validator_set.epoch;
+ * "handover" is null only for epoch 0 (which has no hand-over) and must be
+ * null there; "end_height", when not null, is at least "start_height";
+ * "leaf", when present, is ist_handover_leaf_hash(validator_set) (a wrong
+ * leaf is named here rather than later as a failed proof); the proof's path
+ * has at most IST_WIRE_MAX_PROOF_DEPTH entries. "certificate" null means the
+ * node has not formed the certificate of the hand-over block yet: ask again
+ * later. Unknown fields are refused at every level but inside
+ * validator_set, whose extra fields for people ist_valset_parse accepts.
+ * Whether the hand-over is valid is ist_verify_handover's business.
+ */
+#define IST_HANDOVER_DOC_MAX (2u * IST_VALSET_FILE_MAX)
+
+/* Plain memory (about 30 KiB): copy it with `=`; keep it off small stacks. */
+struct ist_handover {
+	uint64_t epoch;                      /* the incoming epoch (== next.epoch) */
+	uint64_t start_height;
+	bool has_end_height;                 /* false: the epoch is the current one */
+	uint64_t end_height;
+	struct ist_valset next;              /* the incoming set */
+	bool has_handover;                   /* false only for epoch 0 */
+	/* meaningful when has_handover: */
+	uint64_t height;                     /* the block whose batch tree holds the leaf */
+	struct ist_inclusion_proof proof;    /* of the leaf in that block's batch tree */
+	bool has_certificate;                /* false: not formed yet (retry later) */
+	struct ist_certificate cert;         /* meaningful when has_certificate */
+};
+
+/* Reads the document from `doc` (a parsed JSON value, borrowed) at `parent`
+ * ("" at the top; "handover" when nested in a request body) with reader
+ * `jr`, which fails as described in common/json.h (-IST_ECONFIG for a bad
+ * field, -IST_EUNSUPPORTED for another validator-set format, -IST_ENOMEM);
+ * the field paths of errors are prefixed by `parent`. Out: *ret (written
+ * only when jr is still ok afterwards). A decoder of outside input. */
+void ist_handover_read(struct ist_json_reader *jr, json_t *doc, const char *parent, struct ist_handover *ret);
+
+/* Parses the document from `len` bytes of JSON text (need not be
+ * NUL-terminated); `label` names it in errors. Out: *ret (written only on
+ * success). Returns 0 or, with `err` (may be NULL) set: -IST_EPARSE (not
+ * JSON), -IST_ECONFIG (a field is wrong: err names it), -IST_EUNSUPPORTED,
+ * -IST_ETOOBIG (over IST_HANDOVER_DOC_MAX bytes), -IST_ENOMEM. */
+int ist_handover_parse(const char *json, size_t len, const char *label, struct ist_handover *ret,
+		       struct ist_json_err *err) IST_WUR;
+
+/* The document's JSON for `h` (the shape above; validator_set as
+ * ist_valset_format writes it; u64 values as common/json.h writes them;
+ * "leaf" computed; a certificate that does not encode is an error).
+ * Parsing it gives `h` back. Out: *ret_doc (a new reference, caller
+ * decrefs). Returns 0, -IST_EINVAL (the certificate does not encode),
+ * -IST_ENOMEM. */
+int ist_handover_to_json(const struct ist_handover *h, json_t **ret_doc) IST_WUR;
+
 /* ---- Verification ---- */
 
 /* Schemes a verifier accepts (flags, ORed). */
@@ -159,7 +226,9 @@ void ist_handover_leaf_hash(const struct ist_valset *next, uint8_t ret_leaf32[IS
 bool ist_verify_accept_parse(const char *text, unsigned *ret) IST_WUR;
 
 /* Reasons, with their stable short names (metric labels, HTTP error codes:
- * never rename one). */
+ * never rename one). "epoch-expired" is never given by the functions
+ * below: a verifier that follows hand-overs (an inbox) gives it to a
+ * certificate of an epoch it trusted once but no longer accepts. */
 #define IST_VERIFY_REASONS(X) \
 	X(OK,                "ok") \
 	X(MALFORMED,         "malformed") \
@@ -174,7 +243,10 @@ bool ist_verify_accept_parse(const char *text, unsigned *ret) IST_WUR;
 	X(SIGNATURE_COUNT,   "signature-count") \
 	X(BAD_SIGNATURE,     "bad-signature") \
 	X(QUORUM,            "quorum") \
-	X(GROUP_KEY,         "group-key")
+	X(GROUP_KEY,         "group-key") \
+	X(HANDOVER_EPOCH,    "handover-epoch") \
+	X(HANDOVER_PROOF,    "handover-proof") \
+	X(EPOCH_EXPIRED,     "epoch-expired")
 
 enum ist_verify_reason {
 #define IST_VERIFY_ENUM(name, str) IST_VERIFY_##name,
@@ -211,5 +283,32 @@ bool ist_verify_certificate(const struct ist_valset *vs, unsigned accept, const 
  * message was delivered before. *ret (may be NULL) is always written. */
 bool ist_verify_delivery(const struct ist_valset *vs, uint64_t my_chain, unsigned accept,
 			 const struct ist_delivery *d, struct ist_verify_result *ret) IST_WUR;
+
+/*
+ * True when the hand-over to `next` is proven by a verifier that trusts
+ * `trusted` (checked sets both): the certificate `cert` of the block that
+ * ends trusted's epoch, and `proof`, the inclusion proof of next's hand-over
+ * leaf in that block's batch tree. The checks, in order:
+ *
+ *   1. next->network_id is trusted's                           network
+ *   2. next->epoch is trusted->epoch + 1 (no epoch skipped, none
+ *      repeated)                                           handover-epoch
+ *   3. the proof is of the LAST leaf of the batch tree (leaf_index ==
+ *      tree_size - 1, tree_size >= 1): the hand-over leaf comes after a
+ *      block's checkpoints, so no checkpoint leaf can pose as one; and
+ *      the RFC 9162 path leads from ist_handover_leaf_hash(next) to
+ *      cert->batch_root                                    handover-proof
+ *   4. the certificate is valid for `trusted` in a scheme of `accept`
+ *      (ist_verify_certificate, so cert->epoch == trusted->epoch)
+ *                                               its reasons (unknown-epoch...)
+ *
+ * The incoming set's own content (keys, stakes, group key) is bound by the
+ * leaf, which hashes all of it (ist_valset_hash). *ret (may be NULL) is
+ * always written: the reason and detail of the first failure; on success
+ * ret->signed_stake is the certificate's (multisig).
+ */
+bool ist_verify_handover(const struct ist_valset *trusted, const struct ist_valset *next,
+			 const struct ist_inclusion_proof *proof, const struct ist_certificate *cert, unsigned accept,
+			 struct ist_verify_result *ret) IST_WUR;
 
 #endif

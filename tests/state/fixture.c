@@ -192,3 +192,47 @@ int fx_delivery(const struct fx_spec *s, struct ist_delivery *ret)
 	*ret = d;
 	return 0;
 }
+
+int fx_handover(const struct fx_spec *s, const struct ist_valset *next, size_t n_checkpoints, size_t leaf_pos,
+		struct ist_handover *ret)
+{
+	if (n_checkpoints >= FX_MAX_CHECKPOINTS || leaf_pos > n_checkpoints)
+		return -IST_ERANGE;
+	size_t n = n_checkpoints + 1;
+	uint8_t leaves[FX_MAX_CHECKPOINTS][IST_HASH_BYTES];
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (i == leaf_pos) {
+			ist_handover_leaf_hash(next, leaves[i]);
+			continue;
+		}
+		struct ist_checkpoint cp = { .src_chain = 1, .dst_chain = 2 + k, .src_height = 50 + k, .tree_size = k + 1 };
+		memset(cp.root, (int)(0x60 + k), sizeof(cp.root));
+		ist_wire_checkpoint_leaf_hash(&cp, leaves[i]);
+		k++;
+	}
+	struct ist_handover *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -IST_ENOMEM;
+	h->epoch = next->epoch;
+	h->start_height = s->height + 1;
+	h->next = *next;
+	h->has_handover = true;
+	h->height = s->height;
+	h->has_certificate = true;
+	h->cert.scheme = s->scheme;
+	h->cert.network_id = s->network_id;
+	h->cert.epoch = s->epoch;
+	h->cert.height = s->height;
+	int r = ist_merkle_root((const uint8_t (*)[IST_HASH_BYTES])leaves, n, h->cert.batch_root);
+	if (r == 0)
+		r = ist_merkle_inclusion_proof((const uint8_t (*)[IST_HASH_BYTES])leaves, n, leaf_pos, h->proof.path,
+					       &h->proof.path_len);
+	h->proof.leaf_index = leaf_pos;
+	h->proof.tree_size = n;
+	if (r == 0)
+		r = fx_sign(s, &h->cert);
+	if (r == 0)
+		*ret = *h;
+	free(h);
+	return r;
+}

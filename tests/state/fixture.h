@@ -62,4 +62,15 @@ int fx_delivery(const struct fx_spec *s, struct ist_delivery *ret);
  * frost with frost_seed. Returns 0 or -IST_E*. */
 int fx_sign(const struct fx_spec *s, struct ist_certificate *cert);
 
+/* A hand-over (state/verify.h) from the spec's set (its epoch, signing as
+ * fx_sign does; s->height is the hand-over block's) to `next`: a batch tree
+ * of n_checkpoints synthetic checkpoint leaves with next's hand-over leaf
+ * inserted at leaf_pos (n_checkpoints: after them, the last leaf, as the
+ * protocol has it; another position to test the refusal), the certificate
+ * over its root and the proof of that leaf. start_height is the height + 1,
+ * no end height. Out: *ret. Returns 0 or -IST_E* (-IST_ERANGE for
+ * n_checkpoints over FX_MAX_CHECKPOINTS - 1 or leaf_pos above it). */
+int fx_handover(const struct fx_spec *s, const struct ist_valset *next, size_t n_checkpoints, size_t leaf_pos,
+		struct ist_handover *ret);
+
 #endif

@@ -383,6 +383,26 @@ static int get_delivery(struct ist_node *n, struct ist_txn *txn, uint64_t src, u
 				    "->%" PRIu64 " covers it yet", nonce, src, dst);
 		goto out;
 	}
+	/* a certificate of the newest epoch when the route has one: a
+	 * destination accepts an older epoch's only within its grace after a
+	 * hand-over, so a message certified before a set change and delivered
+	 * late must come with the latest checkpoint's certificate */
+	{
+		const uint8_t *v, *cv;
+		size_t len, clen;
+		uint64_t size;
+		struct cp_rec last;
+		struct ist_certificate *c = NULL;
+		if (ist_store_checkpoint_last(txn, src, dst, &size, &v, &len) == 0 && cp_rec_decode(v, len, &last) == 0 &&
+		    last.height > rec.height && ist_store_certificate_get(txn, last.height, &cv, &clen) == 0 &&
+		    ist_wire_certificate_decode(cv, clen, &c, NULL) == 0) {
+			if (c->epoch > d->certificate.epoch) {
+				d->certificate = *c;
+				rec = last;
+			}
+			ist_wire_certificate_free(c);
+		}
+	}
 	d->checkpoint = rec.cp;
 	if ((r = message_proof(txn, src, dst, nonce, rec.cp.tree_size, &d->message_proof)) < 0 ||
 	    (r = checkpoint_proof(n, txn, rec.height, rec.index, &d->checkpoint_proof)) < 0)

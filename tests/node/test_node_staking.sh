@@ -11,17 +11,56 @@
 # back with `stake withdraw`. Every hand-over certificate verifies against
 # the set before it (the relayer path: /v1/epochs/{n}).
 #
+# Two devchains and `isthmus relay` run throughout: after each of three set
+# changes (the fifth joins, its stake grows, validator 0 leaves) a message
+# from chain 1 is delivered on chain 2, whose inbox has followed every
+# hand-over (GET /v1/inbox/epochs); a third devchain that still trusts only
+# epoch 0 refuses a current delivery (unknown-epoch).
+#
 # Waiting is bounded polling; nothing asserts on timing.
 TEST_NAME=staking
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 N=4
 EPOCH=15
 
-pick_base_port $((N + 1)) || bail "no free base port found"
-"$BIN" testnet --validators $N --output "$T/net" --base-port "$BASE" --epoch-length $EPOCH --kdf-fast \
+DC=${ISTHMUS_DEVCHAIN_BIN:?ISTHMUS_DEVCHAIN_BIN must point to isthmus-devchain}
+pick_base_port $((N + 1)) 3 || bail "no free base port found"
+"$BIN" testnet --validators $N --chains 2 --output "$T/net" --base-port "$BASE" --epoch-length $EPOCH --kdf-fast \
 	>"$T/testnet.out" 2>&1 </dev/null || bail "isthmus testnet failed: $(head -3 "$T/testnet.out")"
+chain() { echo "http://127.0.0.1:$((BASE + 199 + $1))"; }
+for k in 1 2; do
+	"$DC" --data "$T/chain$k" --chain-id $k --listen "$(chain $k)" --block-ms 200 --finality-depth 1 \
+		--trust "$T/net/validator-set.json" >>"$T/chain$k.log" 2>&1 </dev/null &
+	PIDS[$((7 + k))]=$!
+done
 for i in $(seq 0 $((N - 1))); do start "$i"; done
 wait_heights 3 0 1 2 3 && ok "4 genesis validators commit" || bail "no commits"
+for i in 0 1 2 3 4; do printf -- '--validator\n%s\n' "$(api "$i")"; done >"$T/relay.args"
+mapfile -t RARGS <"$T/relay.args"
+"$BIN" relay "${RARGS[@]}" --chain "1=$(chain 1)" --chain "2=$(chain 2)" --state "$T/relay.json" --wait-ms 1000 \
+	>"$T/relay.log" 2>&1 </dev/null &
+PIDS[10]=$!
+R32=3333333333333333333333333333333333333333333333333333333333333333
+# delivered_after CHANGE: a message 1->2 reaches chain 2's inbox
+delivered_after() {
+	local out nonce deadline=$((SECONDS + WAIT_S * 2))
+	out=$(curl -s --max-time 10 -X POST -d "{\"dst_chain\":2,\"recipient\":\"$R32\",\"value\":1,\"payload\":\"00\"}" \
+		"$(chain 1)/v1/messages")
+	nonce=$(printf '%s' "$out" | sed -n 's/.*"nonce":\([0-9]*\).*/\1/p')
+	[ -n "$nonce" ] || { not_ok "a message after $1 is delivered" "send: $out"; return; }
+	LAST_NONCE=$nonce
+	while [ $SECONDS -lt $deadline ]; do
+		if curl -s --max-time 5 "$(chain 2)/v1/inbox/1/$nonce" | grep -q '"delivered":true'; then
+			local te
+			te=$(curl -s --max-time 5 "$(chain 2)/v1/inbox/epochs" | sed -n 's/.*"current":\([0-9]*\).*/\1/p')
+			ok "after $1, message $nonce is delivered on chain 2, which trusts epoch $te"
+			return
+		fi
+		sleep 0.3
+	done
+	not_ok "a message after $1 is delivered" "relay: $(tail -2 "$T/relay.log")"
+}
+delivered_after "genesis"
 
 # json URL EXPR: a python expression over the JSON document `d`
 json() {
@@ -54,11 +93,12 @@ if "$BIN" init --home "$T/net/node4" --moniker node4 --listen "tcp://127.0.0.1:$
 	--api "http://127.0.0.1:$((BASE + 104))" --passphrase-file "$P4" --kdf-fast >"$T/init4.out" 2>&1 </dev/null; then
 	cp "$T/net/genesis.json" "$T/net/node4/genesis.json"
 	cp "$P4" "$T/net/node4/passphrase"
-	python3 - "$T/net/node4/config.json" <<'PY'
+	python3 - "$T/net/node4/config.json" "$T/net/node0/config.json" <<'PY'
 import json, sys
 p = sys.argv[1]
 c = json.load(open(p))
 c.setdefault("key", {})["passphrase_file"] = "passphrase"
+c["chains"] = json.load(open(sys.argv[2]))["chains"]   # the same devchains
 json.dump(c, open(p, "w"), indent=2)
 PY
 	ok "isthmus init makes a fifth home"
@@ -123,6 +163,14 @@ voted() {
 wait_for "node4 votes" voted && ok "the fifth validator's vote is in the quorum certificates" ||
 	not_ok "the fifth validator votes" "node4 log: $(tail -3 "$T/node4.log")"
 wait_heights "$(height 0)" 4 && ok "the fifth node follows the chain" || not_ok "the fifth node follows the chain" ""
+delivered_after "the fifth validator joined"
+
+# ---- a second change: the fifth validator's stake grows ----
+grown() { json "$(api 1)/v1/validators" "int(any(v['node_key']=='$K4' and v['stake']=='3000000' for v in d['validators']))" | grep -qx 1; }
+tx "$K4S" "$P4" stake bond --amount 1000000 && wait_for "stake 3000000" grown &&
+	ok "the fifth validator bonds 1000000 more: its weight is 3000000 from the next epoch" ||
+	not_ok "the fifth validator's weight grows" "$(tail -2 "$T/cli.log")"
+delivered_after "the fifth validator's stake grew"
 
 # ---- validator 0 unbonds everything and leaves ----
 if tx "$K0S" "$K0P" stake unbond --amount 1000000; then
@@ -135,6 +183,7 @@ if tx "$K0S" "$K0P" stake unbond --amount 1000000; then
 	h=$(height 1)
 	wait_heights $((h + 5)) 1 2 3 4 && ok "the network keeps committing without validator 0" ||
 		not_ok "commits go on without validator 0" ""
+	delivered_after "validator 0 left"
 else
 	not_ok "stake unbond" "$(tail -3 "$T/cli.log")"
 fi
@@ -178,6 +227,21 @@ PY
 done
 [ $bad -eq 0 ] && ok "epochs 1..$((last - 1)) each have a hand-over certificate on their last batch leaf" ||
 	not_ok "hand-over certificates" "$bad epoch(s) without one"
+
+# ---- a destination never handed over the new sets refuses their certificates ----
+"$DC" --data "$T/chain2b" --chain-id 2 --listen "$(chain 3)" --block-ms 200 --finality-depth 1 \
+	--trust "$T/net/validator-set.json" >>"$T/chain2b.log" 2>&1 </dev/null &
+PIDS[11]=$!
+up() { curl -sf --max-time 2 "$(chain 3)/v1/head" >/dev/null; }
+wait_for "chain 2b" up || not_ok "a second chain 2 starts" "$(tail -2 "$T/chain2b.log")"
+del=$(json "$(api 1)/v1/deliveries/1/2/$LAST_NONCE" 'd["delivery"]')
+ep=$(json "$(api 1)/v1/epochs" 'd["current"]')
+out=$(curl -s --max-time 10 -X POST -d "{\"delivery\":\"$del\"}" "$(chain 3)/v1/inbox")
+if printf '%s' "$out" | grep -q 'unknown-epoch'; then
+	ok "a chain that trusts only epoch 0 refuses a certificate of a set it was never handed over (epoch now $ep): unknown-epoch"
+else
+	not_ok "a chain never handed over refuses the certificate" "answer: $out"
+fi
 
 echo "1..$n"
 exit $failed

@@ -28,42 +28,6 @@ void ist_evidence_id(const uint8_t *p, size_t len, uint8_t ret_id32[IST_HASH_BYT
 
 /* ---- decoding ---- */
 
-struct rd {
-	const uint8_t *p;
-	size_t left;
-	bool bad;
-};
-
-static const uint8_t *take(struct rd *r, size_t n)
-{
-	if (r->bad || r->left < n) {
-		r->bad = true;
-		return NULL;
-	}
-	const uint8_t *q = r->p;
-	r->p += n;
-	r->left -= n;
-	return q;
-}
-
-static uint64_t rd64(struct rd *r)
-{
-	const uint8_t *q = take(r, 8);
-	return q ? ist_get_be64(q) : 0;
-}
-
-static uint32_t rd32(struct rd *r)
-{
-	const uint8_t *q = take(r, 4);
-	return q ? ist_get_be32(q) : 0;
-}
-
-static void rdn(struct rd *r, void *out, size_t n)
-{
-	const uint8_t *q = take(r, n);
-	if (q)
-		memcpy(out, q, n);
-}
 
 static int cp_from_bytes(const uint8_t b[IST_WIRE_CHECKPOINT_BYTES], struct ist_checkpoint *cp)
 {
@@ -78,19 +42,19 @@ static int cp_from_bytes(const uint8_t b[IST_WIRE_CHECKPOINT_BYTES], struct ist_
 	return 0;
 }
 
-static int rd_signed_cp(struct rd *r, struct ist_evidence_signed_cp *s, const char **why)
+static int rd_signed_cp(struct ist_cur *r, struct ist_evidence_signed_cp *s, const char **why)
 {
-	s->epoch = rd64(r);
-	s->height = rd64(r);
-	rdn(r, s->batch_root, IST_HASH_BYTES);
-	s->signer = rd32(r);
-	rdn(r, s->sig, IST_SECP_SIG_BYTES);
+	s->epoch = ist_cur_be64(r);
+	s->height = ist_cur_be64(r);
+	ist_cur_get(r, s->batch_root, IST_HASH_BYTES);
+	s->signer = ist_cur_be32(r);
+	ist_cur_get(r, s->sig, IST_SECP_SIG_BYTES);
 	uint8_t cpb[IST_WIRE_CHECKPOINT_BYTES];
-	rdn(r, cpb, sizeof(cpb));
-	s->proof.leaf_index = rd64(r);
-	s->proof.tree_size = rd64(r);
-	const uint8_t *pl = take(r, 1);
-	if (r->bad) {
+	ist_cur_get(r, cpb, sizeof(cpb));
+	s->proof.leaf_index = ist_cur_be64(r);
+	s->proof.tree_size = ist_cur_be64(r);
+	const uint8_t *pl = ist_cur_ptr(r, 1);
+	if (r->failed) {
 		*why = "truncated";
 		return -IST_EPARSE;
 	}
@@ -104,8 +68,8 @@ static int rd_signed_cp(struct rd *r, struct ist_evidence_signed_cp *s, const ch
 	}
 	s->proof.path_len = *pl;
 	for (size_t i = 0; i < s->proof.path_len; i++)
-		rdn(r, s->proof.path[i], IST_HASH_BYTES);
-	if (r->bad) {
+		ist_cur_get(r, s->proof.path[i], IST_HASH_BYTES);
+	if (r->failed) {
 		*why = "truncated";
 		return -IST_EPARSE;
 	}
@@ -130,23 +94,24 @@ int ist_evidence_decode(const uint8_t *p, size_t len, struct ist_evidence *ret, 
 	const char *why_local = NULL, **why = ret_why ? ret_why : &why_local;
 	struct ist_evidence ev;
 	memset(&ev, 0, sizeof(ev));
-	struct rd r = { p, len, false };
+	struct ist_cur r;
+	ist_cur_init(&r, p, len);
 	if (!len || len > IST_EVIDENCE_MAX_BYTES) {
 		*why = len ? "longer than any evidence" : "empty";
 		return -IST_EPARSE;
 	}
 	ev.kind = p[0];
-	take(&r, 1);
+	ist_cur_ptr(&r, 1);
 	switch (ev.kind) {
 	case IST_EVIDENCE_DOUBLE_VOTE:
-		ev.u.vote.epoch = rd64(&r);
-		ev.u.vote.view = rd64(&r);
-		ev.u.vote.voter = rd32(&r);
-		rdn(&r, ev.u.vote.block_a, IST_HASH_BYTES);
-		rdn(&r, ev.u.vote.sig_a, IST_SIG_BYTES);
-		rdn(&r, ev.u.vote.block_b, IST_HASH_BYTES);
-		rdn(&r, ev.u.vote.sig_b, IST_SIG_BYTES);
-		if (r.bad) {
+		ev.u.vote.epoch = ist_cur_be64(&r);
+		ev.u.vote.view = ist_cur_be64(&r);
+		ev.u.vote.voter = ist_cur_be32(&r);
+		ist_cur_get(&r, ev.u.vote.block_a, IST_HASH_BYTES);
+		ist_cur_get(&r, ev.u.vote.sig_a, IST_SIG_BYTES);
+		ist_cur_get(&r, ev.u.vote.block_b, IST_HASH_BYTES);
+		ist_cur_get(&r, ev.u.vote.sig_b, IST_SIG_BYTES);
+		if (r.failed) {
 			*why = "truncated";
 			return -IST_EPARSE;
 		}
@@ -171,7 +136,7 @@ int ist_evidence_decode(const uint8_t *p, size_t len, struct ist_evidence *ret, 
 		*why = "unknown evidence kind";
 		return -IST_EPARSE;
 	}
-	if (r.left) {
+	if (r.len) {
 		*why = "trailing bytes";
 		return -IST_EPARSE;
 	}

@@ -271,58 +271,16 @@ static int pend_set(struct ist_ledger *l, const struct ist_ledger_set *s)
 
 /* ---- reading records ---- */
 
-struct rd {
-	const uint8_t *p;
-	size_t left;
-	bool bad;
-};
 
-static const uint8_t *take(struct rd *r, size_t n)
+static void rdstr(struct ist_cur *r, char *out, size_t max)
 {
-	if (r->bad || r->left < n) {
-		r->bad = true;
-		return NULL;
-	}
-	const uint8_t *q = r->p;
-	r->p += n;
-	r->left -= n;
-	return q;
-}
-
-static uint64_t rd64(struct rd *r)
-{
-	const uint8_t *q = take(r, 8);
-	return q ? ist_get_be64(q) : 0;
-}
-
-static uint32_t rd32(struct rd *r)
-{
-	const uint8_t *q = take(r, 4);
-	return q ? ist_get_be32(q) : 0;
-}
-
-static uint8_t rd8(struct rd *r)
-{
-	const uint8_t *q = take(r, 1);
-	return q ? *q : 0;
-}
-
-static void rdn(struct rd *r, void *out, size_t n)
-{
-	const uint8_t *q = take(r, n);
-	if (q)
-		memcpy(out, q, n);
-}
-
-static void rdstr(struct rd *r, char *out, size_t max)
-{
-	size_t n = rd8(r);
+	size_t n = ist_cur_u8(r);
 	if (n > max) {
-		r->bad = true;
+		r->failed = true;
 		return;
 	}
-	rdn(r, out, n);
-	out[r->bad ? 0 : n] = '\0';
+	ist_cur_get(r, out, n);
+	out[r->failed ? 0 : n] = '\0';
 }
 
 static void putstr(struct ist_buf *b, const char *s)
@@ -333,30 +291,31 @@ static void putstr(struct ist_buf *b, const char *s)
 	ist_buf_put(b, s, k);
 }
 
-static void rd_set(struct rd *r, struct ist_ledger_set *s)
+static void rd_set(struct ist_cur *r, struct ist_ledger_set *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->epoch = rd64(r);
-	s->start_height = rd64(r);
-	s->end_height = rd64(r);
-	s->n = rd32(r);
+	s->epoch = ist_cur_be64(r);
+	s->start_height = ist_cur_be64(r);
+	s->end_height = ist_cur_be64(r);
+	s->n = ist_cur_be32(r);
 	if (s->n > IST_WIRE_MAX_VALIDATORS) {
-		r->bad = true;
+		r->failed = true;
 		return;
 	}
-	for (uint32_t i = 0; i < s->n && !r->bad; i++) {
-		rdn(r, s->node_keys[i], IST_ED25519_PUBKEY_BYTES);
-		rdn(r, s->attest_keys[i], IST_SECP_PUBKEY_BYTES);
-		s->stakes[i] = rd64(r);
+	for (uint32_t i = 0; i < s->n && !r->failed; i++) {
+		ist_cur_get(r, s->node_keys[i], IST_ED25519_PUBKEY_BYTES);
+		ist_cur_get(r, s->attest_keys[i], IST_SECP_PUBKEY_BYTES);
+		s->stakes[i] = ist_cur_be64(r);
 		s->total += s->stakes[i];
 	}
 }
 
 int ist_ledger_set_decode(const uint8_t *val, size_t len, struct ist_ledger_set *ret)
 {
-	struct rd r = { val, len, false };
+	struct ist_cur r;
+	ist_cur_init(&r, val, len);
 	rd_set(&r, ret);
-	return r.bad || r.left ? -IST_EDB_CORRUPT : 0;
+	return !ist_cur_done(&r) ? -IST_EDB_CORRUPT : 0;
 }
 
 /* ---- creation ---- */
@@ -774,17 +733,18 @@ static int receipt(struct ist_ledger *l, const struct ist_tx *tx, uint64_t heigh
 
 int ist_ledger_receipt_decode(const uint8_t *val, size_t len, struct ist_ledger_receipt *ret)
 {
-	struct rd r = { val, len, false };
+	struct ist_cur r;
+	ist_cur_init(&r, val, len);
 	struct ist_ledger_receipt x;
 	memset(&x, 0, sizeof(x));
-	x.height = rd64(&r);
-	x.index = rd32(&r);
-	x.ok = rd8(&r) != 0;
-	x.kind = (enum ist_tx_kind)rd8(&r);
-	rdn(&r, x.sender, IST_ED25519_PUBKEY_BYTES);
-	x.nonce = rd64(&r);
+	x.height = ist_cur_be64(&r);
+	x.index = ist_cur_be32(&r);
+	x.ok = ist_cur_u8(&r) != 0;
+	x.kind = (enum ist_tx_kind)ist_cur_u8(&r);
+	ist_cur_get(&r, x.sender, IST_ED25519_PUBKEY_BYTES);
+	x.nonce = ist_cur_be64(&r);
 	rdstr(&r, x.reason, sizeof(x.reason) - 1);
-	if (r.bad || r.left)
+	if (!ist_cur_done(&r))
 		return -IST_EDB_CORRUPT;
 	*ret = x;
 	return 0;
@@ -935,17 +895,18 @@ static int apply_evidence(struct ist_ledger *l, const uint8_t *p, size_t len, ui
 
 int ist_ledger_evidence_record_decode(const uint8_t *val, size_t len, struct ist_ledger_evidence_record *ret)
 {
-	struct rd r = { val, len, false };
+	struct ist_cur r;
+	ist_cur_init(&r, val, len);
 	struct ist_ledger_evidence_record x;
 	memset(&x, 0, sizeof(x));
-	rdn(&r, x.id, IST_HASH_BYTES);
-	x.epoch = rd64(&r);
-	x.kind = rd8(&r);
-	rdn(&r, x.offender, IST_ED25519_PUBKEY_BYTES);
-	x.slashed = rd64(&r);
-	x.ok = rd8(&r) != 0;
+	ist_cur_get(&r, x.id, IST_HASH_BYTES);
+	x.epoch = ist_cur_be64(&r);
+	x.kind = ist_cur_u8(&r);
+	ist_cur_get(&r, x.offender, IST_ED25519_PUBKEY_BYTES);
+	x.slashed = ist_cur_be64(&r);
+	x.ok = ist_cur_u8(&r) != 0;
 	rdstr(&r, x.reason, sizeof(x.reason) - 1);
-	if (r.bad || r.left)
+	if (!ist_cur_done(&r))
 		return -IST_EDB_CORRUPT;
 	*ret = x;
 	return 0;
@@ -1169,12 +1130,13 @@ void ist_ledger_flushed(struct ist_ledger *l)
 
 int ist_ledger_load_state(struct ist_ledger *l, const uint8_t *val, size_t len)
 {
-	struct rd r = { val, len, false };
-	if (rd8(&r) != STATE_VERSION)
+	struct ist_cur r;
+	ist_cur_init(&r, val, len);
+	if (ist_cur_u8(&r) != STATE_VERSION)
 		return -IST_EDB_CORRUPT;
-	uint64_t height = rd64(&r);
-	uint32_t nv = rd32(&r);
-	if (r.bad || nv > IST_LEDGER_MAX_REGISTERED)
+	uint64_t height = ist_cur_be64(&r);
+	uint32_t nv = ist_cur_be32(&r);
+	if (r.failed || nv > IST_LEDGER_MAX_REGISTERED)
 		return -IST_EDB_CORRUPT;
 	struct ist_ledger_validator *vals = calloc(IST_LEDGER_MAX_REGISTERED, sizeof(*vals));
 	struct ist_ledger_bond *bonds = NULL;
@@ -1185,59 +1147,59 @@ int ist_ledger_load_state(struct ist_ledger *l, const uint8_t *val, size_t len)
 	if (!vals || !hist || !cur)
 		goto fail;
 	rc = -IST_EDB_CORRUPT;
-	for (uint32_t i = 0; i < nv && !r.bad; i++) {
+	for (uint32_t i = 0; i < nv && !r.failed; i++) {
 		struct ist_ledger_validator *x = &vals[i];
-		rdn(&r, x->node_key, IST_ED25519_PUBKEY_BYTES);
-		rdn(&r, x->operator_key, IST_ED25519_PUBKEY_BYTES);
-		rdn(&r, x->attest_key, IST_SECP_PUBKEY_BYTES);
-		rdn(&r, x->dkg_key, IST_X25519_PUBKEY_BYTES);
+		ist_cur_get(&r, x->node_key, IST_ED25519_PUBKEY_BYTES);
+		ist_cur_get(&r, x->operator_key, IST_ED25519_PUBKEY_BYTES);
+		ist_cur_get(&r, x->attest_key, IST_SECP_PUBKEY_BYTES);
+		ist_cur_get(&r, x->dkg_key, IST_X25519_PUBKEY_BYTES);
 		rdstr(&r, x->name, IST_LEDGER_NAME_MAX);
 		rdstr(&r, x->address, IST_LEDGER_ADDRESS_MAX);
-		x->commission_bps = rd32(&r);
-		x->bonded = rd64(&r);
-		x->slashed = rd64(&r);
-		uint8_t f = rd8(&r);
+		x->commission_bps = ist_cur_be32(&r);
+		x->bonded = ist_cur_be64(&r);
+		x->slashed = ist_cur_be64(&r);
+		uint8_t f = ist_cur_u8(&r);
 		x->jailed = f & 1;
 		x->removed = (f & 2) != 0;
-		x->jailed_epoch = rd64(&r);
+		x->jailed_epoch = ist_cur_be64(&r);
 	}
-	uint32_t nb = rd32(&r);
-	if (r.bad || nb > IST_LEDGER_MAX_ENTRIES)
+	uint32_t nb = ist_cur_be32(&r);
+	if (r.failed || nb > IST_LEDGER_MAX_ENTRIES)
 		goto fail;
 	rc = -IST_ENOMEM;
 	if (nb && !(bonds = calloc(nb, sizeof(*bonds))))
 		goto fail;
 	rc = -IST_EDB_CORRUPT;
-	for (uint32_t i = 0; i < nb && !r.bad; i++) {
-		rdn(&r, bonds[i].validator, IST_ED25519_PUBKEY_BYTES);
-		rdn(&r, bonds[i].delegator, IST_ED25519_PUBKEY_BYTES);
-		bonds[i].amount = rd64(&r);
+	for (uint32_t i = 0; i < nb && !r.failed; i++) {
+		ist_cur_get(&r, bonds[i].validator, IST_ED25519_PUBKEY_BYTES);
+		ist_cur_get(&r, bonds[i].delegator, IST_ED25519_PUBKEY_BYTES);
+		bonds[i].amount = ist_cur_be64(&r);
 	}
-	uint32_t nu = rd32(&r);
-	if (r.bad || nu > IST_LEDGER_MAX_ENTRIES)
+	uint32_t nu = ist_cur_be32(&r);
+	if (r.failed || nu > IST_LEDGER_MAX_ENTRIES)
 		goto fail;
 	rc = -IST_ENOMEM;
 	if (nu && !(unb = calloc(nu, sizeof(*unb))))
 		goto fail;
 	rc = -IST_EDB_CORRUPT;
-	for (uint32_t i = 0; i < nu && !r.bad; i++) {
-		rdn(&r, unb[i].validator, IST_ED25519_PUBKEY_BYTES);
-		rdn(&r, unb[i].delegator, IST_ED25519_PUBKEY_BYTES);
-		unb[i].amount = rd64(&r);
-		unb[i].release_epoch = rd64(&r);
+	for (uint32_t i = 0; i < nu && !r.failed; i++) {
+		ist_cur_get(&r, unb[i].validator, IST_ED25519_PUBKEY_BYTES);
+		ist_cur_get(&r, unb[i].delegator, IST_ED25519_PUBKEY_BYTES);
+		unb[i].amount = ist_cur_be64(&r);
+		unb[i].release_epoch = ist_cur_be64(&r);
 	}
 	rd_set(&r, cur);
 	uint32_t voted[IST_WIRE_MAX_VALIDATORS] = { 0 }, missed[IST_WIRE_MAX_VALIDATORS] = { 0 };
-	for (uint32_t i = 0; i < cur->n && !r.bad; i++) {
-		voted[i] = rd32(&r);
-		missed[i] = rd32(&r);
+	for (uint32_t i = 0; i < cur->n && !r.failed; i++) {
+		voted[i] = ist_cur_be32(&r);
+		missed[i] = ist_cur_be32(&r);
 	}
-	uint32_t nh = rd32(&r);
-	if (r.bad || nh > HISTORY_MAX)
+	uint32_t nh = ist_cur_be32(&r);
+	if (r.failed || nh > HISTORY_MAX)
 		goto fail;
-	for (uint32_t i = 0; i < nh && !r.bad; i++)
+	for (uint32_t i = 0; i < nh && !r.failed; i++)
 		rd_set(&r, &hist[i]);
-	if (r.bad || r.left || !cur->n)
+	if (!ist_cur_done(&r) || !cur->n)
 		goto fail;
 	free(l->vals);
 	free(l->bonds);

@@ -84,6 +84,22 @@ const char *ist_ledger_status_name(enum ist_ledger_status s)
 	return "unknown";
 }
 
+/* Room for one more element in a growable array: doubles *cap (from
+ * `first`) when *n == *cap. Returns 0 or -IST_ENOMEM (the array is kept). */
+static int grow(void *arrp, size_t n, size_t *cap, size_t elem, size_t first)
+{
+	void **arr = arrp;
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? 2 * *cap : first;
+	void *v = realloc(*arr, c * elem);
+	if (!v)
+		return -IST_ENOMEM;
+	*arr = v;
+	*cap = c;
+	return 0;
+}
+
 /* ---- lookups ---- */
 
 static size_t acct_pos(const struct ist_ledger *l, const uint8_t *key, bool *found)
@@ -120,14 +136,8 @@ static struct ist_ledger_account *acct_get(struct ist_ledger *l, const uint8_t *
 		return &l->accts[i];
 	if (!create)
 		return NULL;
-	if (l->n_accts == l->cap_accts) {
-		size_t cap = l->cap_accts ? 2 * l->cap_accts : 64;
-		struct ist_ledger_account *v = realloc(l->accts, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		l->accts = v;
-		l->cap_accts = cap;
-	}
+	if (grow(&l->accts, l->n_accts, &l->cap_accts, sizeof(*l->accts), 64) < 0)
+		return NULL;
 	memmove(&l->accts[i + 1], &l->accts[i], (l->n_accts - i) * sizeof(*l->accts));
 	l->n_accts++;
 	memset(&l->accts[i], 0, sizeof(l->accts[i]));
@@ -223,14 +233,8 @@ static int pend_add(struct ist_ledger *l, enum ist_ledger_table t, const uint8_t
 	int r = ist_buf_err(val);
 	if (r < 0)
 		return r;
-	if (l->n_pend == l->cap_pend) {
-		size_t cap = l->cap_pend ? 2 * l->cap_pend : 16;
-		struct pend *v = realloc(l->pend, cap * sizeof(*v));
-		if (!v)
-			return -IST_ENOMEM;
-		l->pend = v;
-		l->cap_pend = cap;
-	}
+	if (grow(&l->pend, l->n_pend, &l->cap_pend, sizeof(*l->pend), 16) < 0)
+		return -IST_ENOMEM;
 	struct pend *p = &l->pend[l->n_pend];
 	p->t = t;
 	memcpy(p->key, key, klen);
@@ -378,15 +382,8 @@ int ist_ledger_new(const struct ist_ledger_params *p, uint64_t network_id,
 		snprintf(v->name, sizeof(v->name), "%s", g->name ? g->name : "");
 		snprintf(v->address, sizeof(v->address), "%s", g->address ? g->address : "");
 		v->bonded = g->stake;
-		r = -IST_ENOMEM;
-		if (l->n_bonds == l->cap_bonds) {
-			size_t cap = l->cap_bonds ? 2 * l->cap_bonds : 16;
-			struct ist_ledger_bond *nb = realloc(l->bonds, cap * sizeof(*nb));
-			if (!nb)
-				goto fail;
-			l->bonds = nb;
-			l->cap_bonds = cap;
-		}
+		if ((r = grow(&l->bonds, l->n_bonds, &l->cap_bonds, sizeof(*l->bonds), 16)) < 0)
+			goto fail;
 		struct ist_ledger_bond *b = &l->bonds[l->n_bonds++];
 		memcpy(b->validator, g->node_key, IST_ED25519_PUBKEY_BYTES);
 		memcpy(b->delegator, g->node_key, IST_ED25519_PUBKEY_BYTES);
@@ -603,14 +600,8 @@ static int bond_add(struct ist_ledger *l, const uint8_t *val, const uint8_t *del
 {
 	struct ist_ledger_bond *b = bond_find(l, val, del);
 	if (!b) {
-		if (l->n_bonds == l->cap_bonds) {
-			size_t cap = l->cap_bonds ? 2 * l->cap_bonds : 16;
-			struct ist_ledger_bond *nb = realloc(l->bonds, cap * sizeof(*nb));
-			if (!nb)
-				return -IST_ENOMEM;
-			l->bonds = nb;
-			l->cap_bonds = cap;
-		}
+		if (grow(&l->bonds, l->n_bonds, &l->cap_bonds, sizeof(*l->bonds), 16) < 0)
+			return -IST_ENOMEM;
 		b = &l->bonds[l->n_bonds++];
 		memcpy(b->validator, val, IST_ED25519_PUBKEY_BYTES);
 		memcpy(b->delegator, del, IST_ED25519_PUBKEY_BYTES);
@@ -671,14 +662,8 @@ static int apply_body(struct ist_ledger *l, const struct ist_tx *tx, struct ist_
 		return 0;
 	}
 	case IST_TX_UNBOND: {
-		if (l->n_unb == l->cap_unb) {
-			size_t cap = l->cap_unb ? 2 * l->cap_unb : 16;
-			struct ist_ledger_unbonding *nu = realloc(l->unb, cap * sizeof(*nu));
-			if (!nu)
-				return -IST_ENOMEM;
-			l->unb = nu;
-			l->cap_unb = cap;
-		}
+		if (grow(&l->unb, l->n_unb, &l->cap_unb, sizeof(*l->unb), 16) < 0)
+			return -IST_ENOMEM;
 		struct ist_ledger_bond *b = bond_find(l, tx->u.unbond.validator, tx->sender);
 		struct ist_ledger_unbonding *u = &l->unb[l->n_unb++];
 		memcpy(u->validator, tx->u.unbond.validator, IST_ED25519_PUBKEY_BYTES);

@@ -83,8 +83,10 @@ else
 	not_ok "validator 3 is jailed" "status $(status_of "$K3" 0)"
 fi
 start 3
-wait_heights "$(height 0)" 3 && ok "validator 3 restarts and catches up across the epochs it missed" ||
-	not_ok "validator 3 catches up" "$(tail -3 "$T/node3.log")"
+target=$(height 0)
+caught_up() { [ "$(height 3)" -ge "$target" ]; }
+wait_for caught_up && ok "validator 3 restarts and catches up across the epochs it missed (to height $target)" ||
+	not_ok "validator 3 catches up" "at $(height 3) of $target: $(tail -3 "$T/node3.log")"
 ue=$(json "$(api 0)/v1/staking" "[v['unjail_epoch'] for v in d['validators'] if v['node_key']=='$K3'][0]")
 cooled() { [ "$(json "$(api 0)/v1/epochs" 'd["current"]')" -ge "$ue" ] 2>/dev/null; }
 wait_for cooled || not_ok "the cooldown ends" "unjail epoch '$ue'"

@@ -27,6 +27,9 @@
 # nothing asserts on timing. Every process is killed on exit (the harness:
 # tests/node/harness.sh; the relayer's and the chains' logs are printed
 # with the nodes' after a failure).
+# One epoch for the whole run (--epoch-length 100000): this test checks
+# deliveries against the genesis set file; epoch changes and the hand-overs
+# destinations follow are tests/node/test_node_staking.sh's.
 TEST_NAME=e2e
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 DC=${ISTHMUS_DEVCHAIN_BIN:?ISTHMUS_DEVCHAIN_BIN must point to isthmus-devchain}
@@ -41,7 +44,7 @@ DELIVER_S=${ISTHMUS_E2E_WAIT_S:-240}
 RELAY=10
 
 pick_base_port $N 2 || bail "no free base port found"
-if "$BIN" testnet --validators $N --chains 2 --output "$T/net" --base-port "$BASE" --kdf-fast >"$T/testnet.out" 2>&1 </dev/null; then
+if "$BIN" testnet --validators $N --chains 2 --epoch-length 100000 --output "$T/net" --base-port "$BASE" --kdf-fast >"$T/testnet.out" 2>&1 </dev/null; then
 	ok "isthmus testnet makes $N homes and 2 chains (base port $BASE)"
 else
 	bail "isthmus testnet failed: $(head -3 "$T/testnet.out")"

@@ -49,6 +49,8 @@ pick_base_port() {
 		for i in $(seq 0 $((${2:-0} - 1))); do
 			if port_used $((p + 200 + i)); then busy=1; break; fi
 		done
+		# BASE+250: where tests/node/test_node_attest.sh's lying RPC listens
+		port_used $((p + 250)) && busy=1
 		if [ $busy -eq 0 ]; then BASE=$p; return 0; fi
 	done
 	return 1

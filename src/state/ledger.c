@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "crypto/dkg.h"
 #include "state/evidence.h"
 #include "wire/canonical.h"
 
@@ -518,6 +519,10 @@ static int check_body(const struct ist_ledger *l, const struct ist_tx *tx, uint6
 			return bad(why, why_len, "the registry is full (%d validators)", IST_LEDGER_MAX_REGISTERED);
 		if (crypto_core_ed25519_is_valid_point(tx->u.register_validator.node_key) != 1)
 			return bad(why, why_len, "node_key is not a valid Ed25519 public key");
+		/* a DKG complaint can only be proven against a key in the
+		 * prime-order subgroup (crypto/dkg.h) */
+		if (!ist_dkg_enc_key_valid(tx->u.register_validator.dkg_key))
+			return bad(why, why_len, "dkg_key is not a valid X25519 public key (canonical, in the prime-order subgroup)");
 		{
 			uint8_t addr[IST_ETH_ADDRESS_BYTES];
 			if (ist_secp_eth_address(tx->u.register_validator.attest_key, addr) < 0)

@@ -16,6 +16,7 @@
 #include "crypto/ed25519.h"
 #include "crypto/merkle.h"
 #include "crypto/secp256k1.h"
+#include "crypto/x25519.h"
 #include "lib/ist_test.h"
 #include "state/evidence.h"
 #include "state/ledger.h"
@@ -41,7 +42,9 @@ static void make_keys(void)
 		ck_assert_int_eq(ist_ed25519_pubkey(vals[i].seed, vals[i].pub), 0);
 		memset(vals[i].asec, 0x40 + i, 32);
 		ck_assert_int_eq(ist_secp_pubkey(vals[i].asec, vals[i].apub), 0);
-		memset(vals[i].dkg, 0x70 + i, 32);
+		uint8_t dsec[32];
+		memset(dsec, 0x70 + i, 32);
+		ck_assert_int_eq(ist_x25519_pubkey(dsec, vals[i].dkg), 0);
 	}
 }
 
@@ -205,6 +208,31 @@ static void register_and_bond(struct ist_ledger *l, int who, uint64_t amount)
 	sign_tx(&b, who);
 	ck_assert_uint_eq(apply_tx(l, &b).n_failed, 0);
 }
+
+START_TEST(register_checks_keys)
+{
+	struct ist_ledger *l = new_ledger();
+	struct ist_tx tx = transfer(l, 0, 4, 5000, 0);
+	apply_tx(l, &tx);
+	struct ist_tx r = { .kind = IST_TX_REGISTER_VALIDATOR, .nonce = 0 };
+	memcpy(r.u.register_validator.node_key, vals[4].pub, 32);
+	memcpy(r.u.register_validator.attest_key, vals[4].apub, 33);
+	memset(r.u.register_validator.dkg_key, 0x70, 32);   /* not an X25519 key of the subgroup */
+	strcpy(r.u.register_validator.address, "tcp://127.0.0.1:9");
+	r.u.register_validator.address_len = strlen(r.u.register_validator.address);
+	sign_tx(&r, 4);
+	char why[200];
+	ck_assert_int_eq(ist_ledger_tx_precheck(l, &r, 8, why, sizeof(why)), -IST_EINVAL);
+	ck_assert_msg(strstr(why, "dkg_key") != NULL, "%s", why);
+	/* another validator's attestation key */
+	memcpy(r.u.register_validator.dkg_key, vals[4].dkg, 32);
+	memcpy(r.u.register_validator.attest_key, vals[1].apub, 33);
+	sign_tx(&r, 4);
+	ck_assert_int_eq(ist_ledger_tx_precheck(l, &r, 8, why, sizeof(why)), -IST_EINVAL);
+	ck_assert_msg(strstr(why, "already uses") != NULL, "%s", why);
+	ist_ledger_free(l);
+}
+END_TEST
 
 START_TEST(join_leave_withdraw)
 {
@@ -496,6 +524,7 @@ int main(void)
 	TCase *tc = tcase_create("ledger");
 	tcase_add_checked_fixture(tc, make_keys, NULL);
 	tcase_add_test(tc, transfers_nonces_fees);
+	tcase_add_test(tc, register_checks_keys);
 	tcase_add_test(tc, join_leave_withdraw);
 	tcase_add_test(tc, jail_and_unjail);
 	tcase_add_test(tc, slash_double_vote);

@@ -50,6 +50,7 @@ struct ist_node_batch {
 	const uint8_t *safety;       /* borrowed from the PERSIST action, or NULL */
 	size_t safety_len;
 	struct ist_node *node;       /* set by the flush */
+	bool ledger_now;             /* write the ledger's changes with it */
 };
 
 /* Internal events the consensus thread feeds back to the core after the

@@ -172,6 +172,22 @@ int ist_node_ledger_load(struct ist_node *n, uint64_t committed_height, char *er
 		if (r < 0 && r != -IST_ENOTFOUND)
 			goto out;
 		r = 0;
+		/* behind the chain (a crash between the commit of a block and
+		 * the write of the ledger that goes with a later one): apply
+		 * the committed blocks again, from the store */
+		while (ist_ledger_height(l) < committed_height) {
+			struct ist_block *b = NULL;
+			struct ist_ledger_outcome o;
+			uint64_t h = ist_ledger_height(l) + 1;
+			what = "a committed block to apply again";
+			if ((r = ist_node_block_at(txn, h, &b, NULL)) < 0)
+				goto out;
+			r = ist_ledger_apply_block(l, b, NULL, &o);
+			ist_wire_block_free(b);
+			if (r < 0)
+				goto out;
+			ist_log_warn(SUBSYS, "the ledger was behind the chain: applied block %" PRIu64 " again", h);
+		}
 		if (ist_ledger_height(l) != committed_height) {
 			r = -IST_EDB_CORRUPT;
 			snprintf(errbuf, errlen, "%s: the ledger is at height %" PRIu64 " but the chain at %" PRIu64,

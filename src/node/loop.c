@@ -336,7 +336,7 @@ static int batch_write(struct ist_txn *txn, void *ctx)
 	}
 	if (r == 0 && committed)
 		r = prune_pending(txn, top);
-	if (r == 0 && committed)
+	if (r == 0 && committed && bt->ledger_now)
 		r = ist_node_ledger_flush_txn(bt->node, txn);
 	if (r == 0 && bt->safety)
 		r = ist_store_safety_put(txn, bt->safety, bt->safety_len);
@@ -392,9 +392,21 @@ static int batch_flush(struct ist_node *n)
 	if (!bt->len && !bt->safety)
 		return 0;
 	bt->node = n;
+	/* the ledger goes with the commit of the block it was last applied
+	 * to; a batch that commits only some of the blocks the core applied
+	 * in this step leaves it to the batch that commits the last one */
+	uint64_t top = 0;
+	for (size_t i = 0; i < bt->len; i++)
+		if (bt->v[i].commit)
+			top = bt->v[i].block->height;
+	bt->ledger_now = top && top == ist_ledger_height(n->ledger);
+	bool has_commit = bt->ledger_now;
 	int r = ist_store_write(n->store, batch_write, bt);
 	if (r == 0) {
-		ist_node_ledger_flushed(n);
+		/* forget only what this transaction wrote: a batch without a
+		 * commit (a safety state alone) writes no ledger change */
+		if (has_commit)
+			ist_node_ledger_flushed(n);
 		commits_applied(n);
 	}
 	for (size_t i = 0; i < bt->len; i++) {

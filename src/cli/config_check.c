@@ -94,7 +94,9 @@ static int config_check(int argc, char **argv)
 	printf("  chain        %s (network id %llu)\n", g.chain_id, (unsigned long long)g.network_id);
 	printf("  genesis      %s (%zu validators, total stake %llu)\n", hash, g.n_validators,
 	       (unsigned long long)g.total_stake);
-	if (id.validator)
+	if (id.validator && id.index == IST_NODE_NOT_IN_GENESIS)
+		printf("  role         validator not in the genesis: it joins by staking (isthmus stake register)\n");
+	else if (id.validator)
 		printf("  role         validator %zu of %zu (\"%s\")\n", id.index, g.n_validators,
 		       g.validators[id.index].name);
 	else

@@ -185,6 +185,7 @@ expect_line "a config value of the wrong type" 1 \
 cp "$T/config.orig" "$H/config.json"
 cp "$NET2/node1/keys/validator.json" "$H/keys/validator.json"
 expect "a keyset that is not in the genesis: a validator that joins by staking, OK" 0 config check --home "$H"
+check "config check says it joins by staking" out_has "not in the genesis: it joins by staking"
 edit "$H/config.json" 'o["role"] = "observer"'
 expect "the same home as an observer: OK" 0 config check --home "$H"
 check "config check says observer" out_has "role         observer"

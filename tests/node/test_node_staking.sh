@@ -35,7 +35,8 @@ for k in 1 2; do
 done
 for i in $(seq 0 $((N - 1))); do start "$i"; done
 wait_heights 3 0 1 2 3 && ok "4 genesis validators commit" || bail "no commits"
-for i in 0 1 2 3 4; do printf -- '--validator\n%s\n' "$(api "$i")"; done >"$T/relay.args"
+# validator 1 first: it stays in the set throughout (validator 0 leaves it)
+for i in 1 2 3 4 0; do printf -- '--validator\n%s\n' "$(api "$i")"; done >"$T/relay.args"
 mapfile -t RARGS <"$T/relay.args"
 "$BIN" relay "${RARGS[@]}" --chain "1=$(chain 1)" --chain "2=$(chain 2)" --state "$T/relay.json" --wait-ms 1000 \
 	>"$T/relay.log" 2>&1 </dev/null &

@@ -122,7 +122,7 @@ static int add_item(struct ist_node *n, struct ist_payload_item *it, const char 
 
 /* {"evidence": "<hex>"}: checked by the ledger now (its verdict at commit
  * is the same unless the sets it needs age out meanwhile). */
-static int ist_node_submit_evidence(struct ist_node *n, json_t *evid, struct ist_buf *out)
+static int submit_evidence(struct ist_node *n, json_t *evid, struct ist_buf *out)
 {
 	uint8_t *raw = NULL;
 	size_t len = 0;
@@ -214,7 +214,7 @@ int ist_node_submit(void *ctx, const uint8_t *body, size_t len, struct ist_buf *
 		goto out;
 	}
 	if (evid) {
-		r = ist_node_submit_evidence(n, evid, out);
+		r = submit_evidence(n, evid, out);
 		goto out;
 	}
 	if (tx) {

@@ -38,16 +38,6 @@ void ist_node_vote_seen(struct ist_node *n, const struct ist_vote *v)
 	}
 	if (s->reported || !memcmp(s->block_id, v->block_id, IST_HASH_BYTES))
 		return;
-	/* two votes: both must be the voter's before they accuse it */
-	uint8_t m[IST_WIRE_VOTE_SIGNING_BYTES];
-	const uint8_t *key = e->pubkeys[v->voter];
-	ist_wire_vote_signing_bytes(n->g.network_id, v->epoch, v->view, s->block_id, m);
-	if (!ist_ed25519_verify(key, m, sizeof(m), s->sig))
-		return;
-	ist_wire_vote_signing_bytes(n->g.network_id, v->epoch, v->view, v->block_id, m);
-	if (!ist_ed25519_verify(key, m, sizeof(m), v->signature))
-		return;
-	s->reported = true;
 	struct ist_evidence ev = { .kind = IST_EVIDENCE_DOUBLE_VOTE };
 	ev.u.vote.epoch = v->epoch;
 	ev.u.vote.view = v->view;
@@ -57,6 +47,15 @@ void ist_node_vote_seen(struct ist_node *n, const struct ist_vote *v)
 	memcpy(ev.u.vote.block_b, v->block_id, IST_HASH_BYTES);
 	memcpy(ev.u.vote.sig_b, v->signature, IST_SIG_BYTES);
 	ist_evidence_normalize(&ev);
+	/* both votes must be the voter's before they accuse it: the ledger's
+	 * own check (a double vote needs the node keys only) */
+	const struct ist_evidence_set set = { .network_id = n->g.network_id, .epoch = e->number, .n = e->n,
+					      .node_keys = (const uint8_t (*)[IST_ED25519_PUBKEY_BYTES])e->pubkeys };
+	uint8_t key[IST_ED25519_PUBKEY_BYTES];
+	char why[IST_LEDGER_REASON_MAX];
+	if (!ist_evidence_verify(&ev, &set, &set, key, why, sizeof(why)))
+		return;
+	s->reported = true;
 	struct ist_buf b;
 	ist_buf_init(&b, 0);
 	if (ist_evidence_encode(&ev, &b) < 0) {

@@ -293,6 +293,8 @@ void ist_node_api_source(struct ist_node *n, struct ist_api_source *ret);
 /* JSON pieces of the node's answers: "NAME":"<hex>", and a checkpoint's
  * members (u64 as decimal strings) without the braces. */
 void ist_node_json_hex(struct ist_buf *b, const char *name, const uint8_t *p, size_t len);
+/* {"leaf_index":"i","tree_size":"n","path":["<hex>",...]}, as every route prints a proof. */
+void ist_node_json_proof(struct ist_buf *b, const struct ist_inclusion_proof *p);
 void ist_node_json_checkpoint_fields(struct ist_buf *b, const struct ist_checkpoint *cp);
 /* Appends a block as JSON. */
 int ist_node_block_json(const struct ist_block *b, const uint8_t id[IST_HASH_BYTES], struct ist_buf *out) IST_WUR;

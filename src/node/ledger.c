@@ -279,15 +279,7 @@ int ist_node_handover_leaf(struct ist_node *n, struct ist_txn *txn, const struct
 				free(s);
 				return -IST_ENOMEM;
 			}
-			memset(vs, 0, sizeof(*vs));
-			vs->network_id = n->g.network_id;
-			vs->epoch = s->epoch;
-			vs->n = s->n;
-			for (uint32_t i = 0; i < s->n; i++) {
-				memcpy(vs->keys[i], s->attest_keys[i], IST_SECP_PUBKEY_BYTES);
-				vs->stakes[i] = s->stakes[i];
-			}
-			vs->total = s->total;
+			ist_ledger_set_valset(n->g.network_id, s, vs);
 			ist_handover_leaf_hash(vs, ret_leaf32);
 			free(vs);
 			*ret_ends = true;
@@ -310,6 +302,48 @@ int ist_node_batch_root(struct ist_node *n, struct ist_txn *txn, const struct is
 	if (ret_ends)
 		*ret_ends = ends;
 	return ist_wire_block_batch_root_ex(b, ends ? leaf : NULL, ret_root32, ret_count);
+}
+
+int ist_node_batch_proof(struct ist_node *n, struct ist_txn *txn, uint64_t height, uint32_t index,
+			 struct ist_inclusion_proof *ret, uint8_t ret_leaf32[IST_HASH_BYTES])
+{
+	struct ist_block *b = NULL;
+	int r = ist_node_block_at(txn, height, &b, NULL);
+	if (r < 0)
+		return r;
+	uint8_t (*leaves)[IST_HASH_BYTES] = calloc(b->n_items + 1, IST_HASH_BYTES);
+	if (!leaves) {
+		ist_wire_block_free(b);
+		return -IST_ENOMEM;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < b->n_items; i++)
+		if (b->items[i].kind == IST_PAYLOAD_CHECKPOINT)
+			ist_wire_checkpoint_leaf_hash(&b->items[i].u.checkpoint, leaves[k++]);
+	/* a block that ends its epoch has the hand-over as its last leaf */
+	bool ends = false;
+	size_t cps = k;
+	r = ist_node_handover_leaf(n, txn, b, &ends, leaves[k]);
+	ist_wire_block_free(b);
+	k += ends;
+	if (r == 0 && index == IST_NODE_HANDOVER_INDEX) {
+		if (!ends)
+			r = -IST_EDB_CORRUPT;   /* the set says this block ended the epoch */
+		else if (ret_leaf32)
+			memcpy(ret_leaf32, leaves[cps], IST_HASH_BYTES);
+		index = (uint32_t)cps;
+	} else if (r == 0 && index >= cps) {
+		r = -IST_EDB_CORRUPT;
+	}
+	if (r == 0) {
+		memset(ret, 0, sizeof(*ret));
+		ret->leaf_index = index;
+		ret->tree_size = k;
+		r = ist_merkle_inclusion_proof((const uint8_t (*)[IST_HASH_BYTES])leaves, k, index, ret->path,
+					       &ret->path_len);
+	}
+	free(leaves);
+	return r;
 }
 
 /* ---- epoch changes and epoch sync ---- */

@@ -39,6 +39,16 @@ int ist_node_handover_leaf(struct ist_node *n, struct ist_txn *txn, const struct
 int ist_node_batch_root(struct ist_node *n, struct ist_txn *txn, const struct ist_block *b,
 			uint8_t ret_root32[IST_HASH_BYTES], size_t *ret_count, bool *ret_ends) IST_WUR;
 
+/* The inclusion proof of leaf `index` of committed block `height`'s batch
+ * tree (its checkpoints in block order, then the hand-over leaf when it ends
+ * its epoch); with IST_NODE_HANDOVER_INDEX, of the hand-over leaf, whose
+ * hash then goes to ret_leaf32 (may be NULL). Any thread. Returns 0,
+ * -IST_EDB_CORRUPT (no such leaf: the caller's index came from the store),
+ * -IST_ENOTFOUND, -IST_ENOMEM, -IST_EDB*. */
+#define IST_NODE_HANDOVER_INDEX UINT32_MAX
+int ist_node_batch_proof(struct ist_node *n, struct ist_txn *txn, uint64_t height, uint32_t index,
+			 struct ist_inclusion_proof *ret, uint8_t ret_leaf32[IST_HASH_BYTES]) IST_WUR;
+
 /* The EPOCH action: keep its proof, switch the node's epoch and peers. */
 void ist_node_epoch_changed(struct ist_node *n, struct ist_cons_action *a);
 /* Peers = the current set at its indices, then other registered validators. */

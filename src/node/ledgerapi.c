@@ -51,10 +51,7 @@ static int get_account(struct ist_node *n, const char *hex, struct ist_buf *out)
 	put_hexf(out, "key", key, sizeof(key));
 	ist_buf_putf(out, ",\"balance\":\"%" PRIu64 "\",\"nonce\":\"%" PRIu64 "\",\"validator\":", a ? a->balance : 0,
 		     a ? a->nonce : 0);
-	const struct ist_ledger_validator *op = NULL;
-	for (size_t i = 0; i < ist_ledger_n_validators(l); i++)
-		if (!memcmp(ist_ledger_validator_at(l, i)->operator_key, key, sizeof(key)))
-			op = ist_ledger_validator_at(l, i);
+	const struct ist_ledger_validator *op = ist_ledger_validator_by_operator(l, key);
 	if (op) {
 		ist_buf_puts(out, "\"");
 		ist_buf_put_hex(out, op->node_key, IST_ED25519_PUBKEY_BYTES);
@@ -269,36 +266,6 @@ static int get_epochs(struct ist_node *n, struct ist_buf *out)
 	return 0;
 }
 
-/* The proof of the last leaf (the hand-over) of block `height`'s batch tree. */
-static int handover_proof(struct ist_node *n, struct ist_txn *txn, uint64_t height, uint8_t ret_leaf[IST_HASH_BYTES],
-			  struct ist_inclusion_proof *ret)
-{
-	struct ist_block *b = NULL;
-	int r = ist_node_block_at(txn, height, &b, NULL);
-	if (r < 0)
-		return r;
-	bool ends = false;
-	r = ist_node_handover_leaf(n, txn, b, &ends, ret_leaf);
-	uint8_t (*leaves)[IST_HASH_BYTES] = calloc(b->n_items + 1, IST_HASH_BYTES);
-	if (r == 0 && (!ends || !leaves))
-		r = !leaves ? -IST_ENOMEM : -IST_EDB_CORRUPT;
-	size_t k = 0;
-	if (r == 0) {
-		for (size_t i = 0; i < b->n_items; i++)
-			if (b->items[i].kind == IST_PAYLOAD_CHECKPOINT)
-				ist_wire_checkpoint_leaf_hash(&b->items[i].u.checkpoint, leaves[k++]);
-		memcpy(leaves[k++], ret_leaf, IST_HASH_BYTES);
-		memset(ret, 0, sizeof(*ret));
-		ret->leaf_index = k - 1;
-		ret->tree_size = k;
-		r = ist_merkle_inclusion_proof((const uint8_t (*)[IST_HASH_BYTES])leaves, k, k - 1, ret->path,
-					       &ret->path_len);
-	}
-	free(leaves);
-	ist_wire_block_free(b);
-	return r;
-}
-
 static int get_epoch(struct ist_node *n, struct ist_txn *txn, uint64_t epoch, struct ist_buf *out)
 {
 	struct ist_ledger_set *s = NULL;
@@ -323,21 +290,15 @@ static int get_epoch(struct ist_node *n, struct ist_txn *txn, uint64_t epoch, st
 	struct ist_inclusion_proof *proof = malloc(sizeof(*proof));
 	if (!proof)
 		return -IST_ENOMEM;
-	if ((r = handover_proof(n, txn, h, leaf, proof)) < 0) {
+	if ((r = ist_node_batch_proof(n, txn, h, IST_NODE_HANDOVER_INDEX, proof, leaf)) < 0) {
 		free(proof);
 		return r;
 	}
 	ist_buf_putf(out, "{\"height\":%" PRIu64 ",", h);
 	put_hexf(out, "leaf", leaf, IST_HASH_BYTES);
 	ist_buf_puts(out, ",\"proof\":");
-	ist_buf_putf(out, "{\"leaf_index\":\"%" PRIu64 "\",\"tree_size\":\"%" PRIu64 "\",\"path\":[", proof->leaf_index,
-		     proof->tree_size);
-	for (size_t i = 0; i < proof->path_len; i++) {
-		ist_buf_puts(out, i ? ",\"" : "\"");
-		ist_buf_put_hex(out, proof->path[i], IST_HASH_BYTES);
-		ist_buf_puts(out, "\"");
-	}
-	ist_buf_puts(out, "]},\"certificate\":");
+	ist_node_json_proof(out, proof);
+	ist_buf_puts(out, ",\"certificate\":");
 	free(proof);
 	const uint8_t *cv;
 	size_t clen;

@@ -223,18 +223,6 @@ static int message_proof(struct ist_txn *txn, uint64_t src, uint64_t dst, uint64
 	return ist_merkle_source_inclusion_proof(&rs.source, size, nonce, ret->path, &ret->path_len);
 }
 
-static void put_proof(struct ist_buf *b, const struct ist_inclusion_proof *p)
-{
-	ist_buf_putf(b, "{\"leaf_index\":\"%" PRIu64 "\",\"tree_size\":\"%" PRIu64 "\",\"path\":[", p->leaf_index,
-		     p->tree_size);
-	for (size_t i = 0; i < p->path_len; i++) {
-		ist_buf_puts(b, i ? ",\"" : "\"");
-		ist_buf_put_hex(b, p->path[i], IST_HASH_BYTES);
-		ist_buf_puts(b, "\"");
-	}
-	ist_buf_puts(b, "]}");
-}
-
 static int get_proof(struct ist_node *n, struct ist_txn *txn, uint64_t src, uint64_t dst, uint64_t nonce,
 		     const char *query, struct ist_buf *out)
 {
@@ -263,7 +251,7 @@ static int get_proof(struct ist_node *n, struct ist_txn *txn, uint64_t src, uint
 	if ((r = message_proof(txn, src, dst, nonce, size, &p)) < 0)
 		return r;
 	ist_buf_puts(out, "{\"proof\":");
-	put_proof(out, &p);
+	ist_node_json_proof(out, &p);
 	ist_buf_puts(out, "}");
 	return 0;
 }
@@ -278,43 +266,6 @@ static int pending(struct ist_buf *out, const char *reason, const char *fmt, ...
 	va_end(ap);
 	ist_buf_putf(out, "{\"status\":\"pending\",\"reason\":\"%s\",\"detail\":\"%s\"}", reason, detail);
 	return 0;
-}
-
-/* The proof of the checkpoint at batch_index in block `height`. */
-static int checkpoint_proof(struct ist_node *n, struct ist_txn *txn, uint64_t height, uint32_t index,
-			    struct ist_inclusion_proof *ret)
-{
-	struct ist_block *b = NULL;
-	int r = ist_node_block_at(txn, height, &b, NULL);
-	if (r < 0)
-		return r;
-	uint8_t (*leaves)[IST_HASH_BYTES] = calloc(b->n_items + 1, IST_HASH_BYTES);
-	if (!leaves) {
-		ist_wire_block_free(b);
-		return -IST_ENOMEM;
-	}
-	size_t k = 0;
-	for (size_t i = 0; i < b->n_items; i++)
-		if (b->items[i].kind == IST_PAYLOAD_CHECKPOINT)
-			ist_wire_checkpoint_leaf_hash(&b->items[i].u.checkpoint, leaves[k++]);
-	/* a block that ends its epoch has the hand-over as its last leaf */
-	bool ends = false;
-	if ((r = ist_node_handover_leaf(n, txn, b, &ends, leaves[k])) < 0) {
-		free(leaves);
-		ist_wire_block_free(b);
-		return r;
-	}
-	size_t cps = k;
-	k += ends;
-	ist_wire_block_free(b);
-	memset(ret, 0, sizeof(*ret));
-	ret->leaf_index = index;
-	ret->tree_size = k;
-	r = index < cps ? ist_merkle_inclusion_proof((const uint8_t (*)[IST_HASH_BYTES])leaves, k, index, ret->path,
-						  &ret->path_len)
-		      : -IST_EDB_CORRUPT;
-	free(leaves);
-	return r;
 }
 
 /* How many later checkpoints a delivery looks at for one with a
@@ -405,7 +356,7 @@ static int get_delivery(struct ist_node *n, struct ist_txn *txn, uint64_t src, u
 	}
 	d->checkpoint = rec.cp;
 	if ((r = message_proof(txn, src, dst, nonce, rec.cp.tree_size, &d->message_proof)) < 0 ||
-	    (r = checkpoint_proof(n, txn, rec.height, rec.index, &d->checkpoint_proof)) < 0)
+	    (r = ist_node_batch_proof(n, txn, rec.height, rec.index, &d->checkpoint_proof, NULL)) < 0)
 		goto out;
 	uint8_t *enc = NULL;
 	size_t len = 0;
@@ -416,9 +367,9 @@ static int get_delivery(struct ist_node *n, struct ist_txn *txn, uint64_t src, u
 	ist_buf_puts(out, ",\"checkpoint\":");
 	put_checkpoint(out, &d->checkpoint);
 	ist_buf_putf(out, ",\"height\":\"%" PRIu64 "\",\"message_proof\":", rec.height);
-	put_proof(out, &d->message_proof);
+	ist_node_json_proof(out, &d->message_proof);
 	ist_buf_puts(out, ",\"checkpoint_proof\":");
-	put_proof(out, &d->checkpoint_proof);
+	ist_node_json_proof(out, &d->checkpoint_proof);
 	ist_buf_puts(out, ",");
 	ist_node_json_hex(out, "delivery", enc, len);
 	ist_buf_puts(out, "}");

@@ -43,6 +43,18 @@ void ist_node_json_hex(struct ist_buf *b, const char *name, const uint8_t *p, si
 	ist_buf_puts(b, "\"");
 }
 
+void ist_node_json_proof(struct ist_buf *b, const struct ist_inclusion_proof *p)
+{
+	ist_buf_putf(b, "{\"leaf_index\":\"%" PRIu64 "\",\"tree_size\":\"%" PRIu64 "\",\"path\":[", p->leaf_index,
+		     p->tree_size);
+	for (size_t i = 0; i < p->path_len; i++) {
+		ist_buf_puts(b, i ? ",\"" : "\"");
+		ist_buf_put_hex(b, p->path[i], IST_HASH_BYTES);
+		ist_buf_puts(b, "\"");
+	}
+	ist_buf_puts(b, "]}");
+}
+
 void ist_node_json_checkpoint_fields(struct ist_buf *b, const struct ist_checkpoint *cp)
 {
 	ist_buf_putf(b, "\"src_chain\":\"%" PRIu64 "\",\"dst_chain\":\"%" PRIu64 "\",\"src_height\":\"%" PRIu64

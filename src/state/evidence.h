@@ -101,7 +101,7 @@ struct ist_evidence_set {
 	uint64_t epoch;
 	uint32_t n;
 	const uint8_t (*node_keys)[IST_ED25519_PUBKEY_BYTES];
-	const uint8_t (*attest_keys)[IST_SECP_PUBKEY_BYTES];
+	const uint8_t (*attest_keys)[IST_SECP_PUBKEY_BYTES];   /* may be NULL for a double vote */
 };
 
 /* The epoch(s) whose sets the evidence needs: double-vote one; conflicting

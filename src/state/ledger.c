@@ -185,6 +185,12 @@ const struct ist_ledger_validator *ist_ledger_validator_find(const struct ist_le
 	return val_find(l, node_key32);
 }
 
+const struct ist_ledger_validator *ist_ledger_validator_by_operator(const struct ist_ledger *l,
+								     const uint8_t key32[IST_ED25519_PUBKEY_BYTES])
+{
+	return val_by_operator(l, key32);
+}
+
 enum ist_ledger_status ist_ledger_validator_status(const struct ist_ledger *l, const struct ist_ledger_validator *v)
 {
 	if (v->removed)
@@ -214,10 +220,10 @@ const struct ist_ledger_set *ist_ledger_set_get(const struct ist_ledger *l, uint
 	return NULL;
 }
 
-void ist_ledger_set_valset(const struct ist_ledger *l, const struct ist_ledger_set *s, struct ist_valset *ret)
+void ist_ledger_set_valset(uint64_t network_id, const struct ist_ledger_set *s, struct ist_valset *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	ret->network_id = l->network_id;
+	ret->network_id = network_id;
 	ret->epoch = s->epoch;
 	ret->n = s->n;
 	for (uint32_t i = 0; i < s->n; i++) {

@@ -218,6 +218,9 @@ size_t ist_ledger_n_validators(const struct ist_ledger *l);
 const struct ist_ledger_validator *ist_ledger_validator_at(const struct ist_ledger *l, size_t i);
 const struct ist_ledger_validator *ist_ledger_validator_find(const struct ist_ledger *l,
 							       const uint8_t node_key32[IST_ED25519_PUBKEY_BYTES]);
+/* The validator operated by account `key32`, or NULL. */
+const struct ist_ledger_validator *ist_ledger_validator_by_operator(const struct ist_ledger *l,
+								     const uint8_t key32[IST_ED25519_PUBKEY_BYTES]);
 enum ist_ledger_status ist_ledger_validator_status(const struct ist_ledger *l, const struct ist_ledger_validator *v);
 /* Bonds and unbonding entries (all of them; filter by key). */
 size_t ist_ledger_n_bonds(const struct ist_ledger *l);
@@ -225,9 +228,9 @@ const struct ist_ledger_bond *ist_ledger_bond_at(const struct ist_ledger *l, siz
 size_t ist_ledger_n_unbonding(const struct ist_ledger *l);
 const struct ist_ledger_unbonding *ist_ledger_unbonding_at(const struct ist_ledger *l, size_t i);
 
-/* The set as a destination's validator set (state/verify.h), network id
- * and epoch included. */
-void ist_ledger_set_valset(const struct ist_ledger *l, const struct ist_ledger_set *s, struct ist_valset *ret);
+/* The set as a destination's validator set (state/verify.h) of network
+ * `network_id`, its epoch included. */
+void ist_ledger_set_valset(uint64_t network_id, const struct ist_ledger_set *s, struct ist_valset *ret);
 
 /* ---- persistence ---- */
 

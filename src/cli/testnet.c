@@ -29,7 +29,7 @@ static const char help[] =
 	"usage: isthmus testnet --validators N --output DIR [--base-port P]\n"
 	"                       [--hosts H0,H1,...] [--chain-id NAME] [--network-id ID]\n"
 	"                       [--stake S] [--genesis-time TIME] [--chains M]\n"
-	"                       [--max-block-items K] [--epoch-length L]\n"
+	"                       [--max-block-items K] [--epoch-length L] [--frost]\n"
 	"                       [--balance B] [--passphrase-file FILE] [--kdf-fast]\n"
 	"\n"
 	"Writes a local devnet of N validators into DIR, which must be new or empty\n"
@@ -71,6 +71,8 @@ static const char help[] =
 	"  --balance B              each validator's account balance: its node key is\n"
 	"                           the account that pays its transactions (default\n"
 	"                           1000000000; 0 for none)\n"
+	"  --frost                  threshold certificates too: a genesis \"frost\" section\n"
+	"                           (DKG rounds of 5 blocks, signing bound 5 blocks)\n"
 	"  --passphrase-file FILE   encrypt every keyset with the first line of FILE (it is\n"
 	"                           copied into each home); default: a random passphrase\n"
 	"                           per node\n"
@@ -85,6 +87,7 @@ enum {
 	OPT_OUTPUT,
 	OPT_EPOCH_LENGTH,
 	OPT_BALANCE,
+	OPT_FROST,
 	OPT_BASE_PORT,
 	OPT_HOSTS,
 	OPT_CHAIN_ID,
@@ -418,6 +421,7 @@ int ist_cli_testnet(int argc, char **argv)
 		{ "max-block-items", required_argument, NULL, OPT_MAX_BLOCK_ITEMS },
 		{ "epoch-length", required_argument, NULL, OPT_EPOCH_LENGTH },
 		{ "balance", required_argument, NULL, OPT_BALANCE },
+		{ "frost", no_argument, NULL, OPT_FROST },
 		{ "passphrase-file", required_argument, NULL, IST_CLI_OPT_PASSFILE },
 		{ "kdf-fast", no_argument, NULL, IST_CLI_OPT_KDF_FAST },
 		{ "help", no_argument, NULL, 'h' },
@@ -428,7 +432,7 @@ int ist_cli_testnet(int argc, char **argv)
 	const char *max_items = NULL, *epoch_len = NULL, *balance = NULL;
 	uint64_t epoch_blocks = 1000, bal = 1000000000ull;
 	struct plan p = { .base_port = DEFAULT_BASE_PORT, .stake = DEFAULT_STAKE };
-	bool kdf_fast = false;
+	bool kdf_fast = false, frost = false;
 	ist_cli_getopt_reset();
 	int c;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -446,6 +450,7 @@ int ist_cli_testnet(int argc, char **argv)
 		case OPT_MAX_BLOCK_ITEMS: max_items = optarg; break;
 		case OPT_EPOCH_LENGTH: epoch_len = optarg; break;
 		case OPT_BALANCE: balance = optarg; break;
+		case OPT_FROST: frost = true; break;
 		case IST_CLI_OPT_PASSFILE: p.passfile = optarg; break;
 		case IST_CLI_OPT_KDF_FAST: kdf_fast = true; break;
 		default: return ist_cli_bad_option("testnet", c, argv);
@@ -539,6 +544,10 @@ int ist_cli_testnet(int argc, char **argv)
 	}
 	g.consensus.epoch_length_blocks = epoch_blocks;
 	g.staking = ist_node_staking_defaults();
+	if (frost) {
+		g.staking.frost_round_blocks = 5;
+		g.staking.frost_sign_timeout_blocks = 5;
+	}
 	for (size_t i = 0; i < p.n; i++)
 		if ((r = make_node(&p, i, p.passfile ? &shared : NULL, &g.validators[i])) < 0)
 			goto out;

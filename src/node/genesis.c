@@ -391,6 +391,18 @@ static void parse_staking(struct ist_json_reader *jr, json_t *root, struct ist_l
 	p->jail_cooldown_epochs = ist_json_uint(jr, o, "staking", "jail_cooldown_epochs", true, 0, 0, 1000000);
 }
 
+/* "frost" (optional): threshold certificates, with the DKG's round length
+ * and the signing bound, both in blocks. */
+static void parse_frost(struct ist_json_reader *jr, json_t *root, struct ist_ledger_params *p)
+{
+	static const char *const fields[] = { "dkg_round_blocks", "sign_timeout_blocks", NULL };
+	json_t *o = ist_json_member(jr, root, "", "frost", false);
+	if (!o || !ist_json_object(jr, o, "frost", fields))
+		return;
+	p->frost_round_blocks = (uint32_t)ist_json_uint(jr, o, "frost", "dkg_round_blocks", true, 0, 1, 1000);
+	p->frost_sign_timeout_blocks = (uint32_t)ist_json_uint(jr, o, "frost", "sign_timeout_blocks", true, 0, 1, 1000);
+}
+
 static void parse_validator(struct ist_json_reader *jr, json_t *o, size_t i, struct ist_node_validator *v)
 {
 	static const char *const fields[] = { "name", "node_key", "attestation_key", "attestation_address", "dkg_key",
@@ -468,7 +480,7 @@ int ist_node_genesis_parse(const char *json, size_t len, const char *label, stru
 			   struct ist_json_err *err)
 {
 	static const char *const fields[] = { "chain_id", "network_id", "genesis_time", "consensus", "validators",
-					      "accounts", "chains", "staking", NULL };
+					      "accounts", "chains", "staking", "frost", NULL };
 	struct ist_json_reader jr;
 	ist_json_reader_init(&jr, label, err);
 	if (len > IST_NODE_GENESIS_FILE_MAX)
@@ -496,6 +508,7 @@ int ist_node_genesis_parse(const char *json, size_t len, const char *label, stru
 	}
 	parse_consensus(&jr, root, &g.consensus);
 	parse_staking(&jr, root, &g.staking);
+	parse_frost(&jr, root, &g.staking);
 	g.staking.epoch_length_blocks = g.consensus.epoch_length_blocks;
 
 	json_t *vals = array_member(&jr, root, "validators", true, 1, IST_WIRE_MAX_VALIDATORS, "validators");
@@ -609,6 +622,11 @@ int ist_node_genesis_bytes(const struct ist_node_genesis *g, uint8_t **ret_bytes
 	ist_buf_put_be32(&b, g->staking.slash_fraction_bps);
 	ist_buf_put_be32(&b, g->staking.jail_missed_bps);
 	ist_buf_put_be64(&b, g->staking.jail_cooldown_epochs);
+	if (g->staking.frost_round_blocks) {
+		ist_buf_put_u8(&b, 1);
+		ist_buf_put_be32(&b, g->staking.frost_round_blocks);
+		ist_buf_put_be32(&b, g->staking.frost_sign_timeout_blocks);
+	}
 	return ist_buf_take(&b, ret_bytes, ret_len);
 }
 
@@ -688,6 +706,13 @@ int ist_node_genesis_format(const struct ist_node_genesis *g, char **ret_json)
 	bad |= json_object_set_new(st, "jail_missed_bps", json_integer(g->staking.jail_missed_bps));
 	bad |= json_object_set_new(st, "jail_cooldown_epochs", json_integer((json_int_t)g->staking.jail_cooldown_epochs));
 	bad |= json_object_set_new(root, "staking", st);
+	if (g->staking.frost_round_blocks) {
+		json_t *fr = json_object();
+		bad |= !fr;
+		bad |= json_object_set_new(fr, "dkg_round_blocks", json_integer(g->staking.frost_round_blocks));
+		bad |= json_object_set_new(fr, "sign_timeout_blocks", json_integer(g->staking.frost_sign_timeout_blocks));
+		bad |= json_object_set_new(root, "frost", fr);
+	}
 	int r = ist_json_dump_text(bad ? NULL : root, ret_json);
 	json_decref(cons);
 	json_decref(vals);

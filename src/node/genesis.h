@@ -174,6 +174,8 @@ int ist_node_genesis_check(struct ist_node_genesis *g, const char *label, struct
  *   u32   staking.slash_fraction_bps
  *   u32   staking.jail_missed_bps
  *   u64   staking.jail_cooldown_epochs
+ *   only with a "frost" section: u8 1, u32 frost.dkg_round_blocks,
+ *         u32 frost.sign_timeout_blocks
  *
  * attestation_address is not covered: it is a function of attestation_key.
  * Out: *ret_bytes (malloc'd, caller frees), *ret_len. Returns 0 or

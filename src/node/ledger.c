@@ -9,6 +9,7 @@
  *   accounts    'a' || key (32)          -> balance u64 || nonce u64
  *               't' || tx id (32)        -> receipt (ist_ledger_receipt_decode)
  *   validators  "state"                  -> the rest of the ledger
+ *               "frost"                  -> the FROST state (state/frost_ledger.h)
  *   epochs      'e' || epoch (u64)       -> set (ist_ledger_set_decode)
  *               'p' || epoch (u64)       -> proof that the epoch ended:
  *                                           u32 count, count x (u32 len, block),
@@ -32,6 +33,7 @@
 #define SUBSYS "ledger"
 
 static const uint8_t STATE_KEY[] = "state";
+static const uint8_t FROST_KEY[] = "frost";
 
 static int sink_put(void *ctx, enum ist_ledger_table t, const uint8_t *key, size_t klen, const uint8_t *val,
 		    size_t vlen)
@@ -51,6 +53,8 @@ static int sink_put(void *ctx, enum ist_ledger_table t, const uint8_t *key, size
 		return ist_store_put(txn, IST_STORE_DB_ACCOUNTS, k, klen + 1, val, vlen);
 	case IST_LEDGER_T_STATE:
 		return ist_store_put(txn, IST_STORE_DB_VALIDATORS, STATE_KEY, 5, val, vlen);
+	case IST_LEDGER_T_FROST:
+		return ist_store_put(txn, IST_STORE_DB_VALIDATORS, FROST_KEY, 5, val, vlen);
 	case IST_LEDGER_T_EPOCH:
 		k[0] = 'e';
 		memcpy(k + 1, key, klen);
@@ -155,6 +159,12 @@ int ist_node_ledger_load(struct ist_node *n, uint64_t committed_height, char *er
 		goto out;
 	} else {
 		if ((r = ist_ledger_load_state(l, v, vlen)) < 0)
+			goto out;
+		what = "the FROST state";
+		r = ist_store_get(txn, IST_STORE_DB_VALIDATORS, FROST_KEY, 5, &v, &vlen);
+		if (r == 0)
+			r = ist_ledger_load_frost(l, v, vlen);
+		if (r < 0 && r != -IST_ENOTFOUND)
 			goto out;
 		what = "the accounts";
 		if ((r = ist_store_cursor_open(txn, IST_STORE_DB_ACCOUNTS, &cur)) < 0)

@@ -11,9 +11,11 @@
 #include "common/err.h"
 #include "crypto/dkg.h"
 #include "state/evidence.h"
+#include "state/frost_ledger.h"
+#include "state/verify.h"
 #include "wire/canonical.h"
 
-#define STATE_VERSION 1
+#define STATE_VERSION 2
 #define HISTORY_MAX 32
 
 struct pend {
@@ -40,7 +42,10 @@ struct ist_ledger {
 	uint32_t voted[IST_WIRE_MAX_VALIDATORS], missed[IST_WIRE_MAX_VALIDATORS];
 	struct ist_ledger_set *hist;        /* ended sets, oldest first */
 	size_t n_hist;
-	struct ist_ledger_set next;         /* the last outcome's */
+	struct ist_ledger_set next;         /* the last outcome's; the pending one while handover_pending */
+	bool handover_pending;              /* the epoch waits for next's DKG */
+	uint64_t dkg_tried;                 /* epoch + 1 of the last in-epoch DKG started */
+	struct ist_fl *fl;                  /* NULL: FROST off */
 	bool state_dirty;
 	struct pend *pend;
 	size_t n_pend, cap_pend;
@@ -65,6 +70,10 @@ int ist_ledger_params_check(const struct ist_ledger_params *p, const char **ret_
 		f = "jail_missed_bps";
 	else if (p->jail_cooldown_epochs > 1000000)
 		f = "jail_cooldown_epochs";
+	else if (p->frost_round_blocks > 1000)
+		f = "dkg_round_blocks";
+	else if (p->frost_round_blocks && (p->frost_sign_timeout_blocks < 1 || p->frost_sign_timeout_blocks > 1000))
+		f = "sign_timeout_blocks";
 	if (ret_field)
 		*ret_field = f;
 	return f ? -IST_EINVAL : 0;
@@ -231,6 +240,9 @@ void ist_ledger_set_valset(uint64_t network_id, const struct ist_ledger_set *s, 
 		ret->stakes[i] = s->stakes[i];
 	}
 	ret->total = s->total;
+	ret->has_group_key = s->has_group_key;
+	if (s->has_group_key)
+		memcpy(ret->group_key, s->group_key, IST_ED25519_PUBKEY_BYTES);
 }
 
 /* ---- pending writes ---- */
@@ -266,6 +278,9 @@ static void put_set(struct ist_buf *b, const struct ist_ledger_set *s)
 		ist_buf_put(b, s->attest_keys[i], IST_SECP_PUBKEY_BYTES);
 		ist_buf_put_be64(b, s->stakes[i]);
 	}
+	ist_buf_put_u8(b, s->has_group_key);
+	if (s->has_group_key)
+		ist_buf_put(b, s->group_key, IST_ED25519_PUBKEY_BYTES);
 }
 
 static int pend_set(struct ist_ledger *l, const struct ist_ledger_set *s)
@@ -319,6 +334,9 @@ static void rd_set(struct ist_cur *r, struct ist_ledger_set *s)
 		s->stakes[i] = ist_cur_be64(r);
 		s->total += s->stakes[i];
 	}
+	s->has_group_key = ist_cur_u8(r) != 0;
+	if (s->has_group_key)
+		ist_cur_get(r, s->group_key, IST_ED25519_PUBKEY_BYTES);
 }
 
 int ist_ledger_set_decode(const uint8_t *val, size_t len, struct ist_ledger_set *ret)
@@ -358,6 +376,9 @@ int ist_ledger_new(const struct ist_ledger_params *p, uint64_t network_id,
 	l->vals = calloc(IST_LEDGER_MAX_REGISTERED, sizeof(*l->vals));
 	l->hist = calloc(HISTORY_MAX, sizeof(*l->hist));
 	if (!l->vals || !l->hist)
+		goto fail;
+	if (p->frost_round_blocks &&
+	    !(l->fl = ist_fl_new(network_id, p->frost_round_blocks, p->frost_sign_timeout_blocks)))
 		goto fail;
 	uint64_t supply = 0;
 	for (size_t i = 0; i < n_accts; i++) {
@@ -425,7 +446,14 @@ void ist_ledger_free(struct ist_ledger *l)
 	free(l->bonds);
 	free(l->unb);
 	free(l->hist);
+	ist_fl_free(l->fl);
 	free(l);
+}
+
+const struct ist_fl *ist_ledger_frost(const struct ist_ledger *l) { return l->fl; }
+const struct ist_ledger_set *ist_ledger_pending_next(const struct ist_ledger *l)
+{
+	return l->handover_pending ? &l->next : NULL;
 }
 
 /* ---- transactions ---- */
@@ -919,7 +947,8 @@ static int by_stake(const void *a, const void *b)
 	return memcmp(x->node_key, y->node_key, IST_ED25519_PUBKEY_BYTES);
 }
 
-static int end_epoch(struct ist_ledger *l, uint64_t height)
+/* Jails the epoch's absentees and chooses the next set into l->next. */
+static void choose_next(struct ist_ledger *l)
 {
 	struct ist_ledger_set *cur = &l->cur;
 	/* liveness: judged on enough QCs (short epochs: half of them) */
@@ -964,12 +993,20 @@ static int end_epoch(struct ist_ledger *l, uint64_t height)
 	if (!next->n) {
 		/* nobody qualifies: keep the set rather than stop the network */
 		*next = *cur;
+		next->has_group_key = false;
 	}
-	cur->end_height = height;
 	next->epoch = cur->epoch + 1;
-	next->start_height = height + 1;
 	next->end_height = 0;
 	set_total(next);
+}
+
+/* Ends the current epoch at `height`: l->next becomes current. */
+static int switch_epoch(struct ist_ledger *l, uint64_t height)
+{
+	struct ist_ledger_set *cur = &l->cur, *next = &l->next;
+	cur->end_height = height;
+	next->start_height = height + 1;
+	l->handover_pending = false;
 	int r = pend_set(l, cur);
 	if (r == 0)
 		r = pend_set(l, next);
@@ -989,7 +1026,118 @@ static int end_epoch(struct ist_ledger *l, uint64_t height)
 	*cur = *next;
 	memset(l->voted, 0, sizeof(l->voted));
 	memset(l->missed, 0, sizeof(l->missed));
+	if (l->fl)
+		ist_fl_prune(l->fl, cur->epoch ? cur->epoch - 1 : 0);
 	return 0;
+}
+
+/* Starts a DKG for set `s` at `start`. False when it cannot run (a member
+ * without a valid DKG key, too many members). */
+static bool dkg_start(struct ist_ledger *l, const struct ist_ledger_set *s, bool handover, uint64_t start, int *ret)
+{
+	uint8_t (*nk)[32] = calloc(s->n ? s->n : 1, 32), (*ek)[32] = calloc(s->n ? s->n : 1, 32);
+	*ret = 0;
+	if (!nk || !ek) {
+		free(nk);
+		free(ek);
+		*ret = -IST_ENOMEM;
+		return false;
+	}
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct ist_ledger_validator *v = val_find(l, s->node_keys[i]);
+		memcpy(nk[i], s->node_keys[i], 32);
+		if (v)
+			memcpy(ek[i], v->dkg_key, 32);
+	}
+	int r = ist_fl_dkg_start(l->fl, s->epoch, handover, start, (uint16_t)(s->n > 65535 ? 65535 : s->n),
+				 (const uint8_t (*)[32])nk, (const uint8_t (*)[32])ek);
+	free(nk);
+	free(ek);
+	if (r == -IST_ENOMEM)
+		*ret = r;
+	return r == 0;
+}
+
+static bool has_checkpoints(const struct ist_block *b)
+{
+	for (size_t i = 0; i < b->n_items; i++)
+		if (b->items[i].kind == IST_PAYLOAD_CHECKPOINT)
+			return true;
+	return false;
+}
+
+/* A signing job for block b of the current epoch when it has a group key. */
+static int frost_job(struct ist_ledger *l, const struct ist_block *b, bool ends)
+{
+	if (!l->cur.has_group_key || (!ends && !has_checkpoints(b)))
+		return 0;
+	uint8_t leaf[IST_HASH_BYTES], root[IST_HASH_BYTES], digest[IST_HASH_BYTES];
+	if (ends) {
+		struct ist_valset *vs = malloc(sizeof(*vs));
+		if (!vs)
+			return -IST_ENOMEM;
+		ist_ledger_set_valset(l->network_id, &l->next, vs);
+		ist_handover_leaf_hash(vs, leaf);
+		free(vs);
+	}
+	size_t count;
+	int r = ist_wire_block_batch_root_ex(b, ends ? leaf : NULL, root, &count);
+	if (r < 0)
+		return r;
+	ist_wire_attest_digest(l->network_id, l->cur.epoch, b->height, root, digest);
+	return ist_fl_job_add(l->fl, l->cur.epoch, b->height, digest);
+}
+
+/* FROST after the items of block b (l->height already b->height); decides
+ * whether the block ends its epoch. */
+static int frost_step(struct ist_ledger *l, const struct ist_block *b, bool force_end, bool scheduled, bool *ret_ends)
+{
+	int r = 0;
+	struct ist_fl_group *g = malloc(sizeof(*g));
+	if (!g)
+		return -IST_ENOMEM;
+	enum ist_fl_step st = ist_fl_dkg_step(l->fl, b->height, g);
+	if (st == IST_FL_DONE) {
+		if ((r = ist_fl_group_set(l->fl, g)) < 0)
+			goto out;
+		struct ist_ledger_set *s = g->epoch == l->cur.epoch ? &l->cur
+					   : l->handover_pending && g->epoch == l->next.epoch ? &l->next : NULL;
+		if (s) {
+			s->has_group_key = true;
+			memcpy(s->group_key, g->group_key, 32);
+			if (s == &l->cur && (r = pend_set(l, s)) < 0)
+				goto out;
+		}
+	}
+	bool ends = false;
+	if (l->handover_pending) {
+		if (force_end) {
+			/* evidence ended the epoch: at once, without the next key */
+			ist_fl_dkg_abort(l->fl);
+			choose_next(l);
+			ends = true;
+		} else if (!ist_fl_dkg_get(l->fl)) {
+			ends = true;   /* the next set's DKG finished, or failed */
+		}
+	} else if (force_end || scheduled) {
+		choose_next(l);
+		ends = true;
+		if (!force_end) {
+			bool ok = dkg_start(l, &l->next, true, b->height + 1, &r);
+			if (r < 0)
+				goto out;
+			if (ok) {
+				l->handover_pending = true;
+				ends = false;
+			}
+		}
+	}
+	if ((r = frost_job(l, b, ends)) < 0)
+		goto out;
+	*ret_ends = ends;
+out:
+	free(g);
+	return r;
 }
 
 int ist_ledger_apply_block(struct ist_ledger *l, const struct ist_block *b, const uint8_t id32[IST_HASH_BYTES],
@@ -1022,17 +1170,39 @@ int ist_ledger_apply_block(struct ist_ledger *l, const struct ist_block *b, cons
 			r = apply_evidence(l, it->u.opaque.data, it->u.opaque.len, b->height, (uint32_t)i, &in_set);
 			ret->n_evidence++;
 			force_end |= in_set;
+		} else if (l->fl && (it->kind == IST_PAYLOAD_DKG || it->kind == IST_PAYLOAD_NONCE_COMMITMENTS)) {
+			r = ist_fl_apply_item(l->fl, it->kind == IST_PAYLOAD_NONCE_COMMITMENTS, it->u.opaque.data,
+					      it->u.opaque.len, b->height, NULL);
 		}
 	}
 	if (r < 0)
 		return r;
 	l->height = b->height;
 	l->state_dirty = true;
-	if (force_end || b->height >= l->cur.start_height + l->p.epoch_length_blocks - 1) {
-		if ((r = end_epoch(l, b->height)) < 0)
+	bool scheduled = b->height >= l->cur.start_height + l->p.epoch_length_blocks - 1;
+	bool ends = force_end || scheduled;
+	if (l->fl) {
+		if ((r = frost_step(l, b, force_end, scheduled, &ends)) < 0)
+			return r;
+	} else if (ends) {
+		choose_next(l);
+	}
+	if (ends) {
+		if ((r = switch_epoch(l, b->height)) < 0)
 			return r;
 		ret->epoch_ended = true;
 		ret->next = &l->cur;
+	}
+	if (l->fl) {
+		/* an epoch without a key makes one for itself, once */
+		if (!l->handover_pending && !l->cur.has_group_key && !ist_fl_dkg_get(l->fl) &&
+		    l->dkg_tried != l->cur.epoch + 1) {
+			l->dkg_tried = l->cur.epoch + 1;
+			dkg_start(l, &l->cur, false, b->height + 1, &r);
+			if (r < 0)
+				return r;
+		}
+		ist_fl_jobs_step(l->fl, b->height);
 	}
 	return 0;
 }
@@ -1081,6 +1251,10 @@ static void put_state(const struct ist_ledger *l, struct ist_buf *b)
 	ist_buf_put_be32(b, (uint32_t)l->n_hist);
 	for (size_t i = 0; i < l->n_hist; i++)
 		put_set(b, &l->hist[i]);
+	ist_buf_put_u8(b, l->handover_pending);
+	if (l->handover_pending)
+		put_set(b, &l->next);
+	ist_buf_put_be64(b, l->dkg_tried);
 }
 
 int ist_ledger_flush(const struct ist_ledger *l, const struct ist_ledger_sink *sink)
@@ -1107,6 +1281,17 @@ int ist_ledger_flush(const struct ist_ledger *l, const struct ist_ledger_sink *s
 		if ((r = sink->put(sink->ctx, IST_LEDGER_T_ACCOUNT, a->key, IST_ED25519_PUBKEY_BYTES, v, sizeof(v))) < 0)
 			return r;
 	}
+	if (l->fl && ist_fl_dirty(l->fl)) {
+		struct ist_buf b;
+		ist_buf_init(&b, 0);
+		ist_fl_encode(l->fl, &b);
+		r = ist_buf_err(&b);
+		if (r == 0)
+			r = sink->put(sink->ctx, IST_LEDGER_T_FROST, (const uint8_t *)"frost", 5, b.data, b.len);
+		ist_buf_fini(&b);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < l->n_pend; i++)
 		if ((r = sink->put(sink->ctx, l->pend[i].t, l->pend[i].key, l->pend[i].klen, l->pend[i].val,
 				   l->pend[i].vlen)) < 0)
@@ -1117,6 +1302,8 @@ int ist_ledger_flush(const struct ist_ledger *l, const struct ist_ledger_sink *s
 void ist_ledger_flushed(struct ist_ledger *l)
 {
 	l->state_dirty = false;
+	if (l->fl)
+		ist_fl_clean(l->fl);
 	for (size_t i = 0; i < l->n_accts; i++)
 		l->accts[i].dirty = false;
 	for (size_t i = 0; i < l->n_pend; i++)
@@ -1195,8 +1382,14 @@ int ist_ledger_load_state(struct ist_ledger *l, const uint8_t *val, size_t len)
 		goto fail;
 	for (uint32_t i = 0; i < nh && !r.failed; i++)
 		rd_set(&r, &hist[i]);
+	bool pending = ist_cur_u8(&r) != 0;
+	if (pending)
+		rd_set(&r, &l->next);
+	uint64_t tried = ist_cur_be64(&r);
 	if (!ist_cur_done(&r) || !cur->n)
 		goto fail;
+	l->handover_pending = pending;
+	l->dkg_tried = tried;
 	free(l->vals);
 	free(l->bonds);
 	free(l->unb);
@@ -1228,6 +1421,13 @@ fail:
 	free(hist);
 	free(cur);
 	return rc;
+}
+
+int ist_ledger_load_frost(struct ist_ledger *l, const uint8_t *val, size_t len)
+{
+	if (!l->fl)
+		return 0;   /* FROST off: a record left by no genesis of ours */
+	return ist_fl_decode(l->fl, val, len);
 }
 
 int ist_ledger_load_account(struct ist_ledger *l, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)

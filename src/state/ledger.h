@@ -47,6 +47,14 @@
  *    The offender loses slash_fraction_bps / 10000 of its bonded and
  *    unbonding stake and is removed for good; if it is in the current set,
  *    the epoch ends with the block.
+ *  - FROST (frost_round_blocks > 0; state/frost_ledger.h): an epoch whose
+ *    set has no group key runs a DKG for itself from the block after its
+ *    first; at a scheduled epoch end the next set is chosen, as above,
+ *    but the epoch goes on while that set's DKG runs, and ends at the
+ *    block where it finishes (with the group key in the next set, and so
+ *    in the hand-over) or fails. An epoch ended by evidence switches at
+ *    once, without a key. Blocks of an epoch with a group key that carry
+ *    checkpoints or end the epoch get a signing job.
  */
 #ifndef IST_STATE_LEDGER_H
 #define IST_STATE_LEDGER_H
@@ -81,6 +89,10 @@ struct ist_ledger_params {
 	uint32_t slash_fraction_bps;    /* 0..10000 */
 	uint32_t jail_missed_bps;       /* 1..10000 */
 	uint64_t jail_cooldown_epochs;  /* >= 0 */
+	/* FROST (state/frost_ledger.h): 0 = no threshold certificates;
+	 * otherwise the blocks each DKG round may take (1..1000) */
+	uint32_t frost_round_blocks;
+	uint32_t frost_sign_timeout_blocks; /* 1..1000 when frost_round_blocks > 0 */
 };
 
 /* Checks the ranges above. Returns 0 or -IST_EINVAL with *ret_field (may be
@@ -143,6 +155,8 @@ struct ist_ledger_set {
 	uint8_t attest_keys[IST_WIRE_MAX_VALIDATORS][IST_SECP_PUBKEY_BYTES];
 	uint64_t stakes[IST_WIRE_MAX_VALIDATORS];
 	uint64_t total;
+	bool has_group_key;                          /* FROST: the DKG of the epoch formed a key */
+	uint8_t group_key[IST_ED25519_PUBKEY_BYTES];
 };
 
 struct ist_ledger_genesis_validator {
@@ -228,6 +242,12 @@ const struct ist_ledger_bond *ist_ledger_bond_at(const struct ist_ledger *l, siz
 size_t ist_ledger_n_unbonding(const struct ist_ledger *l);
 const struct ist_ledger_unbonding *ist_ledger_unbonding_at(const struct ist_ledger *l, size_t i);
 
+/* The FROST state (state/frost_ledger.h), or NULL when FROST is off. */
+struct ist_fl;
+const struct ist_fl *ist_ledger_frost(const struct ist_ledger *l);
+/* The next epoch's set while its DKG runs before the hand-over, or NULL. */
+const struct ist_ledger_set *ist_ledger_pending_next(const struct ist_ledger *l);
+
 /* The set as a destination's validator set (state/verify.h) of network
  * `network_id`, its epoch included. */
 void ist_ledger_set_valset(uint64_t network_id, const struct ist_ledger_set *s, struct ist_valset *ret);
@@ -240,6 +260,7 @@ enum ist_ledger_table {
 	IST_LEDGER_T_RECEIPT,       /* key: tx id (32); value: see ist_ledger_receipt_decode */
 	IST_LEDGER_T_EVIDENCE,      /* key: height u64 || index u32; value: see ist_ledger_evidence_record_decode */
 	IST_LEDGER_T_EPOCH,         /* key: epoch u64; value: an ended or new set (ist_ledger_set_decode) */
+	IST_LEDGER_T_FROST,         /* key: "frost"; value: ist_fl_encode */
 };
 
 struct ist_ledger_sink {
@@ -260,6 +281,7 @@ void ist_ledger_flushed(struct ist_ledger *l);
  * IST_LEDGER_T_ACCOUNT record. Returns 0, -IST_EDB_CORRUPT (a malformed
  * record), -IST_ENOMEM. */
 int ist_ledger_load_state(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
+int ist_ledger_load_frost(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_account(struct ist_ledger *l, const uint8_t *key, size_t klen, const uint8_t *val,
 			    size_t vlen) IST_WUR;
 

@@ -86,6 +86,22 @@ int ist_store_certificate_get(struct ist_txn *txn, uint64_t height, const uint8_
 	return ist_store_get(txn, IST_STORE_DB_CERTIFICATES, k, sizeof(k), ret_enc, ret_len);
 }
 
+int ist_store_frost_certificate_put(struct ist_txn *txn, uint64_t height, const void *enc, size_t len)
+{
+	uint8_t k[IST_STORE_U64_KEY_BYTES + 1];
+	ist_store_key_u64(k, height);
+	k[IST_STORE_U64_KEY_BYTES] = 'f';
+	return ist_store_put(txn, IST_STORE_DB_CERTIFICATES, k, sizeof(k), enc, len);
+}
+
+int ist_store_frost_certificate_get(struct ist_txn *txn, uint64_t height, const uint8_t **ret_enc, size_t *ret_len)
+{
+	uint8_t k[IST_STORE_U64_KEY_BYTES + 1];
+	ist_store_key_u64(k, height);
+	k[IST_STORE_U64_KEY_BYTES] = 'f';
+	return ist_store_get(txn, IST_STORE_DB_CERTIFICATES, k, sizeof(k), ret_enc, ret_len);
+}
+
 static void share_key(uint8_t k[SHARE_KEY_BYTES], uint64_t height, uint32_t signer)
 {
 	ist_put_be64(k, height);

@@ -30,6 +30,11 @@ int ist_store_checkpoint_last(struct ist_txn *txn, uint64_t src_chain, uint64_t 
 int ist_store_checkpoint_next(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t min_tree_size,
 			      uint64_t *ret_tree_size, const uint8_t **ret_enc, size_t *ret_len) IST_WUR;
 
+/* frost-ed25519 certificates: key height || 'f' in the same database
+ * (an encoded certificate of that scheme). */
+int ist_store_frost_certificate_put(struct ist_txn *txn, uint64_t height, const void *enc, size_t len) IST_WUR;
+int ist_store_frost_certificate_get(struct ist_txn *txn, uint64_t height, const uint8_t **ret_enc,
+				    size_t *ret_len) IST_WUR;
 /* certificates: committed block height -> encoded certificate. */
 int ist_store_certificate_put(struct ist_txn *txn, uint64_t height, const void *enc, size_t len) IST_WUR;
 int ist_store_certificate_get(struct ist_txn *txn, uint64_t height, const uint8_t **ret_enc,

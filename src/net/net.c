@@ -271,6 +271,8 @@ static const char *kind_label(enum ist_envelope_kind kind)
 		return "block_response";
 	case IST_ENVELOPE_ATTEST_SHARE:
 		return "attest_share";
+	case IST_ENVELOPE_FROST:
+		return "frost";
 	case IST_ENVELOPE_PROPOSAL:
 		return "proposal";
 	case IST_ENVELOPE_VOTE:

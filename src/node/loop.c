@@ -465,6 +465,7 @@ static void act_send(struct ist_node *n, struct ist_cons_action *a)
 	case IST_ENVELOPE_BLOCK_RESPONSE:
 	case IST_ENVELOPE_ATTEST_SHARE:
 	case IST_ENVELOPE_EPOCH_REQUEST:
+	case IST_ENVELOPE_FROST:
 		/* the core never sends these: the node's sync and attest do */
 		free(env);
 		return;

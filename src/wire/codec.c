@@ -420,6 +420,10 @@ static int envelope_check(struct ctx *c, const struct ist_envelope *e)
 		return block_response_check(c, &e->u.block_response);
 	case IST_ENVELOPE_EPOCH_REQUEST:
 		return 0;
+	case IST_ENVELOPE_FROST:
+		if (e->u.frost.len < 1 || e->u.frost.len > IST_WIRE_MAX_FROST_MSG_BYTES)
+			return toobig(c, "frost.data: must hold 1 to 32768 bytes");
+		return 0;
 	case IST_ENVELOPE_ATTEST_SHARE:
 		if (e->u.attest_share.signer >= IST_WIRE_MAX_VALIDATORS)
 			return toobig(c, "attest_share.signer: index out of range");
@@ -790,6 +794,14 @@ static int envelope_from_pb(struct ctx *c, const Isthmus__V1__Envelope *pb, stru
 		e->kind = IST_ENVELOPE_ATTEST_SHARE;
 		TRY(nested_size(c, &pb->attest_share->base, 256, "envelope.attest_share: too big"));
 		return attest_share_from_pb(c, pb->attest_share, &e->u.attest_share);
+	case ISTHMUS__V1__ENVELOPE__KIND_FROST:
+		e->kind = IST_ENVELOPE_FROST;
+		TRY(nested_size(c, &pb->frost->base, IST_WIRE_MAX_FROST_MSG_BYTES + 16, "envelope.frost: too big"));
+		if (pb->frost->data.len < 1 || pb->frost->data.len > IST_WIRE_MAX_FROST_MSG_BYTES)
+			return toobig(c, "frost.data: must hold 1 to 32768 bytes");
+		memcpy(e->u.frost.data, pb->frost->data.data, pb->frost->data.len);
+		e->u.frost.len = pb->frost->data.len;
+		return 0;
 	case ISTHMUS__V1__ENVELOPE__KIND_EPOCH_REQUEST:
 		e->kind = IST_ENVELOPE_EPOCH_REQUEST;
 		TRY(nested_size(c, &pb->epoch_request->base, 32, "envelope.epoch_request: too big"));
@@ -1203,6 +1215,15 @@ static Isthmus__V1__Envelope *envelope_to_pb(struct ctx *c, const struct ist_env
 		pb->kind_case = ISTHMUS__V1__ENVELOPE__KIND_BLOCK_RESPONSE;
 		pb->block_response = block_response_to_pb(c, &e->u.block_response);
 		break;
+	case IST_ENVELOPE_FROST: {
+		Isthmus__V1__FrostMessage *q = NEW(c, Isthmus__V1__FrostMessage, isthmus__v1__frost_message__init);
+		if (!q)
+			break;
+		q->data = bin(e->u.frost.data, e->u.frost.len);
+		pb->kind_case = ISTHMUS__V1__ENVELOPE__KIND_FROST;
+		pb->frost = q;
+		break;
+	}
 	case IST_ENVELOPE_EPOCH_REQUEST: {
 		Isthmus__V1__EpochRequest *q = NEW(c, Isthmus__V1__EpochRequest, isthmus__v1__epoch_request__init);
 		if (!q)

@@ -282,6 +282,8 @@ bool ist_wire_envelope_equal(const struct ist_envelope *a, const struct ist_enve
 	}
 	case IST_ENVELOPE_EPOCH_REQUEST:
 		return a->u.epoch_request.epoch == b->u.epoch_request.epoch;
+	case IST_ENVELOPE_FROST:
+		return a->u.frost.len == b->u.frost.len && memcmp(a->u.frost.data, b->u.frost.data, a->u.frost.len) == 0;
 	case IST_ENVELOPE_BLOCK_REQUEST:
 		return memcmp(a->u.block_request.block_id, b->u.block_request.block_id, IST_HASH_BYTES) == 0 &&
 		       a->u.block_request.max_blocks == b->u.block_request.max_blocks;

@@ -293,7 +293,10 @@ enum ist_envelope_kind {
 	IST_ENVELOPE_BLOCK_RESPONSE = 5,   /* block sync: the answer */
 	IST_ENVELOPE_ATTEST_SHARE = 6,     /* a multisig signature share */
 	IST_ENVELOPE_EPOCH_REQUEST = 7,    /* epoch sync: "prove epoch e ended" */
+	IST_ENVELOPE_FROST = 8,            /* FROST share or item (node/frost.c parses it) */
 };
+
+#define IST_WIRE_MAX_FROST_MSG_BYTES 32768
 
 /* A validator's signature share over a committed block's batch root
  * (proto/envelope.proto AttestShare). Plain memory. */
@@ -339,6 +342,10 @@ struct ist_envelope {
 		struct {
 			uint64_t epoch;
 		} epoch_request;
+		struct {
+			size_t len;        /* 1..IST_WIRE_MAX_FROST_MSG_BYTES */
+			uint8_t data[IST_WIRE_MAX_FROST_MSG_BYTES];
+		} frost;
 	} u;
 };
 

@@ -672,6 +672,7 @@ static struct smsg *codec_roundtrip(struct sim *s, struct smsg *m)
 		*n->tmo = d->u.timeout;
 		break;
 	case IST_ENVELOPE_EPOCH_REQUEST:
+	case IST_ENVELOPE_FROST:
 	case IST_ENVELOPE_BLOCK_REQUEST:
 	case IST_ENVELOPE_BLOCK_RESPONSE:
 	case IST_ENVELOPE_ATTEST_SHARE:

@@ -102,6 +102,7 @@ static void on_envelope(void *ctx, uint32_t from, const uint8_t pub[32], struct 
 		case IST_ENVELOPE_BLOCK_RESPONSE:
 		case IST_ENVELOPE_ATTEST_SHARE:
 		case IST_ENVELOPE_EPOCH_REQUEST:
+		case IST_ENVELOPE_FROST:
 			break;
 		}
 	}

@@ -19,6 +19,9 @@ static int canonical(const struct ist_envelope *x, struct ist_buf *out)
 	case IST_ENVELOPE_EPOCH_REQUEST:
 		ist_buf_put_be64(out, x->u.epoch_request.epoch);
 		return 0;
+	case IST_ENVELOPE_FROST:
+		ist_buf_put(out, x->u.frost.data, x->u.frost.len);
+		return 0;
 	case IST_ENVELOPE_BLOCK_RESPONSE:
 		for (size_t i = 0; i < x->u.block_response.n_blocks; i++) {
 			int r = fuzz_block_canonical(&x->u.block_response.blocks[i], out);

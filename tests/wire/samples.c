@@ -288,6 +288,10 @@ void sample_envelope(struct ist_envelope *e, enum ist_envelope_kind kind)
 	case IST_ENVELOPE_EPOCH_REQUEST:
 		e->u.epoch_request.epoch = 5;
 		break;
+	case IST_ENVELOPE_FROST:
+		e->u.frost.len = 40;
+		sample_fill(e->u.frost.data, 40, 0x63);
+		break;
 	case IST_ENVELOPE_BLOCK_REQUEST:
 	case IST_ENVELOPE_BLOCK_RESPONSE:
 		break;   /* handled above */

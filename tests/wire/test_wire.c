@@ -198,7 +198,7 @@ START_TEST(test_roundtrip_consensus)
 	ist_wire_proposal_free(p);
 
 	struct ist_envelope *e = zalloc(sizeof(*e));
-	for (int k = IST_ENVELOPE_PROPOSAL; k <= (int)IST_ENVELOPE_ATTEST_SHARE; k++) {
+	for (int k = IST_ENVELOPE_PROPOSAL; k <= (int)IST_ENVELOPE_FROST; k++) {
 		sample_envelope(e, (enum ist_envelope_kind)k);
 		ROUNDTRIP(envelope, e);
 		ist_wire_envelope_fini(e);

@@ -90,9 +90,14 @@ enum ist_cons_verdict ist_node_validate(void *ctx, const struct ist_block *b)
 		}
 		case IST_PAYLOAD_DKG:
 		case IST_PAYLOAD_NONCE_COMMITMENTS:
-			ist_log_warn(SUBSYS, "block %" PRIu64 " view %" PRIu64 " item %zu: kind %d is not accepted yet",
-				     b->height, b->view, i, (int)it->kind);
-			return IST_CONS_INVALID;
+			/* the ledger judges them when they commit (a refused one
+			 * is ignored, not a reason to stall) */
+			if (!n->g.staking.frost_round_blocks) {
+				ist_log_warn(SUBSYS, "block %" PRIu64 " view %" PRIu64 " item %zu: a FROST item (kind %d), "
+					     "but the genesis has no \"frost\" section", b->height, b->view, i, (int)it->kind);
+				return IST_CONS_INVALID;
+			}
+			break;
 		}
 	}
 	if (bytes > n->g.consensus.max_block_bytes) {

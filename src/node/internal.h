@@ -229,6 +229,7 @@ struct ist_node {
 	struct ist_metric *m_drops, *m_queue_dropped;
 	struct ist_metric *m_txs, *m_evidence_applied, *m_epoch, *m_evidence_sent;
 	struct ist_node_seen_vote *seen_votes;  /* IST_NODE_SEEN_VOTES; consensus thread */
+	struct ist_node_frost *fr;              /* frost.c; NULL without a DKG key */
 };
 
 /* equivocation.c: a vote from a peer (before the core sees it). */

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "node/frost.h"
 #include "node/internal.h"
 #include "storage/blocks.h"
 #include "wire/canonical.h"
@@ -355,6 +356,7 @@ static void commits_applied(struct ist_node *n)
 			continue;
 		last = w;
 		ist_node_attest_committed(n, w->block);
+		ist_node_frost_committed(n, w->block);
 		ist_metric_inc(n->m_commits, NULL);
 		if (now >= w->block->timestamp_ms && w->block->height > 0)
 			ist_metric_observe(n->m_latency, NULL, (double)(now - w->block->timestamp_ms) / 1000.0);
@@ -751,6 +753,10 @@ static int step_envelope(struct ist_node *n, uint32_t peer, const struct ist_env
 	}
 	if (env->kind == IST_ENVELOPE_ATTEST_SHARE) {
 		ist_node_attest_share(n, peer, &env->u.attest_share);
+		return 0;
+	}
+	if (env->kind == IST_ENVELOPE_FROST) {
+		ist_node_frost_message(n, peer, env->u.frost.data, env->u.frost.len);
 		return 0;
 	}
 	if (env->kind == IST_ENVELOPE_PROPOSAL) {

@@ -15,6 +15,7 @@
 #include "crypto/crypto.h"
 #include "crypto/keystore.h"
 #include "node/datadir.h"
+#include "node/frost.h"
 #include "node/internal.h"
 #include "storage/blocks.h"
 #include "wire/canonical.h"
@@ -146,6 +147,17 @@ static int keys_load(struct ist_node *n, char *errbuf, size_t errlen)
 		}
 		memcpy(n->att.seckey, ist_keyset_secret(ks, i), IST_SECP_SECKEY_BYTES);
 		n->att.has_seckey = true;
+		break;
+	}
+	/* the DKG key (X25519) opens DKG shares and keeps FROST secrets at rest */
+	for (size_t i = 0; i < info->n_keys; i++) {
+		if (info->keys[i].type != IST_KEY_X25519)
+			continue;
+		if ((r = ist_node_frost_init(n, ist_keyset_secret(ks, i), errbuf, errlen)) < 0) {
+			ist_keyset_seal(ks);
+			ist_keyset_free(ks);
+			return r;
+		}
 		break;
 	}
 	ist_keyset_seal(ks);
@@ -443,6 +455,7 @@ int ist_node_free(struct ist_node *n)
 		sodium_free(n->seed);   /* wipes */
 	if (n->att.seckey)
 		sodium_free(n->att.seckey);
+	ist_node_frost_fini(n);
 	ist_node_attest_fini(n);
 	ist_node_config_fini(&n->cfg);
 	ist_node_genesis_fini(&n->g);

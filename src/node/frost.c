@@ -12,7 +12,8 @@
  *   'n' || epoch (u64) || seq (u32) -> a nonce pair, hiding || binding (64)
  *
  * FrostMessage envelopes (the bytes):
- *   1 || epoch u64 || height u64 || attempt u32 || id u16 || z (32)  a share
+ *   1 || epoch u64 || height u64 || attempt u32 || id u16 || z (32) ||
+ *     signature (64, the member's node key, ist_fl_share_signed_bytes)  a share
  *   2 || payload kind u8 || item bytes                               an item
  */
 #include <inttypes.h>
@@ -27,6 +28,7 @@
 #include "common/log.h"
 #include "common/rng.h"
 #include "crypto/dkg.h"
+#include "crypto/ed25519.h"
 #include "crypto/frost.h"
 #include "node/frost.h"
 #include "node/internal.h"
@@ -41,7 +43,7 @@
 #define NONCE_BATCH 32
 #define MSG_SHARE 1
 #define MSG_ITEM 2
-#define SHARE_MSG_BYTES (1 + 8 + 8 + 4 + 2 + 32)
+#define SHARE_MSG_BYTES (1 + 8 + 8 + 4 + 2 + 32 + 64)
 #define MAX_AGG 64
 
 struct agg {
@@ -49,8 +51,10 @@ struct agg {
 	uint64_t epoch, height;
 	uint32_t attempt;
 	uint16_t n_have;
+	bool reported;
 	uint16_t ids[IST_DKG_MAX_PARTICIPANTS];
 	uint8_t z[IST_DKG_MAX_PARTICIPANTS][32];
+	uint8_t sig[IST_DKG_MAX_PARTICIPANTS][64];
 };
 
 struct ist_node_frost {
@@ -594,12 +598,20 @@ static const struct ist_fl_job *job_find(const struct ist_fl *fl, uint64_t epoch
 	return NULL;
 }
 
-static struct agg *agg_get(struct ist_node_frost *f, uint64_t epoch, uint64_t height, uint32_t attempt)
+static struct agg *agg_find(struct ist_node_frost *f, uint64_t epoch, uint64_t height, uint32_t attempt)
 {
 	for (size_t i = 0; i < MAX_AGG; i++)
 		if (f->agg[i].used && f->agg[i].epoch == epoch && f->agg[i].height == height &&
 		    f->agg[i].attempt == attempt)
 			return &f->agg[i];
+	return NULL;
+}
+
+static struct agg *agg_get(struct ist_node_frost *f, uint64_t epoch, uint64_t height, uint32_t attempt)
+{
+	struct agg *found = agg_find(f, epoch, height, attempt);
+	if (found)
+		return found;
 	struct agg *a = &f->agg[f->agg_next];
 	f->agg_next = (f->agg_next + 1) % MAX_AGG;
 	memset(a, 0, sizeof(*a));
@@ -712,9 +724,37 @@ static void bad_share(struct ist_node *n, const struct ist_fl_job *j, uint32_t a
 		ist_log_error(SUBSYS, "cannot store the bad share");
 }
 
+/* A report of the shares this node holds for the attempt (the ledger
+ * learns who answered, and keeps a bad signed share as evidence). */
+static void report(struct ist_node *n, struct agg *a)
+{
+	if (a->reported || !a->n_have)
+		return;
+	a->reported = true;
+	struct ist_buf b;
+	ist_buf_init(&b, 0);
+	ist_buf_put_u8(&b, IST_FL_SHARES);
+	ist_buf_put_be64(&b, a->epoch);
+	ist_buf_put_be64(&b, a->height);
+	ist_buf_put_be32(&b, a->attempt);
+	ist_buf_put_be16(&b, a->n_have);
+	/* by identifier, so that nodes holding the same shares send the same bytes */
+	for (uint16_t id = 1, done = 0; done < a->n_have && id <= IST_DKG_MAX_PARTICIPANTS; id++)
+		for (uint16_t x = 0; x < a->n_have; x++)
+			if (a->ids[x] == id) {
+				ist_buf_put_be16(&b, id);
+				ist_buf_put(&b, a->z[x], 32);
+				ist_buf_put(&b, a->sig[x], 64);
+				done++;
+			}
+	if (ist_buf_err(&b) == 0)
+		submit_item(n, IST_PAYLOAD_DKG, b.data, b.len, "a share report");
+	ist_buf_fini(&b);
+}
+
 /* A share (ours or a peer's) for a job of the ledger copy `fl`. */
 static void share_in(struct ist_node *n, const struct ist_fl *fl, uint64_t epoch, uint64_t height, uint32_t attempt,
-		     uint16_t id, const uint8_t z[32])
+		     uint16_t id, const uint8_t z[32], const uint8_t sig[64])
 {
 	struct ist_node_frost *f = n->fr;
 	const struct ist_fl_job *j = job_find(fl, epoch, height);
@@ -731,12 +771,22 @@ static void share_in(struct ist_node *n, const struct ist_fl *fl, uint64_t epoch
 		ist_metric_inc(f->m_shares, "not_a_signer");
 		return;
 	}
+	struct ist_buf sb;
+	ist_buf_init(&sb, 0);
+	ist_fl_share_signed_bytes(n->g.network_id, epoch, height, attempt, id, z, &sb);
+	bool sig_ok = ist_buf_err(&sb) == 0 && id <= g->n && ist_ed25519_verify(g->node_keys[id - 1], sb.data, sb.len, sig);
+	ist_buf_fini(&sb);
+	if (!sig_ok) {
+		ist_metric_inc(f->m_shares, "bad_signature");
+		return;
+	}
 	struct agg *a = agg_get(f, epoch, height, attempt);
 	for (uint16_t i = 0; i < a->n_have; i++)
 		if (a->ids[i] == id)
 			return;
 	a->ids[a->n_have] = id;
 	memcpy(a->z[a->n_have], z, 32);
+	memcpy(a->sig[a->n_have], sig, 64);
 	a->n_have++;
 	ist_metric_inc(f->m_shares, "ok");
 	if (a->n_have < j->n_signers)
@@ -754,17 +804,18 @@ static void share_in(struct ist_node *n, const struct ist_fl *fl, uint64_t epoch
 				if (a->ids[x] == sid)
 					memcpy(zs[i], a->z[x], 32);
 		}
-		uint8_t sig[64];
+		uint8_t fsig[64];
 		uint16_t bad = 0;
-		int r = ist_frost_session_aggregate(s, (const uint8_t (*)[32])pubs, (const uint8_t (*)[32])zs, sig, &bad);
+		int r = ist_frost_session_aggregate(s, (const uint8_t (*)[32])pubs, (const uint8_t (*)[32])zs, fsig, &bad);
 		if (r == -IST_EBADSIG) {
 			for (uint16_t i = 0; i < j->n_signers; i++)
 				if (!ist_frost_session_verify_share(s, j->signers[i].c.id, pubs[i], zs[i]))
 					bad_share(n, j, attempt, j->signers[i].c.id, zs[i]);
-		} else if (r == 0 && cert_store(n, epoch, height, g->group_key, sig, "formed") == 0) {
+			report(n, a);
+		} else if (r == 0 && cert_store(n, epoch, height, g->group_key, fsig, "formed") == 0) {
 			struct ist_buf b;
 			ist_buf_init(&b, 0);
-			ist_fl_cert_item(&b, epoch, height, sig);
+			ist_fl_cert_item(&b, epoch, height, fsig);
 			if (ist_buf_err(&b) == 0)
 				submit_item(n, IST_PAYLOAD_DKG, b.data, b.len, "a FROST certificate");
 			ist_buf_fini(&b);
@@ -842,6 +893,13 @@ static void sign_job(struct ist_node *n, const struct ist_fl *fl, const struct i
 		goto out;
 #endif
 	uint8_t m[SHARE_MSG_BYTES];
+	struct ist_buf sb;
+	ist_buf_init(&sb, 0);
+	ist_fl_share_signed_bytes(n->g.network_id, j->epoch, j->height, j->attempt, me, z, &sb);
+	r = ist_buf_err(&sb) == 0 ? ist_node_sign(n, sb.data, sb.len, m + 55) : -IST_ENOMEM;
+	ist_buf_fini(&sb);
+	if (r < 0)
+		goto out;
 	m[0] = MSG_SHARE;
 	ist_put_be64(m + 1, j->epoch);
 	ist_put_be64(m + 9, j->height);
@@ -849,18 +907,23 @@ static void sign_job(struct ist_node *n, const struct ist_fl *fl, const struct i
 	ist_put_be16(m + 21, me);
 	memcpy(m + 23, z, 32);
 	broadcast(n, m, sizeof(m));
-	share_in(n, fl, j->epoch, j->height, j->attempt, me, z);
+	share_in(n, fl, j->epoch, j->height, j->attempt, me, z, m + 55);
 out:
 	if (nc)
 		sodium_free(nc);
 	free(p);
 }
 
-static void jobs_step(struct ist_node *n, const struct ist_fl *fl)
+static void jobs_step(struct ist_node *n, const struct ist_fl *fl, uint64_t height)
 {
 	struct ist_node_frost *f = n->fr;
+	uint32_t half = n->g.staking.frost_sign_timeout_blocks / 2;
 	for (size_t i = 0; i < ist_fl_n_jobs(fl); i++) {
 		const struct ist_fl_job *j = ist_fl_job_at(fl, i);
+		/* an attempt half way to its bound: say who answered */
+		struct agg *a = j->assigned ? agg_find(f, j->epoch, j->height, j->attempt) : NULL;
+		if (a && height >= j->assigned + (half ? half : 1))
+			report(n, a);
 		if (!j->assigned || signed_before(f, j) || !share_of(n, j->epoch))
 			continue;
 		const struct ist_fl_group *g = ist_fl_group_get(fl, j->epoch);
@@ -901,7 +964,7 @@ void ist_node_frost_committed(struct ist_node *n, const struct ist_block *b)
 	}
 	dkg_step(n, fl);
 	nonces_step(n, fl, ist_ledger_current(n->ledger)->epoch, b->height);
-	jobs_step(n, fl);
+	jobs_step(n, fl, b->height);
 }
 
 void ist_node_frost_message(struct ist_node *n, uint32_t peer, const uint8_t *p, size_t len)
@@ -912,7 +975,7 @@ void ist_node_frost_message(struct ist_node *n, uint32_t peer, const uint8_t *p,
 	metrics(n);
 	if (p[0] == MSG_SHARE && len == SHARE_MSG_BYTES) {
 		share_in(n, ist_ledger_frost(n->ledger), ist_get_be64(p + 1), ist_get_be64(p + 9), ist_get_be32(p + 17),
-			 ist_get_be16(p + 21), p + 23);
+			 ist_get_be16(p + 21), p + 23, p + 55);
 	} else if (p[0] == MSG_ITEM && len > 2 &&
 		   (p[1] == IST_PAYLOAD_DKG || p[1] == IST_PAYLOAD_NONCE_COMMITMENTS)) {
 		struct ist_payload_item it = { .kind = (enum ist_payload_kind)p[1] };

@@ -25,6 +25,7 @@
 #include "node/internal.h"
 #include "node/ledger.h"
 #include "state/evidence.h"
+#include "state/frost_ledger.h"
 #include "storage/attest.h"
 #include "storage/blocks.h"
 #include "wire/canonical.h"
@@ -204,7 +205,12 @@ static void put_valset(struct ist_node *n, struct ist_buf *out, const struct ist
 		ist_buf_putf(out, ",\"attestation_address\":\"%s\",\"stake\":\"%" PRIu64 "\"}", a, s->stakes[i]);
 	}
 	pthread_mutex_unlock(&n->ledger_mu);
-	ist_buf_puts(out, "]}");
+	ist_buf_puts(out, "]");
+	if (s->has_group_key) {
+		ist_buf_puts(out, ",");
+		put_hexf(out, "group_key", s->group_key, IST_ED25519_PUBKEY_BYTES);
+	}
+	ist_buf_puts(out, "}");
 }
 
 static uint64_t current_epoch(struct ist_node *n)
@@ -315,6 +321,63 @@ static int get_epoch(struct ist_node *n, struct ist_txn *txn, uint64_t epoch, st
 	return 0;
 }
 
+/* GET /v1/frost: the DKG run, the groups and the signing jobs. */
+static int get_frost(struct ist_node *n, struct ist_buf *out)
+{
+	pthread_mutex_lock(&n->ledger_mu);
+	const struct ist_fl *fl = ist_ledger_frost(n->ledger);
+	if (!fl) {
+		pthread_mutex_unlock(&n->ledger_mu);
+		ist_buf_puts(out, "{\"enabled\":false}");
+		return 0;
+	}
+	const struct ist_ledger_params *p = ist_ledger_params_get(n->ledger);
+	ist_buf_putf(out, "{\"enabled\":true,\"dkg_round_blocks\":%" PRIu32 ",\"sign_timeout_blocks\":%" PRIu32
+		     ",\"dkg\":", p->frost_round_blocks, p->frost_sign_timeout_blocks);
+	const struct ist_fl_dkg *d = ist_fl_dkg_get(fl);
+	if (!d) {
+		ist_buf_puts(out, "null");
+	} else {
+		ist_buf_putf(out, "{\"epoch\":%" PRIu64 ",\"for_handover\":%s,\"start_height\":%" PRIu64
+			     ",\"round\":%u,\"round_deadline\":%" PRIu64 ",\"n\":%u,\"threshold\":%u,\"participants\":[",
+			     d->epoch, d->handover ? "true" : "false", d->start, d->round, d->round_end, d->n, d->t);
+		for (uint16_t i = 0; i < d->n; i++) {
+			ist_buf_putf(out, "%s{\"id\":%u,", i ? "," : "", i + 1);
+			put_hexf(out, "node_key", d->node_keys[i], IST_ED25519_PUBKEY_BYTES);
+			ist_buf_putf(out, ",\"round1\":%s,\"round2\":%s,\"round3\":%s,\"disqualified\":%s}",
+				     d->r1[i] ? "true" : "false", d->r2[i] ? "true" : "false", d->r3[i] ? "true" : "false",
+				     d->disq[i] ? "true" : "false");
+		}
+		ist_buf_puts(out, "]}");
+	}
+	ist_buf_puts(out, ",\"groups\":[");
+	const struct ist_ledger_set *cur = ist_ledger_current(n->ledger);
+	bool first = true;
+	for (uint64_t e = cur->epoch > 3 ? cur->epoch - 3 : 0; e <= cur->epoch + 1; e++) {
+		const struct ist_fl_group *g = ist_fl_group_get(fl, e);
+		if (!g)
+			continue;
+		ist_buf_putf(out, "%s{\"epoch\":%" PRIu64 ",\"n\":%u,\"threshold\":%u,", first ? "" : ",", g->epoch, g->n,
+			     g->t);
+		first = false;
+		put_hexf(out, "group_key", g->group_key, IST_ED25519_PUBKEY_BYTES);
+		ist_buf_puts(out, ",\"members\":[");
+		for (uint16_t i = 0; i < g->n; i++) {
+			size_t unused;
+			uint32_t next;
+			ist_fl_nonces(fl, g->epoch, (uint16_t)(i + 1), &unused, &next);
+			ist_buf_putf(out, "%s{\"id\":%u,", i ? "," : "", i + 1);
+			put_hexf(out, "node_key", g->node_keys[i], IST_ED25519_PUBKEY_BYTES);
+			ist_buf_putf(out, ",\"qualified\":%s,\"unused_nonces\":%zu}", g->qualified[i] ? "true" : "false",
+				     unused);
+		}
+		ist_buf_puts(out, "]}");
+	}
+	ist_buf_putf(out, "],\"pending_jobs\":%zu}", ist_fl_n_jobs(fl));
+	pthread_mutex_unlock(&n->ledger_mu);
+	return 0;
+}
+
 static int get_evidence(struct ist_txn *txn, struct ist_buf *out)
 {
 	struct ist_store_cursor *cur;
@@ -383,6 +446,10 @@ int ist_node_ledger_get(struct ist_node *n, struct ist_txn *txn, char **seg, siz
 		if (!ist_json_decimal_u64(seg[1], &num))
 			return ist_node_reason(out, -IST_EINVAL, "the epoch must be a decimal integer below 2^64");
 		return get_epoch(n, txn, num, out);
+	}
+	if (ns == 1 && strcmp(seg[0], "frost") == 0) {
+		*ret_route = "/v1/frost";
+		return get_frost(n, out);
 	}
 	if (ns == 1 && strcmp(seg[0], "evidence") == 0) {
 		*ret_route = "/v1/evidence";

@@ -130,6 +130,19 @@ bool ist_fl_cert_item_parse(const uint8_t *p, size_t len, uint64_t *ret_epoch, u
 	return true;
 }
 
+void ist_fl_share_signed_bytes(uint64_t network_id, uint64_t epoch, uint64_t height, uint32_t attempt, uint16_t id,
+			       const uint8_t z[32], struct ist_buf *ret)
+{
+	uint8_t m[1 + 8 + 8 + 4 + 2 + 32];
+	m[0] = IST_FL_SHARE_TAG;
+	ist_put_be64(m + 1, epoch);
+	ist_put_be64(m + 9, height);
+	ist_put_be32(m + 17, attempt);
+	ist_put_be16(m + 21, id);
+	memcpy(m + 23, z, 32);
+	ist_fl_item_signed_bytes(network_id, m, sizeof(m), ret);
+}
+
 static bool item_sig_ok(const struct ist_fl *f, const uint8_t key[32], const uint8_t *p, size_t len)
 {
 	if (len < 64)
@@ -240,14 +253,14 @@ static int apply_nonces(struct ist_fl *f, const uint8_t *p, size_t len, const ch
 		*why = "nonce commitments with a bad signature";
 		return 0;
 	}
-	struct queue *q = queue_get(f, epoch, id, true);
-	if (!q)
-		return -IST_ENOMEM;
-	if (first != q->next_seq) {
+	/* the queue is made only for a batch that counts: an ignored item
+	 * leaves no trace */
+	struct queue *q = queue_get(f, epoch, id, false);
+	if (first != (q ? q->next_seq : 0)) {
 		*why = "nonce commitments out of sequence";
 		return 0;
 	}
-	if (q->n + count > IST_FL_MAX_QUEUE) {
+	if ((q ? q->n : 0) + count > IST_FL_MAX_QUEUE) {
 		*why = "too many unused nonce commitments";
 		return 0;
 	}
@@ -262,6 +275,8 @@ static int apply_nonces(struct ist_fl *f, const uint8_t *p, size_t len, const ch
 			return 0;
 		}
 	}
+	if (!q && !(q = queue_get(f, epoch, id, true)))
+		return -IST_ENOMEM;
 	memcpy(&q->q[q->n], tmp, count * sizeof(tmp[0]));
 	q->n += count;
 	q->next_seq = first + count;
@@ -295,13 +310,18 @@ int ist_fl_job_add(struct ist_fl *f, uint64_t epoch, uint64_t height, const uint
 }
 
 struct rank {
+	bool absent;
 	uint8_t h[IST_HASH_BYTES];
 	uint16_t id;
 };
 
+/* the absent last, then by hash */
 static int by_rank(const void *a, const void *b)
 {
-	return memcmp(((const struct rank *)a)->h, ((const struct rank *)b)->h, IST_HASH_BYTES);
+	const struct rank *x = a, *y = b;
+	if (x->absent != y->absent)
+		return x->absent ? 1 : -1;
+	return memcmp(x->h, y->h, IST_HASH_BYTES);
 }
 
 static int by_id(const void *a, const void *b)
@@ -322,13 +342,14 @@ static void assign(struct ist_fl *f, struct ist_fl_job *j, uint64_t height)
 	size_t k = 0;
 	for (uint16_t id = 1; id <= g->n; id++) {
 		struct queue *q = queue_get(f, j->epoch, id, false);
-		if (!g->qualified[id - 1] || !q || !q->n)
+		if (!g->qualified[id - 1] || g->bad[id - 1] || !q || !q->n)
 			continue;
 		uint8_t in[IST_HASH_BYTES + 4 + 2];
 		memcpy(in, j->digest, IST_HASH_BYTES);
 		ist_put_be32(in + IST_HASH_BYTES, j->attempt);
 		ist_put_be16(in + IST_HASH_BYTES + 4, id);
 		ist_sha256(in, sizeof(in), r[k].h);
+		r[k].absent = g->absent[id - 1];
 		r[k++].id = id;
 	}
 	if (k >= g->t) {
@@ -342,6 +363,7 @@ static void assign(struct ist_fl *f, struct ist_fl_job *j, uint64_t height)
 		}
 		qsort(j->signers, j->n_signers, sizeof(j->signers[0]), by_id);
 		j->assigned = height;
+		memset(j->got, 0, sizeof(j->got));
 		f->dirty = true;
 	}
 	free(r);
@@ -353,6 +375,15 @@ void ist_fl_jobs_step(struct ist_fl *f, uint64_t height)
 	for (size_t i = 0; i < f->n_jobs; i++) {
 		struct ist_fl_job *j = &f->jobs[i];
 		if (j->assigned && height >= j->assigned + f->timeout) {
+			/* with a report of the attempt, its silent signers are
+			 * absent; without one nothing is known */
+			struct ist_fl_group *g = (struct ist_fl_group *)ist_fl_group_get(f, j->epoch);
+			bool any = false;
+			for (uint16_t x = 0; x < j->n_signers; x++)
+				any |= j->got[x];
+			for (uint16_t x = 0; g && any && x < j->n_signers; x++)
+				if (!j->got[x] && j->signers[x].c.id <= g->n)
+					g->absent[j->signers[x].c.id - 1] = true;
 			j->attempt++;
 			j->assigned = 0;
 			j->n_signers = 0;
@@ -369,6 +400,68 @@ void ist_fl_jobs_step(struct ist_fl *f, uint64_t height)
 		k++;
 	}
 	f->n_jobs = k;
+}
+
+/* A report: the signed shares of a job's current attempt. */
+static void apply_shares(struct ist_fl *f, const uint8_t *p, size_t len, const char **why)
+{
+	struct ist_cur c;
+	ist_cur_init(&c, p + 1, len - 1);
+	uint64_t epoch = ist_cur_be64(&c), height = ist_cur_be64(&c);
+	uint32_t attempt = ist_cur_be32(&c);
+	uint16_t count = ist_cur_be16(&c);
+	if (!ist_cur_ok(&c) || len != 1 + 22 + (size_t)count * (2 + 32 + 64)) {
+		*why = "malformed share report";
+		return;
+	}
+	struct ist_fl_group *g = (struct ist_fl_group *)ist_fl_group_get(f, epoch);
+	struct ist_fl_job *j = NULL;
+	for (size_t i = 0; g && i < f->n_jobs; i++)
+		if (f->jobs[i].epoch == epoch && f->jobs[i].height == height)
+			j = &f->jobs[i];
+	if (!j || !j->assigned || j->attempt != attempt) {
+		*why = "share report for no current attempt";
+		return;
+	}
+	struct ist_frost_commitment *list = calloc(j->n_signers, sizeof(*list));
+	struct ist_frost_session *s = NULL;
+	if (!list)
+		return;
+	for (uint16_t i = 0; i < j->n_signers; i++)
+		list[i] = j->signers[i].c;
+	if (ist_frost_session_new(g->group_key, list, j->n_signers, &s) < 0 ||
+	    ist_frost_session_bind(s, j->digest, IST_HASH_BYTES) < 0) {
+		free(list);
+		ist_frost_session_free(s);
+		return;
+	}
+	free(list);
+	for (uint16_t k = 0; k < count; k++) {
+		uint16_t id = ist_cur_be16(&c);
+		const uint8_t *z = ist_cur_ptr(&c, 32), *sig = ist_cur_ptr(&c, 64);
+		int pos = -1;
+		for (uint16_t x = 0; x < j->n_signers; x++)
+			if (j->signers[x].c.id == id)
+				pos = x;
+		if (pos < 0 || j->got[pos] || id > g->n)
+			continue;
+		struct ist_buf b;
+		ist_buf_init(&b, 0);
+		ist_fl_share_signed_bytes(f->network_id, epoch, height, attempt, id, z, &b);
+		bool signed_ok = ist_buf_err(&b) == 0 && ist_ed25519_verify(g->node_keys[id - 1], b.data, b.len, sig);
+		ist_buf_fini(&b);
+		if (!signed_ok)
+			continue;   /* not the member's: proves nothing */
+		if (ist_frost_session_verify_share(s, id, g->pubshares[id - 1], z)) {
+			j->got[pos] = true;
+			g->absent[id - 1] = false;
+		} else if (!g->bad[id - 1]) {
+			g->bad[id - 1] = true;
+			g->bad_shares++;
+		}
+	}
+	ist_frost_session_free(s);
+	f->dirty = true;
 }
 
 static void apply_cert(struct ist_fl *f, const uint8_t *p, size_t len, const char **why)
@@ -537,6 +630,8 @@ int ist_fl_apply_item(struct ist_fl *f, bool nonce_kind, const uint8_t *p, size_
 		r = apply_nonces(f, p, len, &why);
 	else if (len >= 1 && p[0] == IST_FL_CERT)
 		apply_cert(f, p, len, &why);
+	else if (len >= 1 && p[0] == IST_FL_SHARES)
+		apply_shares(f, p, len, &why);
 	else
 		r = apply_dkg(f, p, len, height, &why);
 	if (ret_why)
@@ -630,10 +725,11 @@ static void put_group(struct ist_buf *b, const struct ist_fl_group *g)
 	ist_buf_put_be16(b, g->t);
 	ist_buf_put(b, g->group_key, 32);
 	for (uint16_t i = 0; i < g->n; i++) {
-		ist_buf_put_u8(b, g->qualified[i]);
+		ist_buf_put_u8(b, (uint8_t)((g->qualified[i] ? 1 : 0) | (g->absent[i] ? 2 : 0) | (g->bad[i] ? 4 : 0)));
 		ist_buf_put(b, g->node_keys[i], 32);
 		ist_buf_put(b, g->pubshares[i], 32);
 	}
+	ist_buf_put_be32(b, g->bad_shares);
 }
 
 static bool rd_group(struct ist_cur *c, struct ist_fl_group *g)
@@ -646,10 +742,14 @@ static bool rd_group(struct ist_cur *c, struct ist_fl_group *g)
 		return false;
 	ist_cur_get(c, g->group_key, 32);
 	for (uint16_t i = 0; i < g->n; i++) {
-		g->qualified[i] = ist_cur_u8(c) != 0;
+		uint8_t fl = ist_cur_u8(c);
+		g->qualified[i] = fl & 1;
+		g->absent[i] = (fl & 2) != 0;
+		g->bad[i] = (fl & 4) != 0;
 		ist_cur_get(c, g->node_keys[i], 32);
 		ist_cur_get(c, g->pubshares[i], 32);
 	}
+	g->bad_shares = ist_cur_be32(c);
 	return ist_cur_ok(c);
 }
 
@@ -735,8 +835,10 @@ void ist_fl_encode(const struct ist_fl *f, struct ist_buf *b)
 		ist_buf_put_be32(b, j->attempt);
 		ist_buf_put_be64(b, j->assigned);
 		ist_buf_put_be16(b, j->n_signers);
-		for (uint16_t k = 0; k < j->n_signers; k++)
+		for (uint16_t k = 0; k < j->n_signers; k++) {
 			put_nonce(b, &j->signers[k]);
+			ist_buf_put_u8(b, j->got[k]);
+		}
 	}
 }
 
@@ -834,8 +936,10 @@ int ist_fl_decode(struct ist_fl *f, const uint8_t *p, size_t len)
 		j->n_signers = ist_cur_be16(&c);
 		if (!ist_cur_ok(&c) || j->n_signers > IST_DKG_MAX_PARTICIPANTS)
 			goto fail;
-		for (uint16_t k = 0; k < j->n_signers; k++)
+		for (uint16_t k = 0; k < j->n_signers; k++) {
 			rd_nonce(&c, &j->signers[k]);
+			j->got[k] = ist_cur_u8(&c) != 0;
+		}
 	}
 	if (!ist_cur_done(&c))
 		goto fail;

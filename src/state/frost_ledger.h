@@ -35,6 +35,14 @@
  *    nonces); after IST_FL_MAX_ATTEMPTS attempts the job is dropped.
  *  - A certificate item (epoch, height, 64-byte signature) that verifies
  *    under the epoch's group key for a pending job completes it.
+ *  - A report (IST_FL_SHARES: epoch, height, attempt, then signed shares)
+ *    tells which chosen signers answered the current attempt: each share's
+ *    signature is checked with its member's node key, then the share with
+ *    the FROST share check. A checked share clears the member's absence; a
+ *    signed share that fails its check marks the member bad for the epoch
+ *    (the report is the evidence). When an attempt times out, its signers
+ *    without a checked share are marked absent; the next attempt chooses
+ *    members neither bad nor absent first.
  */
 #ifndef IST_STATE_FROST_LEDGER_H
 #define IST_STATE_FROST_LEDGER_H
@@ -61,7 +69,14 @@ enum ist_fl_item {
 	IST_FL_ROUND2 = 2,
 	IST_FL_ROUND3 = 3,       /* complaints (possibly none) */
 	IST_FL_CERT = 4,         /* a FROST certificate for a signing job */
+	IST_FL_SHARES = 5,       /* signed signature shares of a job's attempt (a report) */
 };
+
+/* A signature share, signed by its member's node key over
+ * ist_fl_item_signed_bytes of: 6 || epoch || height || attempt || id || z. */
+#define IST_FL_SHARE_TAG 6
+void ist_fl_share_signed_bytes(uint64_t network_id, uint64_t epoch, uint64_t height, uint32_t attempt, uint16_t id,
+			       const uint8_t z[32], struct ist_buf *ret);
 
 /* A DKG run. Heap parts: r1[i], r2[i]. */
 struct ist_fl_dkg {
@@ -89,6 +104,12 @@ struct ist_fl_group {
 	uint8_t group_key[32];
 	uint8_t node_keys[IST_DKG_MAX_PARTICIPANTS][32];   /* who signs nonce items */
 	uint8_t pubshares[IST_DKG_MAX_PARTICIPANTS][32];
+	/* signing record of the epoch: a member that let an attempt time out
+	 * without a share is absent (chosen last) until a report shows a share
+	 * of it; one whose signed share did not check is bad (never chosen) */
+	bool absent[IST_DKG_MAX_PARTICIPANTS];
+	bool bad[IST_DKG_MAX_PARTICIPANTS];
+	uint32_t bad_shares;
 };
 
 struct ist_fl_nonce {
@@ -103,6 +124,7 @@ struct ist_fl_job {
 	uint64_t assigned;                 /* height the signers were chosen at; 0: none yet */
 	uint16_t n_signers;
 	struct ist_fl_nonce signers[IST_DKG_MAX_PARTICIPANTS];   /* sorted by identifier */
+	bool got[IST_DKG_MAX_PARTICIPANTS];  /* by position in signers: a report showed its share */
 };
 
 struct ist_fl;

@@ -368,8 +368,9 @@ static int get_frost(struct ist_node *n, struct ist_buf *out)
 			ist_fl_nonces(fl, g->epoch, (uint16_t)(i + 1), &unused, &next);
 			ist_buf_putf(out, "%s{\"id\":%u,", i ? "," : "", i + 1);
 			put_hexf(out, "node_key", g->node_keys[i], IST_ED25519_PUBKEY_BYTES);
-			ist_buf_putf(out, ",\"qualified\":%s,\"unused_nonces\":%zu}", g->qualified[i] ? "true" : "false",
-				     unused);
+			ist_buf_putf(out, ",\"qualified\":%s,\"absent\":%s,\"bad_share\":%s,\"unused_nonces\":%zu}",
+				     g->qualified[i] ? "true" : "false", g->absent[i] ? "true" : "false",
+				     g->bad[i] ? "true" : "false", unused);
 		}
 		ist_buf_puts(out, "]}");
 	}

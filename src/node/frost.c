@@ -79,6 +79,7 @@ struct ist_node_frost {
 	size_t signed_next;
 	struct agg agg[MAX_AGG];
 	size_t agg_next;
+	uint64_t pruned_below;             /* secrets of epochs below it are gone */
 	struct ist_metric *m_shares, *m_bad, *m_certs, *m_dkg;
 };
 
@@ -939,6 +940,53 @@ static void jobs_step(struct ist_node *n, const struct ist_fl *fl, uint64_t heig
 	}
 }
 
+/* Deletes the shares and nonces of epochs below `epoch` (none of their
+ * jobs can be signed any more: the ledger keeps the previous epoch's). */
+struct prune {
+	uint64_t below;
+	bool more;        /* out: the batch was full, more may be left */
+};
+
+static int prune_fn(struct ist_txn *txn, void *ctx)
+{
+	struct prune *p = ctx;
+	struct ist_store_cursor *cur;
+	int r = ist_store_cursor_open(txn, IST_STORE_DB_DKG, &cur);
+	if (r < 0)
+		return r;
+	uint8_t kill[64][13];
+	size_t lens[64], nk = 0;
+	const uint8_t *key;
+	size_t klen;
+	for (r = ist_store_cursor_get(cur, IST_STORE_FIRST, NULL, 0, &key, &klen, NULL, NULL); r == 0 && nk < 64;
+	     r = ist_store_cursor_get(cur, IST_STORE_NEXT, NULL, 0, &key, &klen, NULL, NULL)) {
+		if (klen >= 9 && klen <= 13 && (key[0] == 's' || key[0] == 'n') && ist_get_be64(key + 1) < p->below) {
+			memcpy(kill[nk], key, klen);
+			lens[nk++] = klen;
+		}
+	}
+	ist_store_cursor_close(cur);
+	if (r < 0 && r != -IST_ENOTFOUND)
+		return r;
+	p->more = nk == 64;
+	for (size_t i = 0; i < nk; i++)
+		if ((r = ist_store_del(txn, IST_STORE_DB_DKG, kill[i], lens[i])) < 0)
+			return r;
+	return 0;
+}
+
+/* Deletes the shares and nonces of epochs below the previous one (their
+ * jobs are gone from the ledger), 64 keys per block until none is left. */
+static void prune(struct ist_node *n, uint64_t epoch)
+{
+	struct ist_node_frost *f = n->fr;
+	struct prune p = { .below = epoch > 0 ? epoch - 1 : 0 };
+	if (p.below <= f->pruned_below)
+		return;
+	if (ist_store_write(n->store, prune_fn, &p) == 0 && !p.more)
+		f->pruned_below = p.below;
+}
+
 /* ---- entry points ---- */
 
 /* A private copy of the ledger's FROST state (the API threads read the
@@ -963,6 +1011,7 @@ void ist_node_frost_committed(struct ist_node *n, const struct ist_block *b)
 			(void)cert_store(n, e, h, s->group_key, sig, "committed");
 	}
 	dkg_step(n, fl);
+	prune(n, ist_ledger_current(n->ledger)->epoch);
 	nonces_step(n, fl, ist_ledger_current(n->ledger)->epoch, b->height);
 	jobs_step(n, fl, b->height);
 }

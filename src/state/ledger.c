@@ -240,8 +240,8 @@ void ist_ledger_set_valset(uint64_t network_id, const struct ist_ledger_set *s, 
 		ret->stakes[i] = s->stakes[i];
 	}
 	ret->total = s->total;
-	ret->has_group_key = s->has_group_key;
-	if (s->has_group_key)
+	ret->has_group_key = s->has_group_key && (!s->late_key || s->epoch == 0);
+	if (ret->has_group_key)
 		memcpy(ret->group_key, s->group_key, IST_ED25519_PUBKEY_BYTES);
 }
 
@@ -278,7 +278,7 @@ static void put_set(struct ist_buf *b, const struct ist_ledger_set *s)
 		ist_buf_put(b, s->attest_keys[i], IST_SECP_PUBKEY_BYTES);
 		ist_buf_put_be64(b, s->stakes[i]);
 	}
-	ist_buf_put_u8(b, s->has_group_key);
+	ist_buf_put_u8(b, (uint8_t)(s->has_group_key ? (s->late_key ? 2 : 1) : 0));
 	if (s->has_group_key)
 		ist_buf_put(b, s->group_key, IST_ED25519_PUBKEY_BYTES);
 }
@@ -334,7 +334,11 @@ static void rd_set(struct ist_cur *r, struct ist_ledger_set *s)
 		s->stakes[i] = ist_cur_be64(r);
 		s->total += s->stakes[i];
 	}
-	s->has_group_key = ist_cur_u8(r) != 0;
+	uint8_t gk = ist_cur_u8(r);
+	if (gk > 2)
+		r->failed = true;
+	s->has_group_key = gk != 0;
+	s->late_key = gk == 2;
 	if (s->has_group_key)
 		ist_cur_get(r, s->group_key, IST_ED25519_PUBKEY_BYTES);
 }
@@ -994,6 +998,7 @@ static void choose_next(struct ist_ledger *l)
 		/* nobody qualifies: keep the set rather than stop the network */
 		*next = *cur;
 		next->has_group_key = false;
+		next->late_key = false;
 	}
 	next->epoch = cur->epoch + 1;
 	next->end_height = 0;
@@ -1104,6 +1109,7 @@ static int frost_step(struct ist_ledger *l, const struct ist_block *b, bool forc
 					   : l->handover_pending && g->epoch == l->next.epoch ? &l->next : NULL;
 		if (s) {
 			s->has_group_key = true;
+			s->late_key = s == &l->cur;
 			memcpy(s->group_key, g->group_key, 32);
 			if (s == &l->cur && (r = pend_set(l, s)) < 0)
 				goto out;

@@ -156,6 +156,11 @@ struct ist_ledger_set {
 	uint64_t stakes[IST_WIRE_MAX_VALIDATORS];
 	uint64_t total;
 	bool has_group_key;                          /* FROST: the DKG of the epoch formed a key */
+	/* the key formed within the epoch (its hand-over DKG failed), so the
+	 * hand-over leaf, made before, does not cover it: a destination
+	 * cannot follow it, and ist_ledger_set_valset leaves it out (except
+	 * for epoch 0, which has no hand-over: its key is a trust root) */
+	bool late_key;
 	uint8_t group_key[IST_ED25519_PUBKEY_BYTES];
 };
 

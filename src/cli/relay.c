@@ -26,8 +26,8 @@
 
 static const char help[] =
 	"usage: isthmus relay --validator URL [--validator URL ...] --chain ID=URL [--chain ...]\n"
-	"                     --state FILE [--metrics-listen http://HOST:PORT] [--wait-ms N]\n"
-	"                     [--once] [--log-level SPEC]\n"
+	"                     --state FILE [--scheme multisig|frost] [--metrics-listen http://HOST:PORT]\n"
+	"                     [--wait-ms N] [--once] [--log-level SPEC]\n"
 	"\n"
 	"Carries certified messages to destination chains. It follows a validator's\n"
 	"certificate events (GET /v1/events, a long poll), asks it for each new\n"
@@ -55,6 +55,12 @@ static const char help[] =
 	"                           (an isthmus-devchain); 1 to 64\n"
 	"  --state FILE             the state file (made when missing; locked while\n"
 	"                           the relayer runs, with FILE.lock)\n"
+	"  --scheme SCHEME          the certificates to carry: multisig (default:\n"
+	"                           multisig-secp256k1) or frost (frost-ed25519, for\n"
+	"                           destinations that accept FROST); asked for with\n"
+	"                           ?scheme=frost-ed25519 on deliveries and hand-overs,\n"
+	"                           and a delivery of another scheme counts as a\n"
+	"                           validator failure\n"
 	"  --metrics-listen URL     serve /metrics (Prometheus) on http://HOST:PORT\n"
 	"                           (port 0: any free port, logged)\n"
 	"  --wait-ms N              how long one long poll waits for an event, 100 to\n"
@@ -81,6 +87,7 @@ enum {
 	OPT_WAIT,
 	OPT_ONCE,
 	OPT_LOG_LEVEL,
+	OPT_SCHEME,
 };
 
 uint64_t relay_now_ms(void)
@@ -101,6 +108,7 @@ struct opts {
 	const char *state, *metrics, *log_level;
 	uint32_t wait_ms;
 	bool once;
+	enum ist_cert_scheme scheme;
 };
 
 static int parse_chain(struct opts *o, char *arg)
@@ -134,11 +142,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "wait-ms", required_argument, NULL, OPT_WAIT },
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "scheme", required_argument, NULL, OPT_SCHEME },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	memset(o, 0, sizeof(*o));
 	o->wait_ms = 10000;
+	o->scheme = IST_CERT_MULTISIG_SECP256K1;
 	ist_cli_getopt_reset();
 	int c, r;
 	uint64_t v;
@@ -167,6 +177,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_ONCE: o->once = true; break;
 		case OPT_LOG_LEVEL: o->log_level = optarg; break;
+		case OPT_SCHEME:
+			if (strcmp(optarg, "multisig") == 0)
+				o->scheme = IST_CERT_MULTISIG_SECP256K1;
+			else if (strcmp(optarg, "frost") == 0)
+				o->scheme = IST_CERT_FROST_ED25519;
+			else
+				return ist_cli_usage_err("relay", "--scheme must be multisig or frost (got '%s')", optarg);
+			break;
 		default: return ist_cli_bad_option("relay", c, argv);
 		}
 	}
@@ -206,6 +224,11 @@ static int setup(struct relay *r, const struct opts *o)
 	r->state_path = o->state;
 	r->wait_ms = o->wait_ms;
 	r->once = o->once;
+	r->scheme = o->scheme;
+	/* multisig, the default, is what a validator serves without the
+	 * parameter: none is sent, as before it existed */
+	if (o->scheme != IST_CERT_MULTISIG_SECP256K1)
+		snprintf(r->scheme_query, sizeof(r->scheme_query), "?scheme=%s", ist_wire_cert_scheme_name(o->scheme));
 	for (size_t i = 0; i < o->n_val; i++) {
 		struct relay_validator *v = &r->val[r->n_val++];
 		v->url = o->validators[i];
@@ -401,7 +424,8 @@ static int run(struct relay *r)
 {
 	bool synced = false;
 	int status = IST_CLI_OK;
-	ist_log_info(RELAY_SUBSYS, "using validator %s (%zu of %zu)", r->val[r->cur].url, r->cur + 1, r->n_val);
+	ist_log_info(RELAY_SUBSYS, "carrying %s certificates; using validator %s (%zu of %zu)",
+		     ist_wire_cert_scheme_name(r->scheme), r->val[r->cur].url, r->cur + 1, r->n_val);
 	while (!relay_stopping(r)) {
 		int rc = synced ? relay_poll(r) : relay_resync(r);
 		if (rc == 0)

@@ -24,6 +24,7 @@
 #include "chain/http.h"
 #include "common/macro.h"
 #include "common/metrics.h"
+#include "wire/types.h"
 
 #define RELAY_SUBSYS "relay"
 #define RELAY_MAX_VALIDATORS 16
@@ -40,6 +41,7 @@
 #define RELAY_VAL_BACKOFF_MIN_MS 250
 #define RELAY_HOLD_MIN_MS 1000              /* first wait for a hand-over not certified yet */
 #define RELAY_POLL_SLACK_MS 15000           /* a long poll's HTTP timeout is wait_ms plus this */
+#define RELAY_PATH_MAX 128                  /* a validator path with its query, NUL included */
 
 enum relay_route_st {
 	ROUTE_IDLE = 0,    /* delivers up to its target */
@@ -96,6 +98,9 @@ struct relay {
 	const char *state_path;
 	uint32_t wait_ms;
 	bool once;
+	enum ist_cert_scheme scheme;     /* --scheme: the certificates asked for and carried */
+	char scheme_query[40];           /* "" (multisig) or "?scheme=frost-ed25519": appended to
+					  * the deliveries' and hand-overs' paths */
 
 	/* routes, in the order they became known */
 	struct relay_route *routes;      /* RELAY_MAX_ROUTES of them */

@@ -426,8 +426,9 @@ enum fetch_result { FETCH_READY, FETCH_PENDING, FETCH_FAILED };
 static int fetch_from(struct relay *r, size_t idx, const struct relay_route *rt, char **ret_hex,
 		      uint8_t id[IST_HASH_BYTES], uint64_t *ret_epoch, char *why, size_t whylen)
 {
-	char path[96], label[IST_HTTP_CLIENT_URL_MAX + 96];
-	snprintf(path, sizeof(path), "/v1/deliveries/%" PRIu64 "/%" PRIu64 "/%" PRIu64, rt->src, rt->dst, rt->next);
+	char path[RELAY_PATH_MAX], label[IST_HTTP_CLIENT_URL_MAX + RELAY_PATH_MAX];
+	snprintf(path, sizeof(path), "/v1/deliveries/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "%s", rt->src, rt->dst, rt->next,
+		 r->scheme_query);
 	struct ist_cli_rpc_answer a;
 	int rc = val_request(r, idx, path, false, 0, &a, why, whylen);
 	if (rc < 0)
@@ -480,6 +481,10 @@ static int fetch_from(struct relay *r, size_t idx, const struct relay_route *rt,
 			 ", not the one asked for", label, d->message.nonce, d->message.src_chain, d->message.dst_chain);
 	} else if (ist_wire_message_id(&d->message, id) < 0) {
 		snprintf(why, whylen, "%s: delivery: the message has no id", label);
+	} else if (d->certificate.scheme != r->scheme) {
+		/* a validator that does not know ?scheme= serves its default */
+		snprintf(why, whylen, "%s: delivery: certified with %s, not the %s asked for", label,
+			 ist_wire_cert_scheme_name(d->certificate.scheme), ist_wire_cert_scheme_name(r->scheme));
 	} else if (!(*ret_hex = strdup(hex))) {
 		result = -IST_ENOMEM;
 	} else {
@@ -498,8 +503,9 @@ static int fetch_from(struct relay *r, size_t idx, const struct relay_route *rt,
 static int fetch(struct relay *r, const struct relay_route *rt, char **ret_hex, uint8_t id[IST_HASH_BYTES],
 		 uint64_t *ret_epoch, size_t *ret_idx)
 {
-	char why[IST_HTTP_CLIENT_ERR_MAX + 512], what[96];
-	snprintf(what, sizeof(what), "GET /v1/deliveries/%" PRIu64 "/%" PRIu64 "/%" PRIu64, rt->src, rt->dst, rt->next);
+	char why[IST_HTTP_CLIENT_ERR_MAX + 512], what[RELAY_PATH_MAX + 8];
+	snprintf(what, sizeof(what), "GET /v1/deliveries/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "%s", rt->src, rt->dst, rt->next,
+		 r->scheme_query);
 	for (size_t tries = 0; tries < r->n_val; tries++) {
 		if (relay_stopping(r))
 			return -IST_ECLOSED;
@@ -700,8 +706,8 @@ static int dest_epoch(struct relay *r, struct relay_dest *d)
  */
 static int fetch_handover(struct relay *r, struct relay_dest *d, uint64_t k, struct ist_handover *h, json_t **ret_doc)
 {
-	char path[64], label[IST_HTTP_CLIENT_URL_MAX + 96], line[1024], why[256];
-	snprintf(path, sizeof(path), "/v1/epochs/%" PRIu64, k);
+	char path[RELAY_PATH_MAX], label[IST_HTTP_CLIENT_URL_MAX + RELAY_PATH_MAX], line[1024], why[256 + RELAY_PATH_MAX];
+	snprintf(path, sizeof(path), "/v1/epochs/%" PRIu64 "%s", k, r->scheme_query);
 	for (size_t tries = 0; tries < r->n_val; tries++) {
 		struct ist_cli_rpc_answer a;
 		size_t idx;
@@ -722,6 +728,9 @@ static int fetch_handover(struct relay *r, struct relay_dest *d, uint64_t k, str
 		ist_handover_read(&jr, a.doc, "", h);
 		if (ist_json_ok(&jr) && h->epoch != k)
 			ist_json_fail(&jr, -IST_EPARSE, "epoch", "%" PRIu64 ", not the epoch asked for", h->epoch);
+		if (ist_json_ok(&jr) && h->has_certificate && h->cert.scheme != r->scheme)
+			ist_json_fail(&jr, -IST_EPARSE, "handover.certificate", "certified with %s, not the %s asked for",
+				      ist_wire_cert_scheme_name(h->cert.scheme), ist_wire_cert_scheme_name(r->scheme));
 		if (ist_json_code(&jr) == -IST_ENOMEM) {
 			ist_cli_rpc_answer_fini(&a);
 			return -IST_ENOMEM;
@@ -730,7 +739,9 @@ static int fetch_handover(struct relay *r, struct relay_dest *d, uint64_t k, str
 			if (!h->has_certificate) {
 				ist_cli_rpc_answer_fini(&a);
 				snprintf(why, sizeof(why), "the hand-over to epoch %" PRIu64 " (block %" PRIu64 ") has no "
-					 "certificate yet on validator %s", k, h->height, r->val[idx].url);
+					 "certificate yet%s%s%s on validator %s", k, h->height, r->scheme_query[0] ? " (" : "",
+					 r->scheme_query[0] ? ist_wire_cert_scheme_name(r->scheme) : "",
+					 r->scheme_query[0] ? ")" : "", r->val[idx].url);
 				hold(r, d, why);
 				return FOLLOW_WAIT;
 			}

@@ -251,7 +251,7 @@ static int report(const struct ist_valset *vs, const struct ist_delivery *d, boo
 		if (valid) {
 			json_object_set_new(o, "height", ist_json_from_u64(c->height));
 			json_object_set_new(o, "epoch", ist_json_from_u64(c->epoch));
-			json_object_set_new(o, "scheme", json_string(multisig ? "multisig-secp256k1" : "frost-ed25519"));
+			json_object_set_new(o, "scheme", json_string(ist_wire_cert_scheme_name(c->scheme)));
 			if (multisig) {
 				json_object_set_new(o, "signers", signers_json(c));
 				json_object_set_new(o, "signed_stake", ist_json_from_u64(res->signed_stake));

@@ -282,6 +282,16 @@ int ist_node_submit(void *ctx, const uint8_t *body, size_t len, struct ist_buf *
 /* relayapi.c: the API's get (the relayer routes) */
 int ist_node_api_get(void *ctx, const char *path, const char *query, bool final, struct ist_buf *out,
 		     const char **ret_route, uint32_t *ret_wait_ms);
+/* The certificate scheme a request asks for with ?scheme= (the routes that
+ * serve certificates: docs/api.md): multisig-secp256k1 when absent. Out:
+ * *ret. Returns 0, or -IST_EINVAL with the reason in out (an unknown name:
+ * a 400 that lists the names). */
+int ist_node_query_scheme(const char *query, struct ist_buf *out, enum ist_cert_scheme *ret) IST_WUR;
+/* The encoded certificate of `scheme` of block `height` (the multisig one
+ * or the FROST one, storage/attest.h). Out: *ret_enc, *ret_len (borrowed
+ * until txn ends). Returns 0, -IST_ENOTFOUND, -IST_EDB*. */
+int ist_node_certificate_get(struct ist_txn *txn, enum ist_cert_scheme scheme, uint64_t height,
+			     const uint8_t **ret_enc, size_t *ret_len) IST_WUR;
 
 /* ledgerapi.c: the ledger's GET routes (segments after /v1/). Returns 1
  * when the path is not one of them, else as the API's get. */

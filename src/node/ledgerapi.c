@@ -6,7 +6,8 @@
  *   GET /v1/staking            the parameters and every registered validator
  *   GET /v1/validators?epoch=N the set of an epoch (isthmus-validator-set/v1)
  *   GET /v1/epochs             the current epoch
- *   GET /v1/epochs/{n}         an epoch's set and its hand-over certificate
+ *   GET /v1/epochs/{n}[?scheme=S] an epoch's set and its hand-over certificate (of scheme S:
+ *                              multisig-secp256k1, the default, or frost-ed25519)
  *   GET /v1/evidence           evidence the ledger judged
  *
  * API threads: the ledger is read under n->ledger_mu, the store in the
@@ -206,7 +207,10 @@ static void put_valset(struct ist_node *n, struct ist_buf *out, const struct ist
 	}
 	pthread_mutex_unlock(&n->ledger_mu);
 	ist_buf_puts(out, "]");
-	if (s->has_group_key) {
+	/* the FROST group key once the epoch's key generation formed it: part
+	 * of the set a destination trusts (and of the hand-over leaf; a key
+	 * made late, after the hand-over, is not: ist_ledger_set_valset) */
+	if (s->has_group_key && (!s->late_key || s->epoch == 0)) {
 		ist_buf_puts(out, ",");
 		put_hexf(out, "group_key", s->group_key, IST_ED25519_PUBKEY_BYTES);
 	}
@@ -272,11 +276,14 @@ static int get_epochs(struct ist_node *n, struct ist_buf *out)
 	return 0;
 }
 
-static int get_epoch(struct ist_node *n, struct ist_txn *txn, uint64_t epoch, struct ist_buf *out)
+static int get_epoch(struct ist_node *n, struct ist_txn *txn, uint64_t epoch, const char *query, struct ist_buf *out)
 {
-	struct ist_ledger_set *s = NULL;
-	int r = read_set(txn, epoch, &s, out);
+	enum ist_cert_scheme scheme;
+	int r = ist_node_query_scheme(query, out, &scheme);
 	if (r < 0)
+		return r;
+	struct ist_ledger_set *s = NULL;
+	if ((r = read_set(txn, epoch, &s, out)) < 0)
 		return r;
 	ist_buf_putf(out, "{\"epoch\":%" PRIu64 ",\"start_height\":%" PRIu64 ",", epoch, s->start_height);
 	if (s->end_height)
@@ -308,7 +315,7 @@ static int get_epoch(struct ist_node *n, struct ist_txn *txn, uint64_t epoch, st
 	free(proof);
 	const uint8_t *cv;
 	size_t clen;
-	r = ist_store_certificate_get(txn, h, &cv, &clen);
+	r = ist_node_certificate_get(txn, scheme, h, &cv, &clen);
 	if (r == 0) {
 		ist_buf_puts(out, "\"");
 		ist_buf_put_hex(out, cv, clen);
@@ -446,7 +453,7 @@ int ist_node_ledger_get(struct ist_node *n, struct ist_txn *txn, char **seg, siz
 		*ret_route = "/v1/epochs/{n}";
 		if (!ist_json_decimal_u64(seg[1], &num))
 			return ist_node_reason(out, -IST_EINVAL, "the epoch must be a decimal integer below 2^64");
-		return get_epoch(n, txn, num, out);
+		return get_epoch(n, txn, num, query, out);
 	}
 	if (ns == 1 && strcmp(seg[0], "frost") == 0) {
 		*ret_route = "/v1/frost";

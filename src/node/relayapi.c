@@ -3,14 +3,19 @@
  * API module passes to the source's get callback. Runs on NNG's threads with
  * short LMDB read transactions.
  *
- *   GET /v1/routes
- *   GET /v1/checkpoints/{src}/{dst}/latest
- *   GET /v1/checkpoints/{src}/{dst}/{tree_size}
- *   GET /v1/certificates/{height}
+ *   GET /v1/routes[?scheme=S]
+ *   GET /v1/checkpoints/{src}/{dst}/latest[?scheme=S]
+ *   GET /v1/checkpoints/{src}/{dst}/{tree_size}[?scheme=S]
+ *   GET /v1/certificates/{height}[?scheme=S]
  *   GET /v1/proofs/{src}/{dst}/{nonce}[?tree_size=N]
- *   GET /v1/deliveries/{src}/{dst}/{nonce}
+ *   GET /v1/deliveries/{src}/{dst}/{nonce}[?scheme=S]
  *   GET /v1/validators
  *   GET /v1/events[?after=SEQ][&wait_ms=MS]
+ *
+ * S is the certificate scheme asked for: multisig-secp256k1 (the default)
+ * or frost-ed25519 (a block has one certificate of each once both formed;
+ * "certified" and the certificate served are of S). Events stay those of
+ * the multisig certificates.
  *
  * u64 values are decimal strings, as in /v1/blocks (JSON readers round
  * numbers above 2^53); bytes are lower-case hex.
@@ -49,6 +54,42 @@ static bool query_get(const char *query, const char *key, char *out, size_t outl
 	return present;
 }
 
+/* ---- certificate schemes ---- */
+
+int ist_node_query_scheme(const char *query, struct ist_buf *out, enum ist_cert_scheme *ret)
+{
+	char name[32];
+	*ret = IST_CERT_MULTISIG_SECP256K1;
+	if (!query_get(query, "scheme", name, sizeof(name)) || ist_wire_cert_scheme_parse(name, ret))
+		return 0;
+	return ist_node_reason(out, -IST_EINVAL, "scheme must be multisig-secp256k1 (the default) or frost-ed25519");
+}
+
+int ist_node_certificate_get(struct ist_txn *txn, enum ist_cert_scheme scheme, uint64_t height,
+			     const uint8_t **ret_enc, size_t *ret_len)
+{
+	if (scheme == IST_CERT_FROST_ED25519)
+		return ist_store_frost_certificate_get(txn, height, ret_enc, ret_len);
+	return ist_store_certificate_get(txn, height, ret_enc, ret_len);
+}
+
+/* What a missing certificate of the scheme is called in reasons. */
+static const char *cert_noun(enum ist_cert_scheme scheme)
+{
+	return scheme == IST_CERT_FROST_ED25519 ? "FROST certificate (frost-ed25519)" : "certificate";
+}
+
+/* The certificate of `scheme` of block `height`, decoded. Returns 0 (*ret:
+ * free with ist_wire_certificate_free), -IST_ENOTFOUND, -IST_EDB*. */
+static int cert_decoded(struct ist_txn *txn, enum ist_cert_scheme scheme, uint64_t height, struct ist_certificate **ret)
+{
+	const uint8_t *v;
+	size_t len;
+	int r = ist_node_certificate_get(txn, scheme, height, &v, &len);
+	if (r < 0)
+		return r;
+	return ist_wire_certificate_decode(v, len, ret, NULL) < 0 ? -IST_EDB_CORRUPT : 0;
+}
 
 static void put_checkpoint(struct ist_buf *b, const struct ist_checkpoint *cp)
 {
@@ -96,11 +137,11 @@ static int cp_rec_decode(const uint8_t *v, size_t len, struct cp_rec *ret)
 	return 0;
 }
 
-static void put_cp_rec(struct ist_txn *txn, struct ist_buf *b, const struct cp_rec *rec)
+static void put_cp_rec(struct ist_txn *txn, enum ist_cert_scheme scheme, struct ist_buf *b, const struct cp_rec *rec)
 {
 	const uint8_t *v;
 	size_t len;
-	bool certified = ist_store_certificate_get(txn, rec->height, &v, &len) == 0;
+	bool certified = ist_node_certificate_get(txn, scheme, rec->height, &v, &len) == 0;
 	ist_buf_puts(b, "{\"checkpoint\":");
 	put_checkpoint(b, &rec->cp);
 	ist_buf_putf(b, ",\"height\":\"%" PRIu64 "\",\"batch_index\":%" PRIu32 ",\"batch_size\":%" PRIu32
@@ -109,7 +150,7 @@ static void put_cp_rec(struct ist_txn *txn, struct ist_buf *b, const struct cp_r
 
 /* ---- routes ---- */
 
-static int get_routes(struct ist_node *n, struct ist_txn *txn, struct ist_buf *out)
+static int get_routes(struct ist_node *n, struct ist_txn *txn, enum ist_cert_scheme scheme, struct ist_buf *out)
 {
 	ist_buf_puts(out, "{\"routes\":[");
 	bool first = true;
@@ -130,7 +171,7 @@ static int get_routes(struct ist_node *n, struct ist_txn *txn, struct ist_buf *o
 			struct cp_rec rec;
 			r = ist_store_checkpoint_last(txn, src, dst, &csize, &v, &len);
 			if (r == 0 && (r = cp_rec_decode(v, len, &rec)) == 0)
-				put_cp_rec(txn, out, &rec);
+				put_cp_rec(txn, scheme, out, &rec);
 			else if (r == -IST_ENOTFOUND)
 				ist_buf_puts(out, "null");
 			else
@@ -142,7 +183,8 @@ static int get_routes(struct ist_node *n, struct ist_txn *txn, struct ist_buf *o
 	return 0;
 }
 
-static int get_checkpoint(struct ist_txn *txn, uint64_t src, uint64_t dst, const char *which, struct ist_buf *out)
+static int get_checkpoint(struct ist_txn *txn, enum ist_cert_scheme scheme, uint64_t src, uint64_t dst,
+			  const char *which, struct ist_buf *out)
 {
 	const uint8_t *v;
 	size_t len;
@@ -161,27 +203,32 @@ static int get_checkpoint(struct ist_txn *txn, uint64_t src, uint64_t dst, const
 	struct cp_rec rec;
 	if (r < 0 || (r = cp_rec_decode(v, len, &rec)) < 0)
 		return r;
-	put_cp_rec(txn, out, &rec);
+	put_cp_rec(txn, scheme, out, &rec);
 	return 0;
 }
 
-static int get_certificate(struct ist_node *n, struct ist_txn *txn, uint64_t height, struct ist_buf *out)
+static int get_certificate(struct ist_node *n, struct ist_txn *txn, enum ist_cert_scheme scheme, uint64_t height,
+			   struct ist_buf *out)
 {
 	const uint8_t *v;
 	size_t len;
-	int r = ist_store_certificate_get(txn, height, &v, &len);
+	int r = ist_node_certificate_get(txn, scheme, height, &v, &len);
 	if (r == -IST_ENOTFOUND)
-		return ist_node_reason(out, r, "no certificate for this height (not committed, no checkpoints, or still gathering "
-			   "signatures)");
+		return ist_node_reason(out, r, "no %s for this height (not committed, no checkpoints, or still %s)",
+				       cert_noun(scheme), scheme == IST_CERT_FROST_ED25519 ? "being signed" : "gathering signatures");
 	if (r < 0)
 		return r;
 	struct ist_certificate *c = NULL;
 	if (ist_wire_certificate_decode(v, len, &c, NULL) < 0)
 		return -IST_EDB_CORRUPT;
 	ist_buf_putf(out, "{\"height\":\"%" PRIu64 "\",\"epoch\":\"%" PRIu64 "\",\"network_id\":\"%" PRIu64
-		     "\",\"scheme\":\"%s\",", c->height, c->epoch, c->network_id,
-		     c->scheme == IST_CERT_FROST_ED25519 ? "frost-ed25519" : "multisig-secp256k1");
+		     "\",\"scheme\":\"%s\",", c->height, c->epoch, c->network_id, ist_wire_cert_scheme_name(c->scheme));
 	ist_node_json_hex(out, "batch_root", c->batch_root, IST_HASH_BYTES);
+	if (c->scheme == IST_CERT_FROST_ED25519) {
+		/* one signature by the epoch's group key: signers stays empty */
+		ist_buf_puts(out, ",");
+		ist_node_json_hex(out, "group_key", c->group_key, IST_ED25519_PUBKEY_BYTES);
+	}
 	ist_buf_puts(out, ",\"signers\":[");
 	bool first = true;
 	uint64_t stake = 0;
@@ -272,8 +319,8 @@ static int pending(struct ist_buf *out, const char *reason, const char *fmt, ...
  * certificate (this node may have missed the shares of some blocks). */
 #define DELIVERY_SEARCH 64
 
-static int get_delivery(struct ist_node *n, struct ist_txn *txn, uint64_t src, uint64_t dst, uint64_t nonce,
-			struct ist_buf *out)
+static int get_delivery(struct ist_node *n, struct ist_txn *txn, enum ist_cert_scheme scheme, uint64_t src,
+			uint64_t dst, uint64_t nonce, struct ist_buf *out)
 {
 	if (src == dst || !ist_node_genesis_chain(&n->g, src) || !ist_node_genesis_chain(&n->g, dst))
 		return ist_node_reason(out, -IST_ENOTFOUND, "not a route of this network (see /v1/routes)");
@@ -301,24 +348,23 @@ static int get_delivery(struct ist_node *n, struct ist_txn *txn, uint64_t src, u
 	struct cp_rec rec = { 0 };
 	bool found = false, any = false;
 	for (int tries = 0; tries < DELIVERY_SEARCH && !found; tries++) {
-		const uint8_t *v, *cv;
-		size_t len, clen;
+		const uint8_t *v;
+		size_t len;
 		uint64_t size;
+		struct ist_certificate *c = NULL;
 		r = ist_store_checkpoint_next(txn, src, dst, min, &size, &v, &len);
 		if (r == -IST_ENOTFOUND)
 			break;
 		if (r < 0 || (r = cp_rec_decode(v, len, &rec)) < 0)
 			goto out;
 		any = true;
-		if (ist_store_certificate_get(txn, rec.height, &cv, &clen) == 0) {
-			struct ist_certificate *c = NULL;
-			if (ist_wire_certificate_decode(cv, clen, &c, NULL) < 0) {
-				r = -IST_EDB_CORRUPT;
-				goto out;
-			}
+		r = cert_decoded(txn, scheme, rec.height, &c);
+		if (r == 0) {
 			d->certificate = *c;
 			ist_wire_certificate_free(c);
 			found = true;
+		} else if (r != -IST_ENOTFOUND) {
+			goto out;
 		}
 		min = size + 1;
 	}
@@ -326,8 +372,10 @@ static int get_delivery(struct ist_node *n, struct ist_txn *txn, uint64_t src, u
 	if (!found) {
 		if (any)
 			r = pending(out, "awaiting_certificate",
-				    "message %" PRIu64 " is in a committed checkpoint (height %" PRIu64
-				    "); its certificate is still gathering signatures", nonce, rec.height);
+				    "message %" PRIu64 " is in a committed checkpoint (height %" PRIu64 "); its %s is still %s",
+				    nonce, rec.height, cert_noun(scheme),
+				    scheme == IST_CERT_FROST_ED25519 ? "missing (being signed, or this validator does not "
+				    "make FROST certificates)" : "gathering signatures");
 		else
 			r = pending(out, "awaiting_checkpoint",
 				    "message %" PRIu64 " was observed; no committed checkpoint of route %" PRIu64
@@ -339,14 +387,13 @@ static int get_delivery(struct ist_node *n, struct ist_txn *txn, uint64_t src, u
 	 * hand-over, so a message certified before a set change and delivered
 	 * late must come with the latest checkpoint's certificate */
 	{
-		const uint8_t *v, *cv;
-		size_t len, clen;
+		const uint8_t *v;
+		size_t len;
 		uint64_t size;
 		struct cp_rec last;
 		struct ist_certificate *c = NULL;
 		if (ist_store_checkpoint_last(txn, src, dst, &size, &v, &len) == 0 && cp_rec_decode(v, len, &last) == 0 &&
-		    last.height > rec.height && ist_store_certificate_get(txn, last.height, &cv, &clen) == 0 &&
-		    ist_wire_certificate_decode(cv, clen, &c, NULL) == 0) {
+		    last.height > rec.height && cert_decoded(txn, scheme, last.height, &c) == 0) {
 			if (c->epoch > d->certificate.epoch) {
 				d->certificate = *c;
 				rec = last;
@@ -479,25 +526,31 @@ int ist_node_api_get(void *ctx, const char *path, const char *query, bool final,
 	*ret_route = route;
 	if (!nums || ((which == R_PROOF || which == R_DELIVERY) && !ist_json_decimal_u64(seg[3], &c)))
 		return ist_node_reason(out, -IST_EINVAL, "path parameters must be decimal integers below 2^64");
+	enum ist_cert_scheme scheme = IST_CERT_MULTISIG_SECP256K1;
+	int r = 0;
+	if (which == R_ROUTES || which == R_CP || which == R_CERT || which == R_DELIVERY)
+		r = ist_node_query_scheme(query, out, &scheme);
+	if (r < 0)
+		return r;
 	struct ist_txn *txn;
-	int r = ist_store_read_begin(n->store, &txn);
+	r = ist_store_read_begin(n->store, &txn);
 	if (r < 0)
 		return r;
 	switch (which) {
 	case R_ROUTES:
-		r = get_routes(n, txn, out);
+		r = get_routes(n, txn, scheme, out);
 		break;
 	case R_CP:
-		r = get_checkpoint(txn, a, b, seg[3], out);
+		r = get_checkpoint(txn, scheme, a, b, seg[3], out);
 		break;
 	case R_CERT:
-		r = get_certificate(n, txn, a, out);
+		r = get_certificate(n, txn, scheme, a, out);
 		break;
 	case R_PROOF:
 		r = get_proof(n, txn, a, b, c, query, out);
 		break;
 	case R_DELIVERY:
-		r = get_delivery(n, txn, a, b, c, out);
+		r = get_delivery(n, txn, scheme, a, b, c, out);
 		break;
 	case R_EVENTS:
 		r = get_events(n, txn, query, final, out, ret_wait_ms);

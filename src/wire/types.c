@@ -128,6 +128,29 @@ void ist_wire_envelope_free(struct ist_envelope *e)
 	free(e);
 }
 
+/* ---- Certificate schemes ---- */
+
+const char *ist_wire_cert_scheme_name(enum ist_cert_scheme scheme)
+{
+	switch (scheme) {
+	case IST_CERT_MULTISIG_SECP256K1: return "multisig-secp256k1";
+	case IST_CERT_FROST_ED25519: return "frost-ed25519";
+	}
+	return "unknown";
+}
+
+bool ist_wire_cert_scheme_parse(const char *name, enum ist_cert_scheme *ret)
+{
+	static const enum ist_cert_scheme all[] = { IST_CERT_MULTISIG_SECP256K1, IST_CERT_FROST_ED25519 };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(name, ist_wire_cert_scheme_name(all[i])) == 0) {
+			*ret = all[i];
+			return true;
+		}
+	}
+	return false;
+}
+
 /* ---- Equality: field by field, never memcmp of whole structs (padding,
  * union members of another kind and bytes past a count are not content) ---- */
 

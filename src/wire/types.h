@@ -121,6 +121,14 @@ enum ist_cert_scheme {
 	IST_CERT_FROST_ED25519 = 2,
 };
 
+/* A scheme's name in the API, in documents and on the command line:
+ * "multisig-secp256k1", "frost-ed25519" ("unknown" for another value).
+ * Static storage. */
+const char *ist_wire_cert_scheme_name(enum ist_cert_scheme scheme);
+/* The scheme whose ist_wire_cert_scheme_name is `name` (exactly). True and
+ * *ret (written only then), else false. */
+bool ist_wire_cert_scheme_parse(const char *name, enum ist_cert_scheme *ret) IST_WUR;
+
 /* Validators' attestation of a block's batch root. Plain memory. The signed
  * digest is ist_wire_attest_digest() of (network_id, epoch, height,
  * batch_root) for both schemes. Only the members of `scheme` are meaningful;

@@ -9,6 +9,12 @@ of a node (docs/api.md), nothing more.
                                      else {"status": "pending", ...}
   GET /v1/epochs/K                   DIR/epochs/K.json, else 404 not_found
 
+With ?scheme=frost-ed25519, deliveries and epochs are read from
+DIR/deliveries/S-D-N.frost.hex and DIR/epochs/K.frost.json instead (the
+FROST certificates); ?scheme=multisig-secp256k1 is the default; another
+value is 400 bad_request, as on a node. Every request line (path and query)
+is appended to DIR/requests.log.
+
 Files are read at every request, so a test changes an answer by changing a
 file. Errors are the node's: {"error": {"code": ..., "message": ...}}.
 
@@ -20,6 +26,7 @@ import json
 import os
 import re
 import sys
+import urllib.parse
 
 DIR = sys.argv[1]
 
@@ -50,7 +57,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(404, {"error": {"code": "not_found", "message": what}})
 
     def do_GET(self):
-        path = self.path.split("?", 1)[0]
+        try:
+            with open(os.path.join(DIR, "requests.log"), "a") as f:
+                f.write(self.path + "\n")
+        except OSError:
+            pass   # no DIR: a stand-in that serves nothing
+        path, _, query = self.path.partition("?")
+        scheme = urllib.parse.parse_qs(query).get("scheme", ["multisig-secp256k1"])[0]
+        if scheme not in ("multisig-secp256k1", "frost-ed25519"):
+            self.reply(400, {"error": {"code": "bad_request",
+                                       "message": "scheme must be multisig-secp256k1 (the default) or frost-ed25519"}})
+            return
+        ext = ".frost" if scheme == "frost-ed25519" else ""
         if path == "/v1/routes":
             self.reply(200, read("routes.json") or {"routes": []})
             return
@@ -59,7 +77,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         m = re.fullmatch(r"/v1/deliveries/(\d+)/(\d+)/(\d+)", path)
         if m:
-            hexd = read("deliveries/%s-%s-%s.hex" % m.groups())
+            hexd = read("deliveries/%s-%s-%s%s.hex" % (m.groups() + (ext,)))
             if hexd is None:
                 self.reply(200, {"status": "pending", "reason": "awaiting_certificate", "detail": "not in the files"})
             else:
@@ -67,7 +85,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         m = re.fullmatch(r"/v1/epochs/(\d+)", path)
         if m:
-            doc = read("epochs/%s.json" % m.group(1))
+            doc = read("epochs/%s%s.json" % (m.group(1), ext))
             if doc is None:
                 self.not_found("epoch %s has not started" % m.group(1))
             else:

@@ -24,6 +24,11 @@
  *   --leaf-pos N         where the hand-over leaf is (default: last)
  *   --signers LIST       outgoing validator indices that sign (default all)
  *   --no-certificate     "certificate": null (not formed yet)
+ *   --frost SEEDHEX      certify with this Ed25519 seed as the outgoing
+ *                        set's FROST group key (frost-ed25519), and put its
+ *                        key in the outgoing set
+ *   --next-frost SEEDHEX put this seed's key in the incoming set as its
+ *                        FROST group key (part of the hand-over leaf)
  *   --forge CLASS        tamper-stake (validator 0's incoming stake + 1
  *                        after signing: the leaf of another set),
  *                        sig-bit, proof-bit
@@ -102,6 +107,8 @@ int main(int argc, char **argv)
 		{ "forge", required_argument, NULL, 'F' },
 		{ "valset", required_argument, NULL, 'v' },
 		{ "next-valset", required_argument, NULL, 'V' },
+		{ "frost", required_argument, NULL, 'f' },
+		{ "next-frost", required_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
 	if (ist_crypto_init() < 0)
@@ -111,7 +118,7 @@ int main(int argc, char **argv)
 	fx_spec_default(&in, 0, 2);
 	out.height = 30;
 	uint64_t stake = 1000, next_stake = 1000, next_epoch = 0, checkpoints = 2, leaf_pos = 0;
-	bool have_next_epoch = false, have_leaf_pos = false, no_cert = false;
+	bool have_next_epoch = false, have_leaf_pos = false, no_cert = false, frost = false, next_frost = false;
 	const char *signers = NULL, *forge = NULL, *valset = NULL, *next_valset = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -131,6 +138,16 @@ int main(int argc, char **argv)
 		case 'F': forge = optarg; break;
 		case 'v': valset = optarg; break;
 		case 'V': next_valset = optarg; break;
+		case 'f':
+			if (ist_hex_decode(optarg, out.frost_seed, sizeof(out.frost_seed)) < 0)
+				die("--frost: 64 hex digits expected");
+			frost = true;
+			break;
+		case 'X':
+			if (ist_hex_decode(optarg, in.frost_seed, sizeof(in.frost_seed)) < 0)
+				die("--next-frost: 64 hex digits expected");
+			next_frost = true;
+			break;
 		default: die("unknown option (see the comment at the top of mkhandover.c)");
 		}
 	}
@@ -144,7 +161,10 @@ int main(int argc, char **argv)
 		out.stakes[i] = stake;
 	for (size_t i = 0; i < in.n_validators; i++)
 		in.stakes[i] = next_stake;
-	out.has_group_key = in.has_group_key = false;
+	out.has_group_key = frost;
+	in.has_group_key = next_frost;
+	if (frost)
+		out.scheme = IST_CERT_FROST_ED25519;
 	in.epoch = have_next_epoch ? next_epoch : out.epoch + 1;
 	memset(out.signers, 0, sizeof(out.signers));
 	if (!signers) {
@@ -177,7 +197,7 @@ int main(int argc, char **argv)
 			h->next.stakes[0] += 1;
 			h->next.total += 1;
 		} else if (strcmp(forge, "sig-bit") == 0) {
-			h->cert.sigs[0][10] ^= 0x01;
+			(h->cert.scheme == IST_CERT_FROST_ED25519 ? h->cert.frost_sig : h->cert.sigs[0])[10] ^= 0x01;
 		} else if (strcmp(forge, "proof-bit") == 0) {
 			if (!h->proof.path_len)
 				die("--forge proof-bit: the proof is empty (use --checkpoints 1 or more)");

@@ -165,6 +165,22 @@ else
 	not_ok "relayer API: unknown route 404, an over-long query value 400, events carry a boot id" \
 		"unknown route: $c404, long after: $c400, boot: '$boot'"
 fi
+# ?scheme=: an unknown one is 400 naming the allowed values (deliveries,
+# certificates, epochs); multisig-secp256k1 is the default; frost-ed25519
+# serves the FROST certificate, or says it is the FROST one that is missing
+bogus=$(curl -s --max-time 5 "$(api 0)/v1/deliveries/1/2/0?scheme=bogus")
+cb=$(code "$(api 0)/v1/deliveries/1/2/0?scheme=bogus")$(code "$(api 0)/v1/certificates/1?scheme=bogus")$(code "$(api 0)/v1/epochs/0?scheme=frost")
+dm=$(curl -s --max-time 5 "$(api 0)/v1/deliveries/1/2/0?scheme=multisig-secp256k1")
+dd=$(curl -s --max-time 5 "$(api 0)/v1/deliveries/1/2/0")
+df=$(curl -s --max-time 5 "$(api 0)/v1/deliveries/1/2/0?scheme=frost-ed25519")
+if [ "$cb" = 400400400 ] && echo "$bogus" | grep -q 'scheme must be multisig-secp256k1 (the default) or frost-ed25519' &&
+	[ "$dm" = "$dd" ] && echo "$dd" | grep -q '"status":"ready"' &&
+	{ echo "$df" | grep -q '"status":"ready"' || echo "$df" | grep -q '"awaiting_certificate".*FROST certificate'; }; then
+	ok "relayer API: ?scheme=bogus 400 with the allowed values, multisig-secp256k1 the default, frost-ed25519 names the FROST certificate"
+else
+	not_ok "relayer API: ?scheme=bogus 400 with the allowed values, multisig-secp256k1 the default, frost-ed25519 names the FROST certificate" \
+		"codes $cb, bogus: $bogus" "frost: $df"
+fi
 
 # a validator killed and restarted resumes its watchers from their cursors:
 # its trees go on where they stopped, and it serves the new messages

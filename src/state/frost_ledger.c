@@ -402,8 +402,9 @@ void ist_fl_jobs_step(struct ist_fl *f, uint64_t height)
 	f->n_jobs = k;
 }
 
-/* A report: the signed shares of a job's current attempt. */
-static void apply_shares(struct ist_fl *f, const uint8_t *p, size_t len, const char **why)
+/* A report: the signed shares of a job's current attempt. Returns 0 or
+ * -IST_ENOMEM (the block is applied again: no report may be dropped). */
+static int apply_shares(struct ist_fl *f, const uint8_t *p, size_t len, const char **why)
 {
 	struct ist_cur c;
 	ist_cur_init(&c, p + 1, len - 1);
@@ -412,7 +413,7 @@ static void apply_shares(struct ist_fl *f, const uint8_t *p, size_t len, const c
 	uint16_t count = ist_cur_be16(&c);
 	if (!ist_cur_ok(&c) || len != 1 + 22 + (size_t)count * (2 + 32 + 64)) {
 		*why = "malformed share report";
-		return;
+		return 0;
 	}
 	struct ist_fl_group *g = (struct ist_fl_group *)ist_fl_group_get(f, epoch);
 	struct ist_fl_job *j = NULL;
@@ -421,21 +422,25 @@ static void apply_shares(struct ist_fl *f, const uint8_t *p, size_t len, const c
 			j = &f->jobs[i];
 	if (!j || !j->assigned || j->attempt != attempt) {
 		*why = "share report for no current attempt";
-		return;
+		return 0;
 	}
 	struct ist_frost_commitment *list = calloc(j->n_signers, sizeof(*list));
 	struct ist_frost_session *s = NULL;
 	if (!list)
-		return;
+		return -IST_ENOMEM;
 	for (uint16_t i = 0; i < j->n_signers; i++)
 		list[i] = j->signers[i].c;
-	if (ist_frost_session_new(g->group_key, list, j->n_signers, &s) < 0 ||
-	    ist_frost_session_bind(s, j->digest, IST_HASH_BYTES) < 0) {
-		free(list);
-		ist_frost_session_free(s);
-		return;
-	}
+	int r = ist_frost_session_new(g->group_key, list, j->n_signers, &s);
+	if (r == 0)
+		r = ist_frost_session_bind(s, j->digest, IST_HASH_BYTES);
 	free(list);
+	if (r < 0) {
+		ist_frost_session_free(s);
+		if (r == -IST_ENOMEM)
+			return r;
+		*why = "share report for an attempt whose commitments make no session";
+		return 0;
+	}
 	for (uint16_t k = 0; k < count; k++) {
 		uint16_t id = ist_cur_be16(&c);
 		const uint8_t *z = ist_cur_ptr(&c, 32), *sig = ist_cur_ptr(&c, 64);
@@ -462,6 +467,7 @@ static void apply_shares(struct ist_fl *f, const uint8_t *p, size_t len, const c
 	}
 	ist_frost_session_free(s);
 	f->dirty = true;
+	return 0;
 }
 
 static void apply_cert(struct ist_fl *f, const uint8_t *p, size_t len, const char **why)
@@ -631,7 +637,7 @@ int ist_fl_apply_item(struct ist_fl *f, bool nonce_kind, const uint8_t *p, size_
 	else if (len >= 1 && p[0] == IST_FL_CERT)
 		apply_cert(f, p, len, &why);
 	else if (len >= 1 && p[0] == IST_FL_SHARES)
-		apply_shares(f, p, len, &why);
+		r = apply_shares(f, p, len, &why);
 	else
 		r = apply_dkg(f, p, len, height, &why);
 	if (ret_why)
@@ -939,6 +945,8 @@ int ist_fl_decode(struct ist_fl *f, const uint8_t *p, size_t len)
 		for (uint16_t k = 0; k < j->n_signers; k++) {
 			rd_nonce(&c, &j->signers[k]);
 			j->got[k] = ist_cur_u8(&c) != 0;
+			if (j->signers[k].c.id < 1)   /* identifiers index the group from 1 */
+				goto fail;
 		}
 	}
 	if (!ist_cur_done(&c))

@@ -268,3 +268,70 @@ int fx_sign_job(struct fx *x, const struct ist_fl_group *g, const struct ist_fl_
 	ist_frost_session_free(s);
 	return r;
 }
+
+int fx_share(const struct fx *x, const struct ist_fl_group *g, const struct ist_fl_job *j, uint16_t id,
+	     uint8_t ret_z32[32])
+{
+	struct ist_frost_commitment list[FX_MAX];
+	need(j->n_signers >= 1 && j->n_signers <= FX_MAX, "signers");
+	int k = -1;
+	for (uint16_t i = 0; i < j->n_signers; i++) {
+		list[i] = j->signers[i].c;
+		if (list[i].id == id)
+			k = i;
+	}
+	need(k >= 0, "not a signer of the attempt");
+	uint32_t seq = j->signers[k].seq;
+	need(seq < FX_MAX_NONCES, "seq");
+	struct ist_frost_nonce nc = x->nonces[id - 1][seq];   /* session_sign wipes it */
+	struct ist_frost_session *s = NULL;
+	int r = ist_frost_session_new(g->group_key, list, j->n_signers, &s);
+	if (r == 0)
+		r = ist_frost_session_bind(s, j->digest, IST_HASH_BYTES);
+	if (r == 0)
+		r = ist_frost_session_sign(s, id, x->signing[id - 1], &nc, ret_z32);
+	ist_frost_session_free(s);
+	sodium_memzero(&nc, sizeof(nc));
+	return r;
+}
+
+void fx_share_sig(const struct fx *x, uint16_t signer, uint64_t epoch, uint64_t height, uint32_t attempt, uint16_t id,
+		  const uint8_t z[32], uint8_t ret_sig64[64])
+{
+	need(signer >= 1 && signer <= x->n, "signer id");
+	struct ist_buf m;
+	ist_buf_init(&m, 0);
+	ist_fl_share_signed_bytes(x->net, epoch, height, attempt, id, z, &m);
+	need(ist_buf_err(&m) == 0 && ist_ed25519_sign(x->seed[signer - 1], m.data, m.len, ret_sig64) == 0, "sign share");
+	ist_buf_fini(&m);
+}
+
+void fx_report_head(struct ist_buf *b, uint64_t epoch, uint64_t height, uint32_t attempt, uint16_t count)
+{
+	ist_buf_put_u8(b, IST_FL_SHARES);
+	ist_buf_put_be64(b, epoch);
+	ist_buf_put_be64(b, height);
+	ist_buf_put_be32(b, attempt);
+	ist_buf_put_be16(b, count);
+}
+
+void fx_report_entry(const struct fx *x, const struct ist_fl_job *j, uint16_t signer, uint16_t id, const uint8_t z[32],
+		     struct ist_buf *b)
+{
+	uint8_t sig[64];
+	fx_share_sig(x, signer, j->epoch, j->height, j->attempt, id, z, sig);
+	ist_buf_put_be16(b, id);
+	ist_buf_put(b, z, 32);
+	ist_buf_put(b, sig, 64);
+}
+
+void fx_report(const struct fx *x, const struct ist_fl_group *g, const struct ist_fl_job *j, const uint16_t *ids,
+	       uint16_t n, struct ist_buf *b)
+{
+	fx_report_head(b, j->epoch, j->height, j->attempt, n);
+	for (uint16_t k = 0; k < n; k++) {
+		uint8_t z[32];
+		need(fx_share(x, g, j, ids[k], z) == 0, "share");
+		fx_report_entry(x, j, ids[k], ids[k], z, b);
+	}
+}

@@ -87,4 +87,26 @@ void fx_nonces(struct fx *x, uint64_t epoch, uint16_t id, uint32_t first, uint16
  * nonces (session API). Returns 0 or the first error. */
 int fx_sign_job(struct fx *x, const struct ist_fl_group *g, const struct ist_fl_job *j, uint8_t ret_sig64[64]);
 
+/* ---- share reports (IST_FL_SHARES) ---- */
+
+/* Signer `id` of job j's current attempt: its signature share of the
+ * job's digest with its committed nonce (a copy: the fixture keeps the
+ * nonce, so the share can be made again). Returns 0 or the error. */
+int fx_share(const struct fx *x, const struct ist_fl_group *g, const struct ist_fl_job *j, uint16_t id,
+	     uint8_t ret_z32[32]);
+/* The Ed25519 signature by participant `signer` (node key) over
+ * ist_fl_share_signed_bytes(net, epoch, height, attempt, id, z). */
+void fx_share_sig(const struct fx *x, uint16_t signer, uint64_t epoch, uint64_t height, uint32_t attempt, uint16_t id,
+		  const uint8_t z[32], uint8_t ret_sig64[64]);
+/* A report's head: 5 || epoch || height || attempt || count. */
+void fx_report_head(struct ist_buf *b, uint64_t epoch, uint64_t height, uint32_t attempt, uint16_t count);
+/* One entry of a report on job j's current attempt: id || z || signature
+ * by `signer` (normally id itself). */
+void fx_report_entry(const struct fx *x, const struct ist_fl_job *j, uint16_t signer, uint16_t id, const uint8_t z[32],
+		     struct ist_buf *b);
+/* A whole report on j's current attempt with the valid, signed shares of
+ * the n signers ids[0..n). */
+void fx_report(const struct fx *x, const struct ist_fl_group *g, const struct ist_fl_job *j, const uint16_t *ids,
+	       uint16_t n, struct ist_buf *b);
+
 #endif

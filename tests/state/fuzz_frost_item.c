@@ -1,13 +1,16 @@
 /*
  * Fuzz target 'state-frost-item': ist_fl_apply_item, the decoder of the
- * FROST items of a block's payload (IST_PAYLOAD_DKG: round 1, 2, 3 and
- * certificates; IST_PAYLOAD_NONCE_COMMITMENTS), outside input.
+ * FROST items of a block's payload (IST_PAYLOAD_DKG: round 1, 2, 3,
+ * certificates and share reports; IST_PAYLOAD_NONCE_COMMITMENTS), outside
+ * input.
  *
  * Input: one flag byte, then the item.
  *   bit 0     the item is of the nonce-commitment kind
  *   bit 1     re-sign it: its last 64 bytes become the signature of the
  *             participant it names (DKG: the sender; nonces: the member),
- *             so that mutations get past the signature check
+ *             so that mutations get past the signature check; in a share
+ *             report, every whole entry's signature becomes that of the
+ *             member the entry names (over its epoch, height, attempt, z)
  *   bits 2-3  the state it meets: 0 no run (a group of epoch 7 with nonce
  *             queues and an assigned job), 1/2/3 as 0 plus a run for epoch
  *             8 in round 1/2/3 (participant 4 has not posted that round yet)
@@ -18,11 +21,15 @@
  * the item, the run steps and the jobs step at that height; then:
  *  - an item that is ignored (a reason given) leaves the state as it was,
  *    byte for byte, and does not mark it dirty;
+ *  - every member marked bad was counted once in bad_shares, and no bad
+ *    member is among the signers chosen at this height;
  *  - the record of the state decodes, and encodes to the same bytes.
  *
  * Seed corpus: tests/fuzz/corpus/state-frost-item/ (real items: round 1,
  * round 2, round 3 with and without a complaint, a nonce batch, a
- * certificate). They were written by this file built with
+ * certificate, a share report of two of the job's three signers, and a
+ * report with a signed share that does not check; both reports at a height
+ * where the attempt then times out). They were written by this file built with
  * -DFUZZ_FROST_WRITE_SEEDS (a main that writes them into a directory).
  */
 #include <stdint.h>
@@ -53,8 +60,9 @@ static uint64_t base_height[4];
 static struct fx *fx_run;             /* participants of the run (epoch 8) */
 
 /* seeds, in the order written */
-static struct ist_buf seeds[6];
-static uint8_t seed_flags[6];
+#define N_SEEDS 8
+static struct ist_buf seeds[N_SEEDS];
+static uint8_t seed_flags[N_SEEDS];
 
 static void apply(struct ist_fl *f, bool nonce, struct ist_buf *b, uint64_t h)
 {
@@ -116,12 +124,29 @@ static void setup(void)
 	check(ist_fl_job_add(f, 7, 14, digest) == 0);
 	ist_fl_jobs_step(f, 14);
 	check(ist_fl_n_jobs(f) == 1 && ist_fl_job_at(f, 0)->n_signers == 3);
-	/* seeds: the next batch of member 1, the job's certificate */
+	/* seeds: the next batch of member 1, the job's certificate, reports
+	 * (made first: fx_sign_job uses the nonces up) at a height where the
+	 * attempt then times out (14 + R) */
 	ist_buf_init(&seeds[4], 0);
 	fx_nonces(a, 7, 1, 4, 2, &seeds[4]);
 	seed_flags[4] = 0x01;
 	uint8_t sig[64];
 	struct ist_fl_job j = *ist_fl_job_at(f, 0);
+	uint16_t two[2] = { j.signers[0].c.id, j.signers[2].c.id };
+	ist_buf_init(&seeds[6], 0);
+	fx_report(a, g, &j, two, 2, &seeds[6]);
+	seed_flags[6] = 2 << 4;
+	uint8_t z[32];
+	check(fx_share(a, g, &j, j.signers[1].c.id, z) == 0);
+	z[0] ^= 1;
+	/* the first signer's good share, the second's wrong one, both signed */
+	uint8_t z0[32];
+	check(fx_share(a, g, &j, two[0], z0) == 0);
+	ist_buf_init(&seeds[7], 0);
+	fx_report_head(&seeds[7], 7, 14, 0, 2);
+	fx_report_entry(a, &j, two[0], two[0], z0, &seeds[7]);
+	fx_report_entry(a, &j, j.signers[1].c.id, j.signers[1].c.id, z, &seeds[7]);
+	seed_flags[7] = 0x02 | 2 << 4;
 	check(fx_sign_job(a, g, &j, sig) == 0);
 	ist_buf_init(&seeds[5], 0);
 	ist_fl_cert_item(&seeds[5], 7, 14, sig);
@@ -181,6 +206,19 @@ static void setup(void)
 
 static void resign(uint8_t *p, size_t len, bool nonce)
 {
+	if (!nonce && len >= 1 && p[0] == IST_FL_SHARES) {
+		/* each whole entry (whatever the count says) */
+		if (len < 23)
+			return;
+		uint64_t epoch = ist_get_be64(p + 1), height = ist_get_be64(p + 9);
+		uint32_t attempt = ist_get_be32(p + 17);
+		for (size_t o = 23; o + 98 <= len; o += 98) {
+			uint16_t id = ist_get_be16(p + o);
+			if (id >= 1 && id <= fx_run->n)
+				fx_share_sig(fx_run, id, epoch, height, attempt, id, p + o + 2, p + o + 34);
+		}
+		return;
+	}
 	size_t head = nonce ? 16 : 11;
 	if (len < head + 64 || (!nonce && p[0] == IST_FL_CERT))
 		return;
@@ -237,6 +275,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(ist_fl_group_set(f, g) == 0);
 	free(g);
 	ist_fl_jobs_step(f, h);
+	/* share reports: every bad member was counted once (the states start
+	 * with none), and signers chosen now are never bad */
+	for (uint64_t ep = 7; ep <= 8; ep++) {
+		const struct ist_fl_group *gg = ist_fl_group_get(f, ep);
+		uint32_t nbad = 0;
+		for (uint16_t i = 0; gg && i < gg->n; i++)
+			nbad += gg->bad[i];
+		check(!gg || nbad == gg->bad_shares);
+	}
+	for (size_t i = 0; i < ist_fl_n_jobs(f); i++) {
+		const struct ist_fl_job *jj = ist_fl_job_at(f, i);
+		const struct ist_fl_group *gg = ist_fl_group_get(f, jj->epoch);
+		for (uint16_t x = 0; gg && jj->assigned == h && x < jj->n_signers; x++)
+			check(!gg->bad[jj->signers[x].c.id - 1]);
+	}
 	/* the record round-trips */
 	ist_buf_reset(&e);
 	ist_fl_encode(f, &e);
@@ -255,8 +308,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef FUZZ_FROST_WRITE_SEEDS
-static const char *const seed_names[6] = { "round1", "round2", "round3-complaint", "round3-empty", "nonces",
-					     "cert" };
+static const char *const seed_names[N_SEEDS] = { "round1", "round2", "round3-complaint", "round3-empty", "nonces",
+						   "cert", "shares", "shares-bad-signed" };
 
 int main(int argc, char **argv)
 {
@@ -265,7 +318,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setup();
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < N_SEEDS; i++) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s", argv[1], seed_names[i]);
 		FILE *out = fopen(path, "wb");

@@ -7,7 +7,10 @@
  * and participants silent in later rounds (the rounds advance at their
  * deadlines); too few participants; invalid items ignored without a
  * trace; nonce batches, signer choice, determinism, time-outs,
- * certificates and dropped jobs; the persistence record; and the ledger
+ * certificates and dropped jobs; share reports (shares marked got, silent
+ * signers absent after a time-out and chosen last, a signed bad share
+ * marking its member bad for the epoch, forged or stale reports ignored);
+ * the persistence record; and the ledger
  * (state/ledger.h): the in-epoch DKG, the epoch that waits for the next
  * set's DKG, a DKG that fails, FROST off, and a flush/load mid-DKG.
  */
@@ -861,6 +864,478 @@ START_TEST(encode_decode)
 }
 END_TEST
 
+/* ---- share reports (IST_FL_SHARES) ---- */
+
+/* A group of n = 4 (t = 3) for x's epoch, `per` commitments per member,
+ * and one job at H with its signers chosen. */
+#define SH_H 100
+static const struct ist_fl_job *share_setup(struct ist_fl *f, struct fx *x, struct ist_fl_group *g, uint32_t per,
+					    const uint8_t digest[32])
+{
+	setup_group(f, x, g);
+	for (uint16_t id = 1; id <= 4; id++)
+		post_nonces(f, x, id, 0, per, SH_H);
+	ck_assert_int_eq(ist_fl_job_add(f, x->epoch, SH_H, digest), 0);
+	ist_fl_jobs_step(f, SH_H);
+	ck_assert_uint_eq(ist_fl_n_jobs(f), 1);
+	const struct ist_fl_job *j = ist_fl_job_at(f, 0);
+	ck_assert_uint_eq(j->assigned, SH_H);
+	ck_assert_uint_eq(j->n_signers, 3);
+	return j;
+}
+
+static int pos_of(const struct ist_fl_job *j, uint16_t id)
+{
+	for (uint16_t k = 0; k < j->n_signers; k++)
+		if (j->signers[k].c.id == id)
+			return k;
+	return -1;
+}
+
+static bool got_of(const struct ist_fl_job *j, uint16_t id)
+{
+	int k = pos_of(j, id);
+	ck_assert_int_ge(k, 0);
+	return j->got[k];
+}
+
+/* The one member of 1..4 not in bits. */
+static uint16_t left_out(uint32_t bits)
+{
+	uint16_t out = 0;
+	for (uint16_t id = 1; id <= 4; id++)
+		if (!(bits & (1u << id))) {
+			ck_assert_uint_eq(out, 0);
+			out = id;
+		}
+	ck_assert_uint_ne(out, 0);
+	return out;
+}
+
+/* The record decodes to the same flags, counters and got[]. */
+static void shares_round_trip(const struct ist_fl *f, uint64_t epoch)
+{
+	round_trip(f);
+	struct ist_buf a;
+	ist_buf_init(&a, 0);
+	encode(f, &a);
+	struct ist_fl *k = new_fl();
+	ck_assert_int_eq(ist_fl_decode(k, a.data, a.len), 0);
+	const struct ist_fl_group *g1 = ist_fl_group_get(f, epoch), *g2 = ist_fl_group_get(k, epoch);
+	ck_assert_ptr_nonnull(g2);
+	ck_assert_uint_eq(g1->bad_shares, g2->bad_shares);
+	for (uint16_t i = 0; i < g1->n; i++) {
+		ck_assert_int_eq(g1->absent[i], g2->absent[i]);
+		ck_assert_int_eq(g1->bad[i], g2->bad[i]);
+		ck_assert_int_eq(g1->qualified[i], g2->qualified[i]);
+	}
+	ck_assert_uint_eq(ist_fl_n_jobs(f), ist_fl_n_jobs(k));
+	for (size_t i = 0; i < ist_fl_n_jobs(f); i++) {
+		const struct ist_fl_job *j1 = ist_fl_job_at(f, i), *j2 = ist_fl_job_at(k, i);
+		ck_assert_uint_eq(j1->n_signers, j2->n_signers);
+		for (uint16_t s = 0; s < j1->n_signers; s++)
+			ck_assert_int_eq(j1->got[s], j2->got[s]);
+	}
+	ist_fl_free(k);
+	ist_buf_fini(&a);
+}
+
+START_TEST(shares_report_marks_got)
+{
+	struct fx *x = fx_new(4, 1100, NET, 7);
+	struct ist_fl *f = new_fl();
+	struct ist_fl_group g;
+	uint8_t digest[32];
+	memset(digest, 0x3c, 32);
+	const struct ist_fl_job *j = share_setup(f, x, &g, 4, digest);
+	uint16_t s[3] = { j->signers[0].c.id, j->signers[1].c.id, j->signers[2].c.id };
+	/* the first signer is (say) absent from an earlier attempt */
+	struct ist_fl_group ga = *ist_fl_group_get(f, x->epoch);
+	ga.absent[s[0] - 1] = true;
+	ck_assert_int_eq(ist_fl_group_set(f, &ga), 0);
+	struct ist_buf b, snap;
+	ist_buf_init(&b, 0);
+	ist_buf_init(&snap, 0);
+	/* each share checks on its own (the fixture's shares are real) */
+	for (int k = 0; k < 3; k++) {
+		uint8_t z[32];
+		ck_assert_int_eq(fx_share(x, &g, j, s[k], z), 0);
+	}
+	/* a report of two of the three */
+	uint16_t two[2] = { s[0], s[1] };
+	fx_report(x, &g, j, two, 2, &b);
+	ck_assert_uint_eq(b.len, 1 + 22 + 2 * 98);
+	ist_fl_clean(f);
+	ck_assert_ptr_null(put(f, false, &b, SH_H + 1));
+	ck_assert(ist_fl_dirty(f));
+	j = ist_fl_job_at(f, 0);
+	ck_assert(got_of(j, s[0]));
+	ck_assert(got_of(j, s[1]));
+	ck_assert(!got_of(j, s[2]));
+	const struct ist_fl_group *gg = ist_fl_group_get(f, x->epoch);
+	ck_assert(!gg->absent[s[0] - 1]);   /* a checked share clears it */
+	for (uint16_t id = 1; id <= 4; id++)
+		ck_assert(!gg->bad[id - 1]);
+	ck_assert_uint_eq(gg->bad_shares, 0);
+	ck_assert_uint_eq(j->attempt, 0);
+	ck_assert_uint_eq(j->assigned, SH_H);
+	/* the same report again (another node holding the same shares):
+	 * nothing new */
+	encode(f, &snap);
+	fx_report(x, &g, j, two, 2, &b);
+	ck_assert_ptr_null(put(f, false, &b, SH_H + 1));
+	assert_unchanged(f, &snap);
+	/* the third one's share, later, in a report that repeats the first */
+	uint16_t all3[2] = { s[2], s[0] };
+	fx_report(x, &g, j, all3, 2, &b);
+	ck_assert_ptr_null(put(f, false, &b, SH_H + 2));
+	j = ist_fl_job_at(f, 0);
+	for (int k = 0; k < 3; k++)
+		ck_assert(got_of(j, s[k]));
+	/* got[] persists */
+	shares_round_trip(f, x->epoch);
+	/* a record whose job names signer 0 is corrupt (it would index the
+	 * group's arrays at -1); the job is last: 3 x (seq, id, D, E, got) */
+	{
+		struct ist_buf a;
+		ist_buf_init(&a, 0);
+		encode(f, &a);
+		ck_assert_uint_eq(ist_fl_n_jobs(f), 1);
+		uint8_t *id0 = a.data + a.len - 3 * (4 + 2 + 32 + 32 + 1) + 4;
+		ck_assert_uint_eq(ist_get_be16(id0), s[0]);   /* signers are sorted by identifier */
+		ist_put_be16(id0, 0);
+		struct ist_fl *k = new_fl();
+		ck_assert_int_eq(ist_fl_decode(k, a.data, a.len), -IST_EDB_CORRUPT);
+		ist_fl_free(k);
+		ist_buf_fini(&a);
+	}
+	/* with every share reported, a time-out marks nobody absent */
+	ist_fl_jobs_step(f, SH_H + R);
+	j = ist_fl_job_at(f, 0);
+	ck_assert_uint_eq(j->attempt, 1);
+	for (uint16_t k = 0; k < j->n_signers; k++)
+		ck_assert(!j->got[k]);   /* a new attempt starts with none */
+	for (uint16_t id = 1; id <= 4; id++)
+		ck_assert(!ist_fl_group_get(f, x->epoch)->absent[id - 1]);
+	ist_buf_fini(&b);
+	ist_buf_fini(&snap);
+	ist_fl_free(f);
+	fx_free(x);
+}
+END_TEST
+
+START_TEST(shares_timeout_absent)
+{
+	struct fx *x = fx_new(4, 1200, NET, 7);
+	struct ist_fl *f = new_fl(), *f2 = new_fl();
+	struct ist_fl_group g;
+	/* a digest for which the silent member would be chosen again in
+	 * attempt 1 if nothing were known: then leaving it out is the
+	 * ranking's doing */
+	bool has[4] = { true, true, true, true };
+	uint8_t digest[32];
+	uint16_t silent = 0;
+	for (uint8_t d = 0; !silent; d++) {
+		ck_assert_uint_lt(d, 200);
+		memset(digest, d, 32);
+		uint32_t b0 = expected_signers(digest, 0, has, 4, 3), b1 = expected_signers(digest, 1, has, 4, 3);
+		for (uint16_t id = 1; id <= 4 && !silent; id++)
+			if ((b0 & b1 & (1u << id)) != 0)
+				silent = id;
+	}
+	const struct ist_fl_job *j = share_setup(f, x, &g, 8, digest);
+	/* f2: the same state, no report */
+	{
+		struct ist_buf a;
+		ist_buf_init(&a, 0);
+		encode(f, &a);
+		ck_assert_int_eq(ist_fl_decode(f2, a.data, a.len), 0);
+		ist_buf_fini(&a);
+	}
+	uint32_t bits0 = signer_bits(j);
+	ck_assert(bits0 & (1u << silent));
+	uint16_t outsider = left_out(bits0);
+	uint16_t answered[2], na = 0;
+	for (uint16_t k = 0; k < 3; k++)
+		if (j->signers[k].c.id != silent)
+			answered[na++] = j->signers[k].c.id;
+	ck_assert_uint_eq(na, 2);
+	struct ist_buf b;
+	ist_buf_init(&b, 0);
+	fx_report(x, &g, j, answered, 2, &b);
+	ck_assert_ptr_null(put(f, false, &b, SH_H + 1));
+
+	/* the time-out: the silent signer is absent, attempt 1 leaves it out */
+	ist_fl_jobs_step(f, SH_H + R - 1);
+	ck_assert(!ist_fl_group_get(f, x->epoch)->absent[silent - 1]);
+	ist_fl_jobs_step(f, SH_H + R);
+	const struct ist_fl_group *gf = ist_fl_group_get(f, x->epoch);
+	for (uint16_t id = 1; id <= 4; id++)
+		ck_assert_int_eq(gf->absent[id - 1], id == silent);
+	j = ist_fl_job_at(f, 0);
+	ck_assert_uint_eq(j->attempt, 1);
+	ck_assert_uint_eq(j->assigned, SH_H + R);
+	ck_assert_uint_eq(signer_bits(j), (0x1eu & ~(1u << silent)));
+	ck_assert(signer_bits(j) & (1u << outsider));
+	ck_assert(!(signer_bits(j) & (1u << silent)));
+	shares_round_trip(f, x->epoch);
+
+	/* without a report nothing is known: nobody absent, the plain order */
+	ist_fl_jobs_step(f2, SH_H + R);
+	for (uint16_t id = 1; id <= 4; id++)
+		ck_assert(!ist_fl_group_get(f2, x->epoch)->absent[id - 1]);
+	ck_assert_uint_eq(ist_fl_job_at(f2, 0)->attempt, 1);
+	ck_assert_uint_eq(signer_bits(ist_fl_job_at(f2, 0)), expected_signers(digest, 1, has, 4, 3));
+	ck_assert(signer_bits(ist_fl_job_at(f2, 0)) & (1u << silent));
+
+	/* attempt 1: only the two that answered before answer again; the
+	 * outsider is absent now too. Attempt 2 takes the two present ones,
+	 * then the absent one with the lower hash */
+	j = ist_fl_job_at(f, 0);
+	fx_report(x, &g, j, answered, 2, &b);
+	ck_assert_ptr_null(put(f, false, &b, SH_H + R + 1));
+	ist_fl_jobs_step(f, SH_H + 2 * R);
+	gf = ist_fl_group_get(f, x->epoch);
+	ck_assert(gf->absent[silent - 1]);
+	ck_assert(gf->absent[outsider - 1]);
+	ck_assert(!gf->absent[answered[0] - 1]);
+	ck_assert(!gf->absent[answered[1] - 1]);
+	j = ist_fl_job_at(f, 0);
+	ck_assert_uint_eq(j->attempt, 2);
+	bool absent_only[4] = { false };
+	absent_only[silent - 1] = absent_only[outsider - 1] = true;
+	uint32_t third = expected_signers(digest, 2, absent_only, 4, 1);
+	uint16_t back = (third & (1u << silent)) ? silent : outsider, still = back == silent ? outsider : silent;
+	ck_assert_uint_eq(signer_bits(j), (1u << answered[0]) | (1u << answered[1]) | (1u << back));
+
+	/* a report with a valid share of the absent one clears its absence
+	 * (and only its own) */
+	uint16_t one = back;
+	fx_report(x, &g, j, &one, 1, &b);
+	ck_assert_ptr_null(put(f, false, &b, SH_H + 2 * R + 1));
+	gf = ist_fl_group_get(f, x->epoch);
+	ck_assert(!gf->absent[back - 1]);
+	ck_assert(gf->absent[still - 1]);
+	ck_assert(got_of(ist_fl_job_at(f, 0), back));
+	shares_round_trip(f, x->epoch);
+	ist_buf_fini(&b);
+	ist_fl_free(f);
+	ist_fl_free(f2);
+	fx_free(x);
+}
+END_TEST
+
+START_TEST(shares_bad_share)
+{
+	struct fx *x = fx_new(4, 1300, NET, 7);
+	struct ist_fl *f = new_fl();
+	struct ist_fl_group g;
+	uint8_t digest[32];
+	memset(digest, 0x77, 32);
+	const struct ist_fl_job *j = share_setup(f, x, &g, 12, digest);
+	uint16_t s[3] = { j->signers[0].c.id, j->signers[1].c.id, j->signers[2].c.id };
+	uint16_t outsider = left_out(signer_bits(j));
+	uint16_t cheat = s[1], honest = s[2];
+	struct ist_buf b, snap;
+	ist_buf_init(&b, 0);
+	ist_buf_init(&snap, 0);
+	uint8_t z0[32], zc[32], zh[32], junk[64];
+	ck_assert_int_eq(fx_share(x, &g, j, s[0], z0), 0);
+	ck_assert_int_eq(fx_share(x, &g, j, cheat, zc), 0);
+	ck_assert_int_eq(fx_share(x, &g, j, honest, zh), 0);
+	zc[0] ^= 1;   /* still a canonical scalar, not the share */
+	zh[0] ^= 1;
+
+	/* forgeries first: a wrong share of the honest signer signed by
+	 * another member, or with a junk signature, or its real share signed
+	 * by another member: nothing changes (no got, no bad) */
+	encode(f, &snap);
+	ist_fl_clean(f);
+	fx_report_head(&b, j->epoch, j->height, j->attempt, 1);
+	fx_report_entry(x, j, outsider, honest, zh, &b);
+	ck_assert_ptr_null(put(f, false, &b, SH_H + 1));
+	assert_unchanged(f, &snap);
+	fx_report_head(&b, j->epoch, j->height, j->attempt, 1);
+	ist_buf_put_be16(&b, honest);
+	ist_buf_put(&b, zh, 32);
+	memset(junk, 0x5e, sizeof(junk));
+	ist_buf_put(&b, junk, 64);
+	ck_assert_ptr_null(put(f, false, &b, SH_H + 1));
+	assert_unchanged(f, &snap);
+	{
+		uint8_t zr[32];
+		ck_assert_int_eq(fx_share(x, &g, j, honest, zr), 0);
+		fx_report_head(&b, j->epoch, j->height, j->attempt, 1);
+		fx_report_entry(x, j, cheat, honest, zr, &b);
+		ck_assert_ptr_null(put(f, false, &b, SH_H + 1));
+		assert_unchanged(f, &snap);
+		/* a signature over another attempt's bytes */
+		fx_report_head(&b, j->epoch, j->height, j->attempt, 1);
+		uint8_t sig[64];
+		fx_share_sig(x, honest, j->epoch, j->height, j->attempt + 1, honest, zh, sig);
+		ist_buf_put_be16(&b, honest);
+		ist_buf_put(&b, zh, 32);
+		ist_buf_put(&b, sig, 64);
+		ck_assert_ptr_null(put(f, false, &b, SH_H + 1));
+		assert_unchanged(f, &snap);
+	}
+	/* a share of a member that is no signer of the attempt, signed */
+	fx_report_head(&b, j->epoch, j->height, j->attempt, 1);
+	fx_report_entry(x, j, outsider, outsider, zh, &b);
+	ck_assert_ptr_null(put(f, false, &b, SH_H + 1));
+	assert_unchanged(f, &snap);
+	ck_assert(!ist_fl_group_get(f, x->epoch)->bad[honest - 1]);
+
+	/* a wrong share signed by its own member: bad, counted once */
+	fx_report_head(&b, j->epoch, j->height, j->attempt, 2);
+	fx_report_entry(x, j, s[0], s[0], z0, &b);
+	fx_report_entry(x, j, cheat, cheat, zc, &b);
+	ck_assert_ptr_null(put(f, false, &b, SH_H + 1));
+	const struct ist_fl_group *gf = ist_fl_group_get(f, x->epoch);
+	j = ist_fl_job_at(f, 0);
+	ck_assert(gf->bad[cheat - 1]);
+	ck_assert_uint_eq(gf->bad_shares, 1);
+	ck_assert(got_of(j, s[0]));
+	ck_assert(!got_of(j, cheat));
+	ck_assert(!gf->bad[s[0] - 1] && !gf->bad[honest - 1] && !gf->bad[outsider - 1]);
+	/* reported again (the same, and another wrong one): still once */
+	fx_report_head(&b, j->epoch, j->height, j->attempt, 1);
+	fx_report_entry(x, j, cheat, cheat, zc, &b);
+	ck_assert_ptr_null(put(f, false, &b, SH_H + 2));
+	zc[1] ^= 1;
+	fx_report_head(&b, j->epoch, j->height, j->attempt, 2);
+	fx_report_entry(x, j, cheat, cheat, zc, &b);
+	fx_report_entry(x, j, cheat, cheat, zc, &b);
+	ck_assert_ptr_null(put(f, false, &b, SH_H + 2));
+	gf = ist_fl_group_get(f, x->epoch);
+	ck_assert_uint_eq(gf->bad_shares, 1);
+	ck_assert(gf->bad[cheat - 1]);
+	shares_round_trip(f, x->epoch);
+
+	/* never chosen again in the epoch: in later attempts of this job, and
+	 * in another job (members are left with enough commitments) */
+	ck_assert_int_eq(ist_fl_job_add(f, x->epoch, SH_H + 1, digest), 0);
+	uint64_t h = SH_H + 1;
+	ist_fl_jobs_step(f, h);
+	ck_assert_uint_eq(ist_fl_n_jobs(f), 2);
+	ck_assert(!(signer_bits(ist_fl_job_at(f, 1)) & (1u << cheat)));
+	for (int a = 0; a < 3; a++) {
+		h += R;
+		ist_fl_jobs_step(f, h);
+		for (size_t i = 0; i < ist_fl_n_jobs(f); i++) {
+			const struct ist_fl_job *ji = ist_fl_job_at(f, i);
+			ck_assert_uint_eq(ji->n_signers, 3);
+			ck_assert(!(signer_bits(ji) & (1u << cheat)));
+		}
+	}
+	/* the job of the first report timed out with a report: the honest
+	 * signer that did not answer is absent, but chosen (3 are left) */
+	ck_assert(ist_fl_group_get(f, x->epoch)->absent[honest - 1]);
+	ck_assert(!ist_fl_group_get(f, x->epoch)->bad[honest - 1]);
+	/* the other job of the epoch too: a job added now */
+	ck_assert_int_eq(ist_fl_job_add(f, x->epoch, h, (uint8_t[32]){ 9 }), 0);
+	ist_fl_jobs_step(f, h);
+	ck_assert(!(signer_bits(ist_fl_job_at(f, ist_fl_n_jobs(f) - 1)) & (1u << cheat)));
+	ck_assert_uint_eq(ist_fl_job_at(f, ist_fl_n_jobs(f) - 1)->n_signers, 3);
+	shares_round_trip(f, x->epoch);
+	ist_buf_fini(&b);
+	ist_buf_fini(&snap);
+	ist_fl_free(f);
+	fx_free(x);
+}
+END_TEST
+
+START_TEST(shares_ignored)
+{
+	struct fx *x = fx_new(4, 1400, NET, 7);
+	struct ist_fl *f = new_fl();
+	struct ist_fl_group g;
+	uint8_t digest[32];
+	memset(digest, 0x21, 32);
+	const struct ist_fl_job *j = share_setup(f, x, &g, 8, digest);
+	ck_assert_int_eq(ist_fl_job_add(f, x->epoch, SH_H + 5, digest), 0);   /* not assigned yet */
+	uint16_t s0 = j->signers[0].c.id;
+	uint8_t z[32];
+	ck_assert_int_eq(fx_share(x, &g, j, s0, z), 0);
+	struct ist_buf b, snap, good;
+	ist_buf_init(&b, 0);
+	ist_buf_init(&snap, 0);
+	ist_buf_init(&good, 0);
+	fx_report(x, &g, j, &s0, 1, &good);
+	encode(f, &snap);
+	ist_fl_clean(f);
+	const char *const stale = "share report for no current attempt", *const malformed = "malformed share report";
+#define IGNORED(why) do { \
+		ck_assert_str_eq(put(f, false, &b, SH_H + 1), (why)); \
+		assert_unchanged(f, &snap); \
+		ck_assert(!ist_fl_dirty(f)); \
+	} while (0)
+	/* another attempt (signed for it), another height, another epoch, a
+	 * job not assigned yet */
+	for (int d = 0; d < 4; d++) {
+		uint32_t att = j->attempt + 1;
+		uint64_t e = j->epoch, hh = j->height;
+		if (d == 1)
+			att = j->attempt, hh = j->height + 1;
+		if (d == 2)
+			att = j->attempt, e = j->epoch + 1;
+		if (d == 3)
+			att = j->attempt, hh = SH_H + 5;
+		uint8_t sig[64];
+		fx_share_sig(x, s0, e, hh, att, s0, z, sig);
+		fx_report_head(&b, e, hh, att, 1);
+		ist_buf_put_be16(&b, s0);
+		ist_buf_put(&b, z, 32);
+		ist_buf_put(&b, sig, 64);
+		IGNORED(stale);
+	}
+	/* malformed: a byte short, a byte over, a count that does not match,
+	 * a head cut short, the type byte alone */
+	ist_buf_put(&b, good.data, good.len - 1);
+	IGNORED(malformed);
+	ist_buf_put(&b, good.data, good.len);
+	ist_buf_put_u8(&b, 0);
+	IGNORED(malformed);
+	ist_buf_put(&b, good.data, good.len);
+	ist_put_be16(b.data + 21, 2);
+	IGNORED(malformed);
+	ist_buf_put(&b, good.data, good.len);
+	ist_put_be16(b.data + 21, 0);
+	IGNORED(malformed);
+	ist_buf_put(&b, good.data, 22);
+	IGNORED(malformed);
+	ist_buf_put(&b, good.data, 1);
+	IGNORED(malformed);
+	/* the good one counts; after the time-out it is stale */
+	ist_buf_put(&b, good.data, good.len);
+	ck_assert_ptr_null(put(f, false, &b, SH_H + 1));
+	ck_assert(got_of(ist_fl_job_at(f, 0), s0));
+	ist_fl_jobs_step(f, SH_H + R);
+	ck_assert_uint_eq(ist_fl_job_at(f, 0)->attempt, 1);
+	encode(f, &snap);
+	ist_fl_clean(f);
+	ist_buf_put(&b, good.data, good.len);
+	IGNORED(stale);
+	/* a completed job: no current attempt */
+	const struct ist_fl_job *j1 = ist_fl_job_at(f, 0);
+	struct ist_fl_job saved = *j1;
+	uint8_t sig[64];
+	ck_assert_int_eq(fx_sign_job(x, &g, &saved, sig), 0);
+	ist_fl_cert_item(&b, x->epoch, SH_H, sig);
+	ck_assert_ptr_null(put(f, false, &b, SH_H + R + 1));
+	encode(f, &snap);
+	ist_fl_clean(f);
+	fx_report_head(&b, saved.epoch, saved.height, saved.attempt, 0);
+	IGNORED(stale);
+#undef IGNORED
+	ist_buf_fini(&b);
+	ist_buf_fini(&snap);
+	ist_buf_fini(&good);
+	ist_fl_free(f);
+	fx_free(x);
+}
+END_TEST
+
 /* ---- the ledger ---- */
 
 #define EPOCH_LEN 10
@@ -1254,6 +1729,10 @@ int main(void)
 	tcase_add_test(tc, nonces_and_jobs);
 	tcase_add_test(tc, jobs_dropped_after_max_attempts);
 	tcase_add_test(tc, encode_decode);
+	tcase_add_test(tc, shares_report_marks_got);
+	tcase_add_test(tc, shares_timeout_absent);
+	tcase_add_test(tc, shares_bad_share);
+	tcase_add_test(tc, shares_ignored);
 	tcase_add_test(tc, ledger_epochs_wait_for_dkg);
 	tcase_add_test(tc, ledger_frost_off);
 	tcase_add_test(tc, ledger_dkg_fails);

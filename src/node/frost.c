@@ -57,6 +57,13 @@ struct agg {
 	uint8_t sig[IST_DKG_MAX_PARTICIPANTS][64];
 };
 
+/* A share that came before this node committed its job's block. */
+struct early {
+	bool used;
+	uint8_t m[SHARE_MSG_BYTES];
+};
+#define MAX_EARLY 256
+
 struct ist_node_frost {
 	uint8_t *enc_sec;                  /* sodium_malloc'd X25519 DKG secret key */
 	uint8_t *at_rest;                  /* sodium_malloc'd secretbox key */
@@ -80,6 +87,8 @@ struct ist_node_frost {
 	struct agg agg[MAX_AGG];
 	size_t agg_next;
 	uint64_t pruned_below;             /* secrets of epochs below it are gone */
+	struct early early[MAX_EARLY];
+	size_t early_next;
 	struct ist_metric *m_shares, *m_bad, *m_certs, *m_dkg;
 };
 
@@ -761,7 +770,23 @@ static void share_in(struct ist_node *n, const struct ist_fl *fl, uint64_t epoch
 	const struct ist_fl_job *j = job_find(fl, epoch, height);
 	const struct ist_fl_group *g = ist_fl_group_get(fl, epoch);
 	if (!j || !g || j->attempt != attempt || !j->assigned) {
-		ist_metric_inc(f->m_shares, "stale");
+		/* ahead of this node (its block is not committed here yet): kept
+		 * for a while */
+		if (height > ist_ledger_height(n->ledger) || (j && attempt > j->attempt)) {
+			struct early *e = &f->early[f->early_next];
+			f->early_next = (f->early_next + 1) % MAX_EARLY;
+			e->used = true;
+			e->m[0] = MSG_SHARE;
+			ist_put_be64(e->m + 1, epoch);
+			ist_put_be64(e->m + 9, height);
+			ist_put_be32(e->m + 17, attempt);
+			ist_put_be16(e->m + 21, id);
+			memcpy(e->m + 23, z, 32);
+			memcpy(e->m + 55, sig, 64);
+			ist_metric_inc(f->m_shares, "early");
+		} else {
+			ist_metric_inc(f->m_shares, "stale");
+		}
 		return;
 	}
 	int k = -1;
@@ -1014,6 +1039,20 @@ void ist_node_frost_committed(struct ist_node *n, const struct ist_block *b)
 	prune(n, ist_ledger_current(n->ledger)->epoch);
 	nonces_step(n, fl, ist_ledger_current(n->ledger)->epoch, b->height);
 	jobs_step(n, fl, b->height);
+	/* shares that came early, for jobs this node now has */
+	for (size_t i = 0; i < MAX_EARLY; i++) {
+		struct early *e = &n->fr->early[i];
+		if (!e->used)
+			continue;
+		const uint8_t *m = e->m;
+		const struct ist_fl_job *j = job_find(fl, ist_get_be64(m + 1), ist_get_be64(m + 9));
+		if (ist_get_be64(m + 9) > b->height || (j && j->attempt < ist_get_be32(m + 17)))
+			continue;   /* still ahead */
+		e->used = false;
+		if (j && j->attempt == ist_get_be32(m + 17))
+			share_in(n, fl, ist_get_be64(m + 1), ist_get_be64(m + 9), ist_get_be32(m + 17), ist_get_be16(m + 21),
+				 m + 23, m + 55);
+	}
 }
 
 void ist_node_frost_message(struct ist_node *n, uint32_t peer, const uint8_t *p, size_t len)

@@ -291,6 +291,19 @@ static struct ist_dkg_params params_of(const struct ist_node *n, const struct is
 					.enc_keys = (const uint8_t (*)[IST_X25519_PUBKEY_BYTES])d->enc_keys };
 }
 
+/* A DKG item of `type` with `body` (its sender `me`), signed and submitted. */
+static void send_dkg_item(struct ist_node *n, enum ist_fl_item type, uint64_t epoch, uint16_t me, const uint8_t *body,
+			  size_t len, const char *what, const char *metric)
+{
+	struct ist_buf b;
+	ist_buf_init(&b, 0);
+	ist_fl_item_head(&b, type, epoch, me);
+	ist_buf_put(&b, body, len);
+	sign_submit(n, IST_PAYLOAD_DKG, &b, what);
+	ist_buf_fini(&b);
+	ist_metric_inc(n->fr->m_dkg, metric);
+}
+
 static void dkg_round1(struct ist_node *n, const struct ist_fl_dkg *d, uint16_t me)
 {
 	struct ist_node_frost *f = n->fr;
@@ -308,22 +321,16 @@ static void dkg_round1(struct ist_node *n, const struct ist_fl_dkg *d, uint16_t 
 	memset(f->sent, 0, sizeof(f->sent));
 	f->have_shares = false;
 	sodium_memzero(f->shares, IST_DKG_MAX_PARTICIPANTS * 32);
-	struct ist_buf b;
-	ist_buf_init(&b, 0);
-	ist_fl_item_head(&b, IST_FL_ROUND1, d->epoch, me);
 	size_t len = ist_dkg_round1_encoded_len(pkg);
 	uint8_t *enc = malloc(len);
 	if (enc) {
 		ist_dkg_round1_encode(pkg, enc);
-		ist_buf_put(&b, enc, len);
-		sign_submit(n, IST_PAYLOAD_DKG, &b, "a DKG round-1 package");
+		send_dkg_item(n, IST_FL_ROUND1, d->epoch, me, enc, len, "a DKG round-1 package", "round1");
 		free(enc);
 		f->sent[1] = true;
-		ist_metric_inc(f->m_dkg, "round1");
 		ist_log_info(SUBSYS, "DKG for epoch %" PRIu64 ": round-1 package sent (participant %u of %u, threshold %u)",
 			     d->epoch, me, d->n, d->t);
 	}
-	ist_buf_fini(&b);
 	free(pkg);
 }
 
@@ -345,20 +352,14 @@ static void dkg_round2(struct ist_node *n, const struct ist_fl_dkg *d, uint16_t 
 			ist_log_warn(SUBSYS, "fault injection: a bad DKG share for participant %u", pkg->boxes[0].recipient);
 		}
 #endif
-		struct ist_buf b;
-		ist_buf_init(&b, 0);
-		ist_fl_item_head(&b, IST_FL_ROUND2, d->epoch, me);
 		size_t len = ist_dkg_round2_encoded_len(pkg);
 		uint8_t *enc = malloc(len);
 		if (enc) {
 			ist_dkg_round2_encode(pkg, enc);
-			ist_buf_put(&b, enc, len);
-			sign_submit(n, IST_PAYLOAD_DKG, &b, "a DKG round-2 package");
+			send_dkg_item(n, IST_FL_ROUND2, d->epoch, me, enc, len, "a DKG round-2 package", "round2");
 			free(enc);
-			ist_metric_inc(f->m_dkg, "round2");
 			ist_log_info(SUBSYS, "DKG for epoch %" PRIu64 ": round-2 package sent", d->epoch);
 		}
-		ist_buf_fini(&b);
 	}
 	f->sent[2] = true;
 	free(pkg);
@@ -368,8 +369,9 @@ static void dkg_round3(struct ist_node *n, const struct ist_fl_dkg *d, uint16_t 
 {
 	struct ist_node_frost *f = n->fr;
 	struct ist_dkg_params p = params_of(n, d);
-	struct ist_buf cl;
+	struct ist_buf cl;   /* the body: u16 count, then the complaints */
 	ist_buf_init(&cl, 0);
+	ist_buf_put_be16(&cl, 0);
 	uint16_t nc = 0;
 	ist_dkg_dealer_own_share(f->dealer, f->shares[me - 1]);
 	for (uint16_t j = 1; j <= d->n; j++) {
@@ -388,16 +390,12 @@ static void dkg_round3(struct ist_node *n, const struct ist_fl_dkg *d, uint16_t 
 		}
 	}
 	f->have_shares = true;
-	struct ist_buf b;
-	ist_buf_init(&b, 0);
-	ist_fl_item_head(&b, IST_FL_ROUND3, d->epoch, me);
-	ist_buf_put_be16(&b, nc);
-	ist_buf_put(&b, cl.data, cl.len);
+	if (ist_buf_err(&cl) == 0) {
+		ist_put_be16(cl.data, nc);
+		send_dkg_item(n, IST_FL_ROUND3, d->epoch, me, cl.data, cl.len, "DKG complaints", "round3");
+	}
 	ist_buf_fini(&cl);
-	sign_submit(n, IST_PAYLOAD_DKG, &b, "DKG complaints");
-	ist_buf_fini(&b);
 	f->sent[3] = true;
-	ist_metric_inc(f->m_dkg, "round3");
 }
 
 /* The run finished with a group for the dealer's epoch: the signing share. */
@@ -1066,6 +1064,13 @@ void ist_node_frost_message(struct ist_node *n, uint32_t peer, const uint8_t *p,
 			 ist_get_be16(p + 21), p + 23, p + 55);
 	} else if (p[0] == MSG_ITEM && len > 2 &&
 		   (p[1] == IST_PAYLOAD_DKG || p[1] == IST_PAYLOAD_NONCE_COMMITMENTS)) {
+		/* only what the ledger may take: a peer cannot fill the pool
+		 * with items nobody signed */
+		if (!ist_fl_item_plausible(ist_ledger_frost(n->ledger), p[1] == IST_PAYLOAD_NONCE_COMMITMENTS, p + 2,
+					   len - 2)) {
+			ist_metric_inc(n->fr->m_shares, "item_refused");
+			return;
+		}
 		struct ist_payload_item it = { .kind = (enum ist_payload_kind)p[1] };
 		it.u.opaque.data = malloc(len - 2);
 		if (!it.u.opaque.data)

@@ -524,6 +524,28 @@ int ist_fl_dkg_start(struct ist_fl *f, uint64_t epoch, bool handover, uint64_t s
 	return 0;
 }
 
+bool ist_fl_item_plausible(const struct ist_fl *f, bool nonce_kind, const uint8_t *p, size_t len)
+{
+	if (nonce_kind) {
+		if (len < 16 + 64)
+			return false;
+		const struct ist_fl_group *g = ist_fl_group_get(f, ist_get_be64(p));
+		uint16_t id = ist_get_be16(p + 8);
+		return g && id >= 1 && id <= g->n && g->qualified[id - 1] && item_sig_ok(f, g->node_keys[id - 1], p, len);
+	}
+	if (len < 1)
+		return false;
+	if (p[0] == IST_FL_CERT)
+		return len == 1 + 8 + 8 + 64;
+	if (p[0] == IST_FL_SHARES)
+		return len >= 1 + 22 && (len - 1 - 22) % (2 + 32 + 64) == 0;
+	const struct ist_fl_dkg *d = f->dkg;
+	if (!d || len < 11 + 64 || ist_get_be64(p + 1) != d->epoch)
+		return false;
+	uint16_t sender = ist_get_be16(p + 9);
+	return sender >= 1 && sender <= d->n && item_sig_ok(f, d->node_keys[sender - 1], p, len);
+}
+
 void ist_fl_dkg_abort(struct ist_fl *f)
 {
 	dkg_free(f->dkg);

@@ -155,6 +155,13 @@ enum ist_fl_step {
 	IST_FL_DONE,            /* the run finalized: *ret_group */
 	IST_FL_FAILED,          /* fewer than t qualified: the run is over */
 };
+/* A cheap admission check for an item a peer hands over (before it
+ * enters the mempool): a DKG round item from a participant of the running
+ * run with its signature, a nonce batch from a qualified member of a known
+ * group with its signature, a certificate or report of the right length.
+ * The ledger still judges it at commit. */
+bool ist_fl_item_plausible(const struct ist_fl *f, bool nonce_kind, const uint8_t *p, size_t len) IST_WUR;
+
 /* After the items of block `height`: advances rounds and finalizes. */
 enum ist_fl_step ist_fl_dkg_step(struct ist_fl *f, uint64_t height, struct ist_fl_group *ret_group);
 

@@ -100,6 +100,8 @@ const char *ist_cli_tx_kind_name(enum ist_tx_kind kind)
 	case IST_TX_UNBOND: return "unbond";
 	case IST_TX_WITHDRAW: return "withdraw";
 	case IST_TX_UNJAIL: return "unjail";
+	case IST_TX_GOV_PROPOSE: return "gov_propose";
+	case IST_TX_GOV_VOTE: return "gov_vote";
 	}
 	return "?";
 }

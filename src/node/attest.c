@@ -16,6 +16,7 @@
 #include "crypto/secp256k1.h"
 #include "node/internal.h"
 #include "node/ledger.h"
+#include "state/gov.h"
 #include "storage/attest.h"
 #include "storage/blocks.h"
 #include "storage/routes.h"
@@ -307,6 +308,8 @@ size_t ist_node_attest_propose(struct ist_node *n, struct ist_payload_item *out,
 			if (i == j)
 				continue;
 			const struct ist_node_route *rt = &a->routes[i * a->n_chains + j];
+			if (ist_gov_route_paused(ist_ledger_gov(n->ledger), rt->src, rt->dst))
+				continue;   /* a circuit breaker: no new checkpoint */
 			uint64_t floor = rt->has_committed ? rt->committed.tree_size : 0;
 			if (rt->pend_size > floor && later(rt->pend_epoch, rt->pend_view, a->commit_epoch, a->commit_view))
 				floor = rt->pend_size;
@@ -391,6 +394,8 @@ enum ist_cons_verdict ist_node_attest_validate(struct ist_node *n, const struct 
 			why = "does not advance the route's last committed checkpoint";
 		else if (n->att.chains[chain_index(n, cp->src_chain)].halted)
 			why = "attestation of the source chain is stopped on this node";
+		else if (ist_gov_route_paused(ist_ledger_gov(n->ledger), cp->src_chain, cp->dst_chain))
+			why = "the route (or one of its chains) is paused by governance";
 		if (why) {
 			ist_log_warn(SUBSYS, "block %" PRIu64 " view %" PRIu64 ": checkpoint %" PRIu64 "->%" PRIu64
 				     " size %" PRIu64 ": %s", b->height, b->view, cp->src_chain, cp->dst_chain,

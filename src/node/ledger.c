@@ -10,6 +10,7 @@
  *               't' || tx id (32)        -> receipt (ist_ledger_receipt_decode)
  *   validators  "state"                  -> the rest of the ledger
  *               "frost"                  -> the FROST state (state/frost_ledger.h)
+ *               "gov"                    -> governance (state/gov.h)
  *   epochs      'e' || epoch (u64)       -> set (ist_ledger_set_decode)
  *               'p' || epoch (u64)       -> proof that the epoch ended:
  *                                           u32 count, count x (u32 len, block),
@@ -34,6 +35,7 @@
 
 static const uint8_t STATE_KEY[] = "state";
 static const uint8_t FROST_KEY[] = "frost";
+static const uint8_t GOV_KEY[] = "gov";
 
 static int sink_put(void *ctx, enum ist_ledger_table t, const uint8_t *key, size_t klen, const uint8_t *val,
 		    size_t vlen)
@@ -55,6 +57,8 @@ static int sink_put(void *ctx, enum ist_ledger_table t, const uint8_t *key, size
 		return ist_store_put(txn, IST_STORE_DB_VALIDATORS, STATE_KEY, 5, val, vlen);
 	case IST_LEDGER_T_FROST:
 		return ist_store_put(txn, IST_STORE_DB_VALIDATORS, FROST_KEY, 5, val, vlen);
+	case IST_LEDGER_T_GOV:
+		return ist_store_put(txn, IST_STORE_DB_VALIDATORS, GOV_KEY, 3, val, vlen);
 	case IST_LEDGER_T_EPOCH:
 		k[0] = 'e';
 		memcpy(k + 1, key, klen);
@@ -159,6 +163,12 @@ int ist_node_ledger_load(struct ist_node *n, uint64_t committed_height, char *er
 		goto out;
 	} else {
 		if ((r = ist_ledger_load_state(l, v, vlen)) < 0)
+			goto out;
+		what = "the governance state";
+		r = ist_store_get(txn, IST_STORE_DB_VALIDATORS, GOV_KEY, 3, &v, &vlen);
+		if (r == 0)
+			r = ist_ledger_load_gov(l, v, vlen);
+		if (r < 0 && r != -IST_ENOTFOUND)
 			goto out;
 		what = "the FROST state";
 		r = ist_store_get(txn, IST_STORE_DB_VALIDATORS, FROST_KEY, 5, &v, &vlen);

@@ -27,6 +27,7 @@
 #include "node/ledger.h"
 #include "state/evidence.h"
 #include "state/frost_ledger.h"
+#include "state/gov.h"
 #include "storage/attest.h"
 #include "storage/blocks.h"
 #include "wire/canonical.h"
@@ -328,6 +329,71 @@ static int get_epoch(struct ist_node *n, struct ist_txn *txn, uint64_t epoch, co
 	return 0;
 }
 
+static void put_proposal(struct ist_buf *out, const struct ist_gov_proposal *p)
+{
+	ist_buf_putf(out, "{\"id\":%" PRIu64 ",\"action\":\"%s\",", p->id, ist_gov_action_name(p->action));
+	if (p->action == IST_GOV_PAUSE_CHAIN || p->action == IST_GOV_RESUME_CHAIN)
+		ist_buf_putf(out, "\"chain\":\"%" PRIu64 "\",", p->chain);
+	else
+		ist_buf_putf(out, "\"src_chain\":\"%" PRIu64 "\",\"dst_chain\":\"%" PRIu64 "\",", p->src, p->dst);
+	put_hexf(out, "proposer", p->proposer, 32);
+	ist_buf_putf(out, ",\"status\":\"%s\",\"created\":%" PRIu64 ",\"closes\":%" PRIu64 ",",
+		     ist_gov_status_name(p->status), p->created, p->closes);
+	if (p->status == IST_GOV_OPEN)
+		ist_buf_puts(out, "\"decided\":null,");
+	else
+		ist_buf_putf(out, "\"decided\":%" PRIu64 ",", p->decided);
+	ist_buf_putf(out, "\"yes_stake\":\"%" PRIu64 "\",\"total_stake\":\"%" PRIu64 "\",\"votes\":[", p->yes_stake,
+		     p->total_stake);
+	for (uint16_t v = 0; v < p->n_votes; v++) {
+		ist_buf_puts(out, v ? ",{" : "{");
+		put_hexf(out, "validator", p->votes[v].validator, 32);
+		ist_buf_putf(out, ",\"approve\":%s}", p->votes[v].approve ? "true" : "false");
+	}
+	ist_buf_puts(out, "]}");
+}
+
+/* GET /v1/gov: what is paused, and the proposals (newest first);
+ * /v1/gov/proposals/{id}: one. */
+static int get_gov(struct ist_node *n, const char *id_text, struct ist_buf *out)
+{
+	uint64_t id = 0;
+	if (id_text && !ist_json_decimal_u64(id_text, &id))
+		return ist_node_reason(out, -IST_EINVAL, "a proposal number is a decimal integer");
+	pthread_mutex_lock(&n->ledger_mu);
+	const struct ist_gov *g = ist_ledger_gov(n->ledger);
+	int r = 0;
+	if (id_text) {
+		const struct ist_gov_proposal *p = ist_gov_proposal_get(g, id);
+		if (p)
+			put_proposal(out, p);
+		else
+			r = ist_node_reason(out, -IST_ENOTFOUND, "no proposal %" PRIu64 " (or too old to be kept)", id);
+		pthread_mutex_unlock(&n->ledger_mu);
+		return r;
+	}
+	const uint64_t *chains;
+	const struct ist_gov_route *routes;
+	size_t nc = ist_gov_paused_chains(g, &chains), nr = ist_gov_paused_routes(g, &routes);
+	ist_buf_puts(out, "{\"paused_chains\":[");
+	for (size_t i = 0; i < nc; i++)
+		ist_buf_putf(out, "%s\"%" PRIu64 "\"", i ? "," : "", chains[i]);
+	ist_buf_puts(out, "],\"paused_routes\":[");
+	for (size_t i = 0; i < nr; i++)
+		ist_buf_putf(out, "%s{\"src_chain\":\"%" PRIu64 "\",\"dst_chain\":\"%" PRIu64 "\"}", i ? "," : "",
+			     routes[i].src, routes[i].dst);
+	ist_buf_puts(out, "],\"proposals\":[");
+	size_t np = ist_gov_n_proposals(g);
+	for (size_t i = 0; i < np; i++) {
+		if (i)
+			ist_buf_puts(out, ",");
+		put_proposal(out, ist_gov_proposal_at(g, np - 1 - i));
+	}
+	ist_buf_puts(out, "]}");
+	pthread_mutex_unlock(&n->ledger_mu);
+	return 0;
+}
+
 /* GET /v1/frost: the DKG run, the groups and the signing jobs. */
 static int get_frost(struct ist_node *n, struct ist_buf *out)
 {
@@ -454,6 +520,14 @@ int ist_node_ledger_get(struct ist_node *n, struct ist_txn *txn, char **seg, siz
 		if (!ist_json_decimal_u64(seg[1], &num))
 			return ist_node_reason(out, -IST_EINVAL, "the epoch must be a decimal integer below 2^64");
 		return get_epoch(n, txn, num, query, out);
+	}
+	if (ns == 1 && strcmp(seg[0], "gov") == 0) {
+		*ret_route = "/v1/gov";
+		return get_gov(n, NULL, out);
+	}
+	if (ns == 3 && strcmp(seg[0], "gov") == 0 && strcmp(seg[1], "proposals") == 0) {
+		*ret_route = "/v1/gov/proposals/{id}";
+		return get_gov(n, seg[2], out);
 	}
 	if (ns == 1 && strcmp(seg[0], "frost") == 0) {
 		*ret_route = "/v1/frost";

@@ -12,6 +12,7 @@
 #include "crypto/dkg.h"
 #include "state/evidence.h"
 #include "state/frost_ledger.h"
+#include "state/gov.h"
 #include "state/verify.h"
 #include "wire/canonical.h"
 
@@ -46,6 +47,7 @@ struct ist_ledger {
 	bool handover_pending;              /* the epoch waits for next's DKG */
 	uint64_t dkg_tried;                 /* epoch + 1 of the last in-epoch DKG started */
 	struct ist_fl *fl;                  /* NULL: FROST off */
+	struct ist_gov *gov;
 	bool state_dirty;
 	struct pend *pend;
 	size_t n_pend, cap_pend;
@@ -384,6 +386,8 @@ int ist_ledger_new(const struct ist_ledger_params *p, uint64_t network_id,
 	if (p->frost_round_blocks &&
 	    !(l->fl = ist_fl_new(network_id, p->frost_round_blocks, p->frost_sign_timeout_blocks)))
 		goto fail;
+	if (!(l->gov = ist_gov_new()))
+		goto fail;
 	uint64_t supply = 0;
 	for (size_t i = 0; i < n_accts; i++) {
 		struct ist_ledger_account *a = acct_get(l, accts[i].key, true);
@@ -451,10 +455,18 @@ void ist_ledger_free(struct ist_ledger *l)
 	free(l->unb);
 	free(l->hist);
 	ist_fl_free(l->fl);
+	ist_gov_free(l->gov);
 	free(l);
 }
 
 const struct ist_fl *ist_ledger_frost(const struct ist_ledger *l) { return l->fl; }
+const struct ist_gov *ist_ledger_gov(const struct ist_ledger *l) { return l->gov; }
+
+static struct ist_gov_set gov_set(const struct ist_ledger *l)
+{
+	return (struct ist_gov_set){ .n = l->cur.n, .node_keys = (const uint8_t (*)[32])l->cur.node_keys,
+				     .stakes = l->cur.stakes, .total = l->cur.total };
+}
 const struct ist_ledger_set *ist_ledger_pending_next(const struct ist_ledger *l)
 {
 	return l->handover_pending ? &l->next : NULL;
@@ -477,6 +489,10 @@ static const char *kind_name(enum ist_tx_kind k)
 		return "withdraw";
 	case IST_TX_UNJAIL:
 		return "unjail";
+	case IST_TX_GOV_PROPOSE:
+		return "gov_propose";
+	case IST_TX_GOV_VOTE:
+		return "gov_vote";
 	}
 	return "unknown";
 }
@@ -619,6 +635,12 @@ static int check_body(const struct ist_ledger *l, const struct ist_tx *tx, uint6
 				   l->cur.epoch);
 		return 0;
 	}
+	case IST_TX_GOV_PROPOSE:
+	case IST_TX_GOV_VOTE: {
+		const struct ist_ledger_validator *v = val_by_operator(l, tx->sender);
+		bool in_set = v && set_index(&l->cur, v->node_key) < l->cur.n;
+		return ist_gov_check(l->gov, tx, v ? v->node_key : NULL, in_set, why, why_len);
+	}
 	}
 	return bad(why, why_len, "unknown transaction kind");
 }
@@ -669,9 +691,14 @@ static void bonds_compact(struct ist_ledger *l)
 }
 
 /* Applies a body that check_body accepted. */
-static int apply_body(struct ist_ledger *l, const struct ist_tx *tx, struct ist_ledger_account *a)
+static int apply_body(struct ist_ledger *l, const struct ist_tx *tx, struct ist_ledger_account *a, uint64_t height)
 {
 	switch (tx->kind) {
+	case IST_TX_GOV_PROPOSE:
+	case IST_TX_GOV_VOTE: {
+		struct ist_gov_set set = gov_set(l);
+		return ist_gov_apply(l->gov, tx, val_by_operator(l, tx->sender)->node_key, height, &set);
+	}
 	case IST_TX_TRANSFER: {
 		uint64_t amount = tx->u.transfer.amount;
 		a->balance -= amount;
@@ -806,7 +833,7 @@ static int apply_tx(struct ist_ledger *l, const struct ist_tx *tx, uint64_t heig
 	a->dirty = true;
 	if (check_body(l, tx, a->balance, why, sizeof(why)) < 0)
 		return receipt(l, tx, height, index, false, why);
-	int r = apply_body(l, tx, a);
+	int r = apply_body(l, tx, a, height);
 	if (r < 0)
 		return r;
 	*failed = false;
@@ -1210,6 +1237,8 @@ int ist_ledger_apply_block(struct ist_ledger *l, const struct ist_block *b, cons
 		}
 		ist_fl_jobs_step(l->fl, b->height);
 	}
+	struct ist_gov_set set = gov_set(l);
+	ist_gov_step(l->gov, b->height, &set);
 	return 0;
 }
 
@@ -1287,6 +1316,17 @@ int ist_ledger_flush(const struct ist_ledger *l, const struct ist_ledger_sink *s
 		if ((r = sink->put(sink->ctx, IST_LEDGER_T_ACCOUNT, a->key, IST_ED25519_PUBKEY_BYTES, v, sizeof(v))) < 0)
 			return r;
 	}
+	if (ist_gov_dirty(l->gov)) {
+		struct ist_buf b;
+		ist_buf_init(&b, 0);
+		ist_gov_encode(l->gov, &b);
+		r = ist_buf_err(&b);
+		if (r == 0)
+			r = sink->put(sink->ctx, IST_LEDGER_T_GOV, (const uint8_t *)"gov", 3, b.data, b.len);
+		ist_buf_fini(&b);
+		if (r < 0)
+			return r;
+	}
 	if (l->fl && ist_fl_dirty(l->fl)) {
 		struct ist_buf b;
 		ist_buf_init(&b, 0);
@@ -1310,6 +1350,7 @@ void ist_ledger_flushed(struct ist_ledger *l)
 	l->state_dirty = false;
 	if (l->fl)
 		ist_fl_clean(l->fl);
+	ist_gov_clean(l->gov);
 	for (size_t i = 0; i < l->n_accts; i++)
 		l->accts[i].dirty = false;
 	for (size_t i = 0; i < l->n_pend; i++)
@@ -1427,6 +1468,11 @@ fail:
 	free(hist);
 	free(cur);
 	return rc;
+}
+
+int ist_ledger_load_gov(struct ist_ledger *l, const uint8_t *val, size_t len)
+{
+	return ist_gov_decode(l->gov, val, len);
 }
 
 int ist_ledger_load_frost(struct ist_ledger *l, const uint8_t *val, size_t len)

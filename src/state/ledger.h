@@ -29,6 +29,8 @@
  *    released entry of the sender back to its balance. Bonded and
  *    unbonding stake of a slashed validator lose the slash fraction.
  *  - unjail: the sender's validator, jailed, after its cooldown.
+ *  - gov_propose, gov_vote: governance by the current set's operators
+ *    (state/gov.h): pause or resume a chain or a route.
  *  - Epochs: epoch e starts after its root block; it ends at the block of
  *    height start + epoch_length_blocks - 1 (or earlier, at a block whose
  *    evidence removes a member of the set). Then the next set is the top
@@ -250,6 +252,9 @@ const struct ist_ledger_unbonding *ist_ledger_unbonding_at(const struct ist_ledg
 /* The FROST state (state/frost_ledger.h), or NULL when FROST is off. */
 struct ist_fl;
 const struct ist_fl *ist_ledger_frost(const struct ist_ledger *l);
+/* Governance (state/gov.h): proposals, votes, paused chains and routes. */
+struct ist_gov;
+const struct ist_gov *ist_ledger_gov(const struct ist_ledger *l);
 /* The next epoch's set while its DKG runs before the hand-over, or NULL. */
 const struct ist_ledger_set *ist_ledger_pending_next(const struct ist_ledger *l);
 
@@ -266,6 +271,7 @@ enum ist_ledger_table {
 	IST_LEDGER_T_EVIDENCE,      /* key: height u64 || index u32; value: see ist_ledger_evidence_record_decode */
 	IST_LEDGER_T_EPOCH,         /* key: epoch u64; value: an ended or new set (ist_ledger_set_decode) */
 	IST_LEDGER_T_FROST,         /* key: "frost"; value: ist_fl_encode */
+	IST_LEDGER_T_GOV,           /* key: "gov"; value: ist_gov_encode */
 };
 
 struct ist_ledger_sink {
@@ -287,6 +293,7 @@ void ist_ledger_flushed(struct ist_ledger *l);
  * record), -IST_ENOMEM. */
 int ist_ledger_load_state(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_frost(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
+int ist_ledger_load_gov(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_account(struct ist_ledger *l, const uint8_t *key, size_t klen, const uint8_t *val,
 			    size_t vlen) IST_WUR;
 

@@ -181,6 +181,8 @@ static bool tx_body_ok(const struct ist_tx *tx)
 	case IST_TX_UNBOND:
 	case IST_TX_WITHDRAW:
 	case IST_TX_UNJAIL:
+	case IST_TX_GOV_PROPOSE:
+	case IST_TX_GOV_VOTE:
 		return true;
 	case IST_TX_REGISTER_VALIDATOR:
 		return tx->u.register_validator.address_len >= 1 &&
@@ -226,6 +228,19 @@ int ist_wire_tx_signing_bytes(const struct ist_tx *tx, uint8_t out[IST_WIRE_MAX_
 		break;
 	case IST_TX_WITHDRAW:
 	case IST_TX_UNJAIL:
+		break;
+	case IST_TX_GOV_PROPOSE: {
+		const typeof(tx->u.gov_propose) *g = &tx->u.gov_propose;
+		fx_be32(&w, g->action);
+		fx_be64(&w, g->chain);
+		fx_be64(&w, g->src_chain);
+		fx_be64(&w, g->dst_chain);
+		fx_be32(&w, g->voting_blocks);
+		break;
+	}
+	case IST_TX_GOV_VOTE:
+		fx_be64(&w, tx->u.gov_vote.proposal);
+		fx_u8(&w, tx->u.gov_vote.approve ? 1 : 0);
 		break;
 	}
 	IST_REQUIRE(w.off <= IST_WIRE_MAX_TX_SIGNING_BYTES);

@@ -301,6 +301,8 @@ static int tx_check(struct ctx *c, const struct ist_tx *tx)
 	case IST_TX_UNBOND:
 	case IST_TX_WITHDRAW:
 	case IST_TX_UNJAIL:
+	case IST_TX_GOV_PROPOSE:
+	case IST_TX_GOV_VOTE:
 		return 0;
 	case IST_TX_REGISTER_VALIDATOR: {
 		const typeof(tx->u.register_validator) *r = &tx->u.register_validator;
@@ -600,6 +602,19 @@ static int tx_from_pb(struct ctx *c, const Isthmus__V1__Transaction *pb, struct 
 		return 0;
 	case ISTHMUS__V1__TRANSACTION__BODY_UNJAIL:
 		tx->kind = IST_TX_UNJAIL;
+		return 0;
+	case ISTHMUS__V1__TRANSACTION__BODY_GOV_PROPOSE:
+		tx->kind = IST_TX_GOV_PROPOSE;
+		tx->u.gov_propose.action = pb->gov_propose->action;
+		tx->u.gov_propose.chain = pb->gov_propose->chain;
+		tx->u.gov_propose.src_chain = pb->gov_propose->src_chain;
+		tx->u.gov_propose.dst_chain = pb->gov_propose->dst_chain;
+		tx->u.gov_propose.voting_blocks = pb->gov_propose->voting_blocks;
+		return 0;
+	case ISTHMUS__V1__TRANSACTION__BODY_GOV_VOTE:
+		tx->kind = IST_TX_GOV_VOTE;
+		tx->u.gov_vote.proposal = pb->gov_vote->proposal;
+		tx->u.gov_vote.approve = pb->gov_vote->approve;
 		return 0;
 	default:
 		return unknown_kind(c, &pb->base, "tx.body: unknown kind", "tx.body: missing");
@@ -1012,6 +1027,29 @@ static Isthmus__V1__Transaction *tx_to_pb(struct ctx *c, const struct ist_tx *tx
 			return NULL;
 		pb->body_case = ISTHMUS__V1__TRANSACTION__BODY_UNJAIL;
 		pb->unjail = b;
+		break;
+	}
+	case IST_TX_GOV_PROPOSE: {
+		Isthmus__V1__GovPropose *b = NEW(c, Isthmus__V1__GovPropose, isthmus__v1__gov_propose__init);
+		if (!b)
+			return NULL;
+		b->action = tx->u.gov_propose.action;
+		b->chain = tx->u.gov_propose.chain;
+		b->src_chain = tx->u.gov_propose.src_chain;
+		b->dst_chain = tx->u.gov_propose.dst_chain;
+		b->voting_blocks = tx->u.gov_propose.voting_blocks;
+		pb->body_case = ISTHMUS__V1__TRANSACTION__BODY_GOV_PROPOSE;
+		pb->gov_propose = b;
+		break;
+	}
+	case IST_TX_GOV_VOTE: {
+		Isthmus__V1__GovVote *b = NEW(c, Isthmus__V1__GovVote, isthmus__v1__gov_vote__init);
+		if (!b)
+			return NULL;
+		b->proposal = tx->u.gov_vote.proposal;
+		b->approve = tx->u.gov_vote.approve;
+		pb->body_case = ISTHMUS__V1__TRANSACTION__BODY_GOV_VOTE;
+		pb->gov_vote = b;
 		break;
 	}
 	default:

@@ -220,6 +220,11 @@ bool ist_wire_tx_equal(const struct ist_tx *a, const struct ist_tx *b)
 	case IST_TX_WITHDRAW:
 	case IST_TX_UNJAIL:
 		return true;
+	case IST_TX_GOV_PROPOSE:
+		return SAME(u.gov_propose.action) && SAME(u.gov_propose.chain) && SAME(u.gov_propose.src_chain) &&
+		       SAME(u.gov_propose.dst_chain) && SAME(u.gov_propose.voting_blocks);
+	case IST_TX_GOV_VOTE:
+		return SAME(u.gov_vote.proposal) && SAME(u.gov_vote.approve);
 	}
 	return true;
 }

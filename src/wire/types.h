@@ -167,6 +167,16 @@ enum ist_tx_kind {
 	IST_TX_UNBOND = 4,
 	IST_TX_WITHDRAW = 5,
 	IST_TX_UNJAIL = 6,
+	IST_TX_GOV_PROPOSE = 7,
+	IST_TX_GOV_VOTE = 8,
+};
+
+/* Governance actions (a proposal's `action`). */
+enum ist_gov_action {
+	IST_GOV_PAUSE_CHAIN = 1,
+	IST_GOV_RESUME_CHAIN = 2,
+	IST_GOV_PAUSE_ROUTE = 3,
+	IST_GOV_RESUME_ROUTE = 4,
 };
 
 /* A signed ledger transaction. Plain memory. Only the union member of
@@ -196,6 +206,16 @@ struct ist_tx {
 			uint8_t validator[IST_ED25519_PUBKEY_BYTES];
 			uint64_t amount;
 		} bond, unbond;
+		struct {
+			uint32_t action;           /* enum ist_gov_action (the ledger judges it) */
+			uint64_t chain;
+			uint64_t src_chain, dst_chain;
+			uint32_t voting_blocks;
+		} gov_propose;
+		struct {
+			uint64_t proposal;
+			bool approve;
+		} gov_vote;
 	} u;
 	uint8_t signature[IST_SIG_BYTES];
 };

@@ -127,6 +127,16 @@ void sample_tx(struct ist_tx *tx, enum ist_tx_kind kind)
 	case IST_TX_WITHDRAW:
 	case IST_TX_UNJAIL:
 		break;
+	case IST_TX_GOV_PROPOSE:
+		tx->u.gov_propose.action = IST_GOV_PAUSE_ROUTE;
+		tx->u.gov_propose.src_chain = 1;
+		tx->u.gov_propose.dst_chain = 2;
+		tx->u.gov_propose.voting_blocks = 100;
+		break;
+	case IST_TX_GOV_VOTE:
+		tx->u.gov_vote.proposal = 3;
+		tx->u.gov_vote.approve = true;
+		break;
 	}
 }
 

@@ -33,7 +33,14 @@ enum ist_net_frame_type {
 	IST_NET_FRAME_AUTH = 2,        /* handshake: my signature over the transcript */
 	IST_NET_FRAME_ENVELOPE = 3,    /* a protobuf Envelope (after the handshake only) */
 	IST_NET_FRAME_GOODBYE = 4,     /* no payload: the last frame I send on this connection */
+	IST_NET_FRAME_PING = 5,        /* heartbeat: answer with PONG (after the handshake only) */
+	IST_NET_FRAME_PONG = 6,        /* heartbeat: the answer to a PING */
 };
+/* PING and PONG carry no payload; a receiver ignores any bytes after the
+ * type (reserved). A peer that does not know them drops them as an unknown
+ * type after the handshake and keeps the connection, so they can be sent to
+ * any peer of this protocol version (net.c closes a silent connection only
+ * when its peer has shown it speaks the heartbeat). */
 
 struct ist_net_framer {
 	size_t max_body;               /* largest body accepted; may change between frames */

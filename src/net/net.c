@@ -59,10 +59,17 @@
 /* The transport's thread wakes at least this often (so that a manual clock
  * that moved is noticed). */
 #define WORKER_MAX_WAIT_MS 1000
+/* A connection in use that read nothing for this many ping intervals is
+ * "silent": a new connection from the same peer replaces it whatever the
+ * tie-break says (a live one is never that quiet: both ends PING). */
+#define STALE_PING_INTERVALS 2
+/* Bounds ping_interval_ms (an hour), so that its multiples fit in 32 bits. */
+#define PING_INTERVAL_MAX_MS 3600000u
 
 struct msg {
 	unsigned refs;
 	bool goodbye;              /* the GOODBYE frame */
+	uint8_t heartbeat;         /* IST_NET_FRAME_PING or _PONG for those frames, else 0 */
 	const char *type;          /* messages_out label; NULL for handshake frames */
 	size_t len;
 	uint8_t data[];            /* the whole frame, length prefix included */
@@ -123,6 +130,11 @@ struct conn {
 	/* retiring: a duplicate being drained (see conn_retire_locked) */
 	bool retiring;
 	bool bye_sent, bye_recv;
+	/* liveness (CONN_ACTIVE): see net.h "Liveness" */
+	uint64_t last_rx_ms;       /* when bytes were last read (or it authenticated) */
+	bool hb_peer;              /* the peer sent a PING or PONG: it speaks the heartbeat */
+	bool pinged;               /* a PING was queued since the last read */
+	bool ping_queued, pong_queued; /* one of each at most waits in ctl (bounded by that) */
 };
 
 struct ist_net {
@@ -160,6 +172,7 @@ struct ist_net {
 	struct conn *reap;
 	uint32_t n_unauth;         /* inbound connections not yet authenticated */
 	uint64_t next_id;
+	uint64_t last_tick_ms;     /* the transport's thread last ran its timers */
 
 	struct ist_metric *m_in, *m_out, *m_drop, *m_decode, *m_peers;
 };
@@ -186,6 +199,7 @@ static const char *const drop_reasons[] = {
 	IST_NET_DROP_UNSUPPORTED_ENVELOPE,
 	IST_NET_DROP_UNEXPECTED_FRAME,
 	IST_NET_DROP_UNKNOWN_FRAME,
+	IST_NET_DROP_SILENT,
 	IST_NET_DROP_NOMEM,
 	IST_NET_DROP_SEND_QUEUE_FULL,
 };
@@ -301,6 +315,7 @@ static struct msg *msg_new(size_t len, const char *type)
 		return NULL;
 	m->refs = 1;
 	m->goodbye = false;
+	m->heartbeat = 0;
 	m->type = type;
 	m->len = len;
 	return m;
@@ -580,16 +595,59 @@ static void conn_transcript(const struct conn *c, enum ist_net_role signer, uint
 				   c->my_nonce, signer, out);
 }
 
+/* Has the connection in use read nothing for long enough that a new one
+ * should replace it (net.h "Replacement")? */
+static bool conn_stale(const struct conn *e, uint64_t now)
+{
+	uint64_t quiet = (uint64_t)STALE_PING_INTERVALS * e->net->lim.ping_interval_ms;
+	return now >= e->last_rx_ms + quiet;
+}
+
 /* Of two authenticated connections to one peer, does `c` (the newer) win
  * over `e`? Both ends must choose the same one without talking: keep the
  * one dialled by the lower node key. Two dialled by the same side can only
- * mean the older one died without us noticing yet: keep the newer. */
+ * mean the older one died without us noticing yet: keep the newer. So does
+ * an older one that has been silent (conn_stale): the peer moved or the path
+ * died, and the other end, which sees the same silence, makes the same
+ * choice; should it not (a half-dead path), the GOODBYEs retire both and the
+ * next dial settles it. Two fresh connections (a simultaneous dial) are
+ * never stale, so they still converge on the tie-break. */
 static bool conn_wins(const struct conn *c, const struct conn *e)
 {
 	if (c->outbound == e->outbound)
 		return true;
+	if (conn_stale(e, now_ms(c->net)))
+		return true;
 	bool we_lower = memcmp(c->net->pub, c->peer->pub, IST_ED25519_PUBKEY_BYTES) < 0;
 	return c->outbound == we_lower;
+}
+
+/* Queues a PING or PONG on an active connection (ahead of the peer's
+ * queue: handshake-control frames go first). At most one of each waits at a
+ * time, so a peer flooding PINGs without reading costs us one frame.
+ * Nothing follows a GOODBYE, so a retiring connection sends neither. */
+static void conn_heartbeat_locked(struct conn *c, enum ist_net_frame_type type)
+{
+	bool *queued = type == IST_NET_FRAME_PING ? &c->ping_queued : &c->pong_queued;
+	if (c->closing || c->retiring || c->state != CONN_ACTIVE)
+		return;
+	if (type == IST_NET_FRAME_PING)
+		c->pinged = true; /* also when one still waits: that one will do */
+	if (*queued)
+		return;
+	struct msg *m = msg_new(IST_NET_FRAME_HEADER_BYTES + 1, NULL);
+	if (!m || ctl_push_locked(c, m) < 0)
+		return; /* out of memory: the next timer tick tries again */
+	m->heartbeat = (uint8_t)type;
+	ist_net_frame_header(m->data, type, 1);
+	*queued = true;
+	conn_kick_locked(c);
+}
+
+/* A short hex prefix of a key, for logs. */
+static void key_tag(const uint8_t pub[IST_ED25519_PUBKEY_BYTES], char out[17])
+{
+	ist_hex_encode(pub, 8, out);
 }
 
 /*
@@ -634,12 +692,25 @@ static void conn_authenticated_locked(struct conn *c)
 	if (p->out == c)
 		p->out = NULL;
 	c->framer.max_body = net->max_body;
+	uint64_t now = now_ms(net);
+	c->last_rx_ms = now;
 	struct conn *e = p->active;
 	if (e && !conn_wins(c, e)) {
 		ist_log_debug(LOG, "conn %llu: duplicate of conn %llu to peer %u, retired",
 			      (unsigned long long)c->id, (unsigned long long)e->id, p->index);
 		conn_retire_locked(c);
 		return;
+	}
+	if (e && conn_stale(e, now)) {
+		/* given up for its silence (when both were dialled by the same
+		 * side the newer would have won anyway, but the old one is dead
+		 * all the same: counted alike) */
+		char tag[17];
+		key_tag(p->pub, tag);
+		ist_log_warn(LOG, "peer %u (%s...): conn %llu read nothing for %llu ms, replaced by conn %llu",
+			     p->index, tag, (unsigned long long)e->id, (unsigned long long)(now - e->last_rx_ms),
+			     (unsigned long long)c->id);
+		count_drop_locked(net, IST_NET_DROP_SILENT);
 	}
 	if (e) {
 		ist_log_debug(LOG, "conn %llu: replaces conn %llu to peer %u", (unsigned long long)c->id,
@@ -651,6 +722,8 @@ static void conn_authenticated_locked(struct conn *c)
 	ist_log_debug(LOG, "conn %llu: peer %u authenticated (%s)", (unsigned long long)c->id, p->index,
 		      c->outbound ? "dialled" : "accepted");
 	peers_changed_locked(net);
+	/* at once: the peer's PONG shows that it speaks the heartbeat */
+	conn_heartbeat_locked(c, IST_NET_FRAME_PING);
 	conn_kick_locked(c);
 }
 
@@ -776,6 +849,18 @@ static void conn_frame_locked(struct conn *c, uint8_t *body, size_t len, struct 
 		(*np)++;
 		return;
 	}
+	case IST_NET_FRAME_PING:
+	case IST_NET_FRAME_PONG: {
+		/* liveness is counted for any bytes read (conn_rx_cb); these only
+		 * say the peer speaks the heartbeat, and a PING wants an answer.
+		 * Not charged to the envelope budget: a flood of PINGs costs what
+		 * one of unknown frames does, and at most one PONG waits for it. */
+		free(body);
+		c->hb_peer = true;
+		if (type == IST_NET_FRAME_PING)
+			conn_heartbeat_locked(c, IST_NET_FRAME_PONG);
+		return;
+	}
 	case IST_NET_FRAME_GOODBYE:
 		free(body);
 		c->bye_recv = true;
@@ -885,6 +970,11 @@ static void conn_rx_cb(void *arg)
 		return;
 	}
 	size_t n = nng_aio_count(c->rx_aio), off = 0;
+	if (n > 0) {
+		/* any bytes, even part of a frame: a large frame on a slow link is life */
+		c->last_rx_ms = now_ms(net);
+		c->pinged = false;
+	}
 	while (off < n && !c->closing) {
 		struct pend pend[PEND_MAX];
 		size_t np = 0;
@@ -940,6 +1030,10 @@ static void conn_tx_cb(void *arg)
 	if (c->tx_msg->type)
 		ist_metric_inc(net->m_out, c->tx_msg->type);
 	bool bye = c->tx_msg->goodbye;
+	if (c->tx_msg->heartbeat == IST_NET_FRAME_PING)
+		c->ping_queued = false;
+	else if (c->tx_msg->heartbeat == IST_NET_FRAME_PONG)
+		c->pong_queued = false;
 	msg_release(c->tx_msg);
 	c->tx_msg = NULL;
 	c->tx_busy = false;
@@ -1183,13 +1277,60 @@ fail:
 
 /* ---- the transport's thread ---- */
 
+/* The heartbeat of an active connection (net.h "Liveness"): a PING after
+ * ping_interval_ms without a byte, the close after silence_timeout_ms (only
+ * once the peer has shown it answers). The next deadline goes to *next. */
+static void liveness_locked(struct conn *c, uint64_t now, uint64_t *next)
+{
+	struct ist_net *net = c->net;
+	uint64_t silent = now >= c->last_rx_ms ? now - c->last_rx_ms : 0;
+	if (c->hb_peer && silent >= net->lim.silence_timeout_ms) {
+		struct peer *p = c->peer;
+		char tag[17];
+		key_tag(p->pub, tag);
+		ist_log_warn(LOG, "peer %u (%s...%s%s): conn %llu read nothing for %llu ms, closed; %s",
+			     p->index, tag, p->url[0] ? " at " : "", p->url, (unsigned long long)c->id,
+			     (unsigned long long)silent, p->url[0] ? "redialling" : "waiting for it to dial");
+		conn_close_locked(c, IST_NET_DROP_SILENT);
+		return;
+	}
+	if (!c->pinged && silent >= net->lim.ping_interval_ms)
+		conn_heartbeat_locked(c, IST_NET_FRAME_PING);
+	/* While a PING is out, a read clears `pinged` without waking us and
+	 * moves the next PING earlier: look again every half interval, so that
+	 * a live peer is PINGed at most 1.5 intervals after its last byte (and
+	 * a PING that could not be queued is tried again). */
+	uint64_t at = now + IST_MAX(net->lim.ping_interval_ms / 2, 1u);
+	if (!c->pinged && c->last_rx_ms + net->lim.ping_interval_ms > now)
+		at = c->last_rx_ms + net->lim.ping_interval_ms;
+	if (c->hb_peer)
+		at = IST_MIN(at, c->last_rx_ms + net->lim.silence_timeout_ms); /* > now, or closed above */
+	if (at < *next)
+		*next = at;
+}
+
 /* Deadlines and dials; the earliest next deadline goes to *next. */
 static void timers_locked(struct ist_net *net, uint64_t now, uint64_t *next)
 {
+	/* Were we ourselves stalled (process stopped, VM paused, clock jump)?
+	 * This thread wakes at least every WORKER_MAX_WAIT_MS and at every
+	 * heartbeat deadline, so a gap well over both is ours, not the peers':
+	 * their silence starts anew. */
+	uint64_t gap = now - IST_MIN(now, net->last_tick_ms);
+	bool stalled = net->last_tick_ms &&
+		       gap > IST_MAX((uint64_t)net->lim.ping_interval_ms, (uint64_t)WORKER_MAX_WAIT_MS) +
+				     WORKER_MAX_WAIT_MS;
+	net->last_tick_ms = now;
 	struct conn *c = net->live;
 	while (c) {
 		struct conn *following = c->next;
-		if (c->state != CONN_ACTIVE || c->retiring) {
+		if (c->state == CONN_ACTIVE && !c->retiring) {
+			if (stalled) {
+				c->last_rx_ms = now;
+				c->pinged = false;
+			}
+			liveness_locked(c, now, next);
+		} else {
 			if (now >= c->deadline_ms)
 				/* a dial that never connected is not the peer's
 				 * doing; a retiring duplicate just ends */
@@ -1336,6 +1477,14 @@ static int resolve_limits(const struct ist_net_limits *in, struct ist_net_limits
 		out->backoff_max_ms = IST_MAX(10000u, out->backoff_min_ms);
 	if (out->backoff_max_ms < out->backoff_min_ms)
 		return fail(errbuf, errlen, -IST_EINVAL, "limits.backoff_max_ms: below backoff_min_ms");
+	if (!out->ping_interval_ms)
+		out->ping_interval_ms = IST_NET_PING_INTERVAL_MS;
+	if (out->ping_interval_ms > PING_INTERVAL_MAX_MS)
+		return fail(errbuf, errlen, -IST_EINVAL, "limits.ping_interval_ms: over %u", PING_INTERVAL_MAX_MS);
+	if (!out->silence_timeout_ms)
+		out->silence_timeout_ms = 3 * out->ping_interval_ms;
+	if (out->silence_timeout_ms <= out->ping_interval_ms)
+		return fail(errbuf, errlen, -IST_EINVAL, "limits.silence_timeout_ms: not above ping_interval_ms");
 	return 0;
 }
 

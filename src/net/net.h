@@ -22,12 +22,33 @@
  * handshake, the connection is closed. It never crashes the node, and every
  * allocation a peer can cause has a limit (struct ist_net_limits).
  *
+ * Liveness. A connection that goes dead without a FIN or RST (the peer's
+ * address changed, a NAT or firewall forgot the flow, a cable) is noticed
+ * by an application heartbeat, not by TCP keepalive (hours). When nothing
+ * at all has been read on an authenticated connection for ping_interval_ms,
+ * a PING frame is sent, which the peer answers with a PONG (any bytes count
+ * as life, so a busy connection sends no PING). After silence_timeout_ms
+ * without a byte the connection is closed, counted as
+ * isthmus_net_dropped_total{reason="peer_silent"}, logged at warn level
+ * naming the peer, and redialled by the normal back-off. A connection is
+ * closed for silence only once its peer has sent a PING or PONG on it (each
+ * side PINGs as soon as it authenticates), so a peer of an older build that
+ * drops these frames as unknown is never cut. A transport whose own thread
+ * was stalled (process stopped, VM paused) restarts the count rather than
+ * blaming its peers.
+ *
+ * Replacement. When a new connection authenticates while the one in use
+ * has read nothing for 2 * ping_interval_ms (a live connection never stays
+ * that quiet: both ends PING), the new one wins whatever the tie-break says,
+ * and the old one is retired (counted as peer_silent). Two fresh
+ * connections, as in a simultaneous dial, still meet the tie-break.
+ *
  * Threading model.
  *  - NNG completes I/O on its own task threads. on_envelope runs there,
  *    concurrently for different peers, in arrival order for one connection.
  *  - One thread of ours (started by ist_net_start) runs timers (reconnect
  *    back-off, handshake deadlines), frees closed connections and calls
- *    on_peer.
+ *    on_peer. It also sends heartbeats and closes silent connections.
  *  - All state is behind one mutex. No hook is called with it held except
  *    on_drop, which therefore must not call any ist_net_* function.
  *  - ist_net_send, ist_net_broadcast, ist_net_set_peers, ist_net_peer_count
@@ -38,7 +59,7 @@
  * ist_net_new, shared when several transports use one registry):
  *   isthmus_net_messages_in_total{type}    envelopes delivered (proposal, vote, timeout)
  *   isthmus_net_messages_out_total{type}   envelopes written to a peer's socket
- *   isthmus_net_dropped_total{reason}      frames dropped and connections refused
+ *   isthmus_net_dropped_total{reason}      frames dropped, connections refused or closed for silence
  *   isthmus_net_decode_errors_total{reason} envelope decode failures by wire reason
  *   isthmus_net_peers_connected             peers with an authenticated connection
  */
@@ -83,6 +104,8 @@
 #define IST_NET_DROP_UNSUPPORTED_ENVELOPE "unsupported_envelope" /* a kind this version does not know */
 #define IST_NET_DROP_UNEXPECTED_FRAME    "unexpected_frame"    /* HELLO or AUTH after the handshake */
 #define IST_NET_DROP_UNKNOWN_FRAME       "unknown_frame_type"  /* a frame type this version does not know */
+/* liveness (connection closed) */
+#define IST_NET_DROP_SILENT              "peer_silent"         /* nothing read for silence_timeout_ms, or replaced while silent */
 #define IST_NET_DROP_NOMEM               "out_of_memory"       /* a frame could not be held */
 /* outbound */
 #define IST_NET_DROP_SEND_QUEUE_FULL     "send_queue_full"     /* oldest queued frame dropped for a newer one */
@@ -93,6 +116,9 @@
 /* Connections one validator key may hold at once, in any state: the one in
  * use, one being retired, one dial of ours and one of theirs. */
 #define IST_NET_MAX_CONNS_PER_PEER 4
+
+/* Default heartbeat interval; the silence timeout defaults to 3 times it. */
+#define IST_NET_PING_INTERVAL_MS 2000
 
 /* One validator of the current set. */
 struct ist_net_peer {
@@ -117,6 +143,12 @@ struct ist_net_limits {
 	uint32_t handshake_timeout_ms; /* dial + handshake must finish within [5000] */
 	uint32_t backoff_min_ms;       /* reconnect delay, first retry [100] */
 	uint32_t backoff_max_ms;       /* ... cap [10000] */
+	/* Heartbeat (see "Liveness" above): a PING after this long without a
+	 * byte from the peer, at most an hour [IST_NET_PING_INTERVAL_MS] ... */
+	uint32_t ping_interval_ms;
+	/* ... and the connection closed (then redialled) after this long
+	 * without one; above ping_interval_ms [3 * ping_interval_ms] */
+	uint32_t silence_timeout_ms;
 };
 
 struct ist_net_config {

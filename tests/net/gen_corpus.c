@@ -6,7 +6,7 @@
  * DIR/net-handshake/: a valid HELLO and AUTH, and broken variants (another
  * version, truncated, one byte long, a wrong type, a flipped byte).
  * DIR/net-frame/: streams of whole frames cut at various chunk sizes, an
- * oversized prefix, a zero prefix, a truncated frame. Files the fuzzers
+ * oversized prefix, a zero prefix, a truncated frame, PING/PONG. Files the fuzzers
  * found are kept beside them (this program never deletes).
  */
 #include <errno.h>
@@ -111,6 +111,11 @@ static void frame_seeds(void)
 	frame_seed("zero", 6, 3, zero, sizeof(zero));
 	uint8_t tiny[5] = { 0, 0, 0, 1, 4 };
 	frame_seed("goodbye", 0, 0, tiny, sizeof(tiny));
+	/* the heartbeat: PING, PONG, a PING with a (reserved, ignored) payload */
+	uint8_t hb[] = { 0, 0, 0, 1, IST_NET_FRAME_PING, 0, 0, 0, 1, IST_NET_FRAME_PONG,
+			 0, 0, 0, 3, IST_NET_FRAME_PING, 0xaa, 0xbb };
+	frame_seed("heartbeat", 1, 2, hb, sizeof(hb)); /* limit 5: the last is too big */
+	frame_seed("heartbeat-wide", 2, 0, hb, sizeof(hb));
 }
 
 int main(int argc, char **argv)

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,7 +238,7 @@ static double drops_total(struct node *n)
 		IST_NET_DROP_TOO_MANY_UNAUTH,
 		IST_NET_DROP_RATE_LIMITED, IST_NET_DROP_MALFORMED_ENVELOPE, IST_NET_DROP_UNSUPPORTED_ENVELOPE,
 		IST_NET_DROP_UNEXPECTED_FRAME, IST_NET_DROP_UNKNOWN_FRAME, IST_NET_DROP_NOMEM,
-		IST_NET_DROP_TLS,
+		IST_NET_DROP_TLS, IST_NET_DROP_SILENT,
 	};
 	double t = 0;
 	for (size_t i = 0; i < IST_ARRAY_SIZE(all); i++)
@@ -1153,6 +1154,352 @@ END_TEST
 
 /* ---- TLS ---- */
 
+/* ---- liveness: a TCP proxy whose connections can be frozen ---- */
+
+/*
+ * Forwards 127.0.0.1:port to 127.0.0.1:target, one thread, poll(2). A
+ * frozen pair is no longer polled: both sockets stay open and nothing more
+ * is forwarded either way (what a path that died without a FIN or RST
+ * looks like: a peer whose address changed, a NAT that forgot the flow).
+ * Connections accepted after a freeze are forwarded normally.
+ */
+#define PROXY_PAIRS 16
+
+struct proxy {
+	int lfd, wake[2];
+	uint16_t port, target;
+	pthread_t thread;
+	pthread_mutex_t mtx;
+	bool stop;
+	struct {
+		int a, b;              /* accepted, and our connection to the target */
+		bool frozen;
+	} pairs[PROXY_PAIRS];
+	size_t n_pairs;
+	unsigned accepted;         /* connections accepted so far */
+};
+
+static void proxy_drop_pair_locked(struct proxy *px, size_t i)
+{
+	close(px->pairs[i].a);
+	close(px->pairs[i].b);
+	px->pairs[i] = px->pairs[--px->n_pairs];
+}
+
+static void *proxy_main(void *arg)
+{
+	struct proxy *px = arg;
+	for (;;) {
+		struct pollfd fds[2 + 2 * PROXY_PAIRS];
+		size_t idx[2 + 2 * PROXY_PAIRS];
+		size_t nf = 0;
+		pthread_mutex_lock(&px->mtx);
+		if (px->stop) {
+			pthread_mutex_unlock(&px->mtx);
+			return NULL;
+		}
+		fds[nf++] = (struct pollfd){ .fd = px->wake[0], .events = POLLIN };
+		fds[nf++] = (struct pollfd){ .fd = px->lfd, .events = POLLIN };
+		for (size_t i = 0; i < px->n_pairs; i++) {
+			if (px->pairs[i].frozen)
+				continue;
+			idx[nf] = i;
+			fds[nf++] = (struct pollfd){ .fd = px->pairs[i].a, .events = POLLIN };
+			idx[nf] = i;
+			fds[nf++] = (struct pollfd){ .fd = px->pairs[i].b, .events = POLLIN };
+		}
+		pthread_mutex_unlock(&px->mtx);
+		if (poll(fds, nf, -1) < 0)
+			continue;
+		pthread_mutex_lock(&px->mtx);
+		if (fds[0].revents) {
+			char c;
+			(void)!read(px->wake[0], &c, 1);
+		} else if (fds[1].revents) {
+			int a = accept(px->lfd, NULL, NULL);
+			if (a >= 0) {
+				int b = socket(AF_INET, SOCK_STREAM, 0);
+				struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(px->target) };
+				sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+				if (b < 0 || px->n_pairs == PROXY_PAIRS ||
+				    connect(b, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+					close(a);
+					if (b >= 0)
+						close(b);
+				} else {
+					px->pairs[px->n_pairs].a = a;
+					px->pairs[px->n_pairs].b = b;
+					px->pairs[px->n_pairs].frozen = false;
+					px->n_pairs++;
+					px->accepted++;
+				}
+			}
+		} else {
+			/* one ready socket per round: indices stay valid */
+			for (size_t k = 2; k < nf; k++) {
+				if (!fds[k].revents)
+					continue;
+				size_t i = idx[k];
+				int from = fds[k].fd, to = from == px->pairs[i].a ? px->pairs[i].b : px->pairs[i].a;
+				uint8_t buf[16384];
+				ssize_t r = recv(from, buf, sizeof(buf), 0);
+				bool ok = r > 0;
+				for (ssize_t off = 0; ok && off < r;) {
+					ssize_t w = send(to, buf + off, (size_t)(r - off), MSG_NOSIGNAL);
+					ok = w > 0;
+					off += ok ? w : 0;
+				}
+				if (!ok)
+					proxy_drop_pair_locked(px, i);
+				break;
+			}
+		}
+		pthread_cond_broadcast(&g_cond);
+		pthread_mutex_unlock(&px->mtx);
+	}
+}
+
+static void proxy_start(struct proxy *px, uint16_t target)
+{
+	memset(px, 0, sizeof(*px));
+	px->target = target;
+	pthread_mutex_init(&px->mtx, NULL);
+	ck_assert_int_eq(pipe(px->wake), 0);
+	px->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(px->lfd, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(px->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(px->lfd, 16), 0);
+	socklen_t sl = sizeof(sa);
+	ck_assert_int_eq(getsockname(px->lfd, (struct sockaddr *)&sa, &sl), 0);
+	px->port = ntohs(sa.sin_port);
+	ck_assert_int_eq(pthread_create(&px->thread, NULL, proxy_main, px), 0);
+}
+
+static void proxy_poke(struct proxy *px)
+{
+	(void)!write(px->wake[1], "x", 1);
+}
+
+/* Freezes every connection the proxy holds now. */
+static void proxy_freeze(struct proxy *px)
+{
+	pthread_mutex_lock(&px->mtx);
+	for (size_t i = 0; i < px->n_pairs; i++)
+		px->pairs[i].frozen = true;
+	pthread_mutex_unlock(&px->mtx);
+	proxy_poke(px);
+}
+
+static unsigned proxy_accepted(struct proxy *px)
+{
+	pthread_mutex_lock(&px->mtx);
+	unsigned n = px->accepted;
+	pthread_mutex_unlock(&px->mtx);
+	return n;
+}
+
+static void proxy_stop(struct proxy *px)
+{
+	pthread_mutex_lock(&px->mtx);
+	px->stop = true;
+	pthread_mutex_unlock(&px->mtx);
+	proxy_poke(px);
+	pthread_join(px->thread, NULL);
+	while (px->n_pairs)
+		proxy_drop_pair_locked(px, 0);
+	close(px->lfd);
+	close(px->wake[0]);
+	close(px->wake[1]);
+	pthread_mutex_destroy(&px->mtx);
+}
+
+struct silent_arg {
+	struct node *n;            /* counted peer_silent at least once */
+	struct proxy *px;          /* ... and the proxy accepted at least `accepted` */
+	unsigned accepted;
+};
+
+static bool pred_silent_and_redialled(void *a)
+{
+	struct silent_arg *s = a;
+	return drops(s->n, IST_NET_DROP_SILENT) >= 1 && proxy_accepted(s->px) >= s->accepted;
+}
+
+/* Node 1 dials node 0 through the proxy (0 never dials 1). The path then
+ * dies silently: the heartbeat notices, node 1 closes the connection and
+ * dials again (a new connection through the proxy), and envelopes flow both
+ * ways. Without the heartbeat only TCP keepalive (hours) would notice. */
+START_TEST(test_silent_connection_redialled)
+{
+	struct node nodes[2];
+	struct proxy px;
+	struct node_opts o = { .limits = { .ping_interval_ms = 100, .silence_timeout_ms = 400,
+					   .backoff_min_ms = 20, .backoff_max_ms = 200 } };
+	uint32_t ids[2] = { 0, 1 };
+	struct ist_net_peer set[2];
+	make_set(set, ids, 2, NULL, NULL, NULL);
+	node_start(&nodes[0], 0, set, 2, &o);
+	proxy_start(&px, nodes[0].port);
+	snprintf(set[0].url, sizeof(set[0].url), "tcp://127.0.0.1:%u", px.port);
+	node_start(&nodes[1], 1, set, 2, &o);
+	struct mesh_arg m = { (struct node *[]){ &nodes[0], &nodes[1] }, 2 };
+	ck_assert(wait_for(pred_mesh_up, &m));
+	still_working(nodes, 10);
+	ck_assert_uint_eq(proxy_accepted(&px), 1);
+
+	proxy_freeze(&px);
+	struct silent_arg s = { &nodes[1], &px, 2 };
+	ck_assert_msg(wait_for(pred_silent_and_redialled, &s),
+		      "node 1: peer_silent = %g, proxy connections = %u: the dead connection was kept",
+		      drops(&nodes[1], IST_NET_DROP_SILENT), proxy_accepted(&px));
+	/* (a frame written into the dead path before it was noticed is lost:
+	 * at most once; hence the retransmitting sends) */
+	send_until_got(&nodes[1], &nodes[0], 20);
+	send_until_got(&nodes[0], &nodes[1], 21);
+
+	node_stop(&nodes[0]);
+	node_stop(&nodes[1]);
+	proxy_stop(&px);
+}
+END_TEST
+
+/* The lower key L dials H through the proxy, so the tie-break keeps that
+ * connection. The path dies silently, and H "moves": it comes back on
+ * another port and dials L. The silence timeout is far away (60 s): only
+ * the replacement rule lets L prefer H's new connection over the dead one
+ * that the tie-break alone would keep. */
+START_TEST(test_silent_connection_replaced)
+{
+	uint8_t seed[32], pub0[32], pub1[32];
+	key_of(0, seed, pub0);
+	key_of(1, seed, pub1);
+	uint32_t lo = memcmp(pub0, pub1, 32) < 0 ? 0 : 1, hi = 1 - lo;
+	struct node nodes[2]; /* [lo], [hi] */
+	struct node *L = &nodes[lo], *H = &nodes[hi];
+	struct proxy px;
+	struct node_opts o = { .limits = { .ping_interval_ms = 100, .silence_timeout_ms = 60000,
+					   .backoff_min_ms = 20, .backoff_max_ms = 200 } };
+	uint32_t ids[2] = { 0, 1 };
+	struct ist_net_peer set[2];
+	make_set(set, ids, 2, NULL, NULL, NULL);
+	node_start(H, hi, set, 2, &o);
+	proxy_start(&px, H->port);
+	snprintf(set[hi].url, sizeof(set[hi].url), "tcp://127.0.0.1:%u", px.port);
+	node_start(L, lo, set, 2, &o);
+	struct mesh_arg m = { (struct node *[]){ L, H }, 2 };
+	ck_assert(wait_for(pred_mesh_up, &m));
+	still_working(nodes, 30);
+
+	proxy_freeze(&px);
+	node_stop(H); /* its socket into the frozen proxy: L never hears of it */
+	make_set(set, ids, 2, NULL, NULL, NULL);
+	snprintf(set[lo].url, sizeof(set[lo].url), "tcp://127.0.0.1:%u", L->port);
+	node_start(H, hi, set, 2, &o);
+
+	send_until_got(H, L, 40);
+	send_until_got(L, H, 41);
+	expect_drops(L, IST_NET_DROP_SILENT, 1); /* the replaced connection */
+	ck_assert_uint_eq(proxy_accepted(&px), 1); /* L never dialled the old address */
+
+	node_stop(L);
+	node_stop(H);
+	proxy_stop(&px);
+}
+END_TEST
+
+/* Reads frames until one of `type` (others skipped); false when closed. */
+static bool raw_read_until(int fd, uint8_t type)
+{
+	uint8_t hdr[4], body[IST_NET_AUTH_BYTES];
+	for (;;) {
+		if (!raw_read(fd, hdr, 4))
+			return false;
+		size_t len = ist_get_be32(hdr);
+		ck_assert_uint_ge(len, 1);
+		ck_assert_uint_le(len, sizeof(body)); /* no envelopes are sent to it here */
+		if (!raw_read(fd, body, len))
+			return false;
+		if (body[0] == type)
+			return true;
+	}
+}
+
+/* True while fd is open: whatever is buffered is read and discarded. */
+static bool raw_still_open(int fd)
+{
+	uint8_t buf[512];
+	for (;;) {
+		ssize_t r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r > 0)
+			continue;
+		return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+	}
+}
+
+/* The frames on the wire, with raw clients: a PING as soon as the
+ * handshake is done, a PONG for a PING, a close for a peer that answered
+ * once and then went silent; and a peer that never speaks the heartbeat
+ * (an older build, which drops PING as an unknown type) is never closed
+ * for silence. */
+START_TEST(test_heartbeat_frames)
+{
+	struct node n0;
+	uint32_t ids[3] = { 0, 2, 3 };
+	struct ist_net_peer set[3];
+	make_set(set, ids, 3, NULL, NULL, NULL);
+	struct node_opts o = { .limits = { .ping_interval_ms = 100, .silence_timeout_ms = 300 } };
+	node_start(&n0, 0, set, 3, &o);
+	uint8_t nonce[32];
+
+	/* 3: an older build; it reads nothing and answers nothing */
+	memset(nonce, 0x33, 32);
+	int old = raw_handshake(&n0, 3, nonce, NULL);
+	ck_assert(raw_read_until(old, IST_NET_FRAME_PING));
+
+	/* 2: answers one PING and sends one, then falls silent */
+	memset(nonce, 0x22, 32);
+	int fd = raw_handshake(&n0, 2, nonce, NULL);
+	ck_assert(raw_read_until(fd, IST_NET_FRAME_PING));
+	raw_frame(fd, IST_NET_FRAME_PONG, NULL, 0);
+	raw_frame(fd, IST_NET_FRAME_PING, (const uint8_t *)"xy", 2); /* a payload is ignored */
+	ck_assert(raw_read_until(fd, IST_NET_FRAME_PONG));
+	ck_assert(raw_closed(fd)); /* (within WAIT_S) */
+	close(fd);
+	expect_drops(&n0, IST_NET_DROP_SILENT, 1);
+
+	/* 3 has been silent longer than 2 was, and is still connected */
+	ck_assert(raw_still_open(old));
+	ck_assert(ist_net_peer_connected(n0.net, 3));
+	ck_assert(!ist_net_peer_connected(n0.net, 2));
+	ck_assert_uint_eq(drops(&n0, IST_NET_DROP_SILENT), 1);
+	ck_assert_uint_eq(drops(&n0, IST_NET_DROP_UNKNOWN_FRAME), 0);
+	struct ist_envelope e;
+	vote(&e, 3, 50);
+	raw_envelope(old, &e);
+	expect_got(&n0, 3, 50, IST_ENVELOPE_VOTE);
+	close(old);
+	node_stop(&n0);
+}
+END_TEST
+
+START_TEST(test_heartbeat_limits)
+{
+	struct ist_net_config cfg = { .network_id = 1, .node_seed = (const uint8_t[32]){ 1 } };
+	struct ist_net_hooks hooks = { .on_envelope = on_envelope };
+	struct ist_net *net = NULL;
+	char err[256];
+	cfg.limits.ping_interval_ms = 1000;
+	cfg.limits.silence_timeout_ms = 1000;
+	ck_assert_int_eq(ist_net_new(&cfg, NULL, NULL, NULL, &hooks, &net, err, sizeof(err)), -IST_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "silence_timeout_ms"));
+	cfg.limits.silence_timeout_ms = 1001;
+	ck_assert_int_eq(ist_net_new(&cfg, NULL, NULL, NULL, &hooks, &net, err, sizeof(err)), 0);
+	ist_net_free(net);
+}
+END_TEST
+
 static char *g_tls_dir;
 
 static bool make_cert(char **ret_cert, char **ret_key)
@@ -1291,6 +1638,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_raw_replay_and_after_handshake);
 	tcase_add_test(tc, test_unauthenticated_limit);
 	tcase_add_test(tc, test_peer_connection_cap);
+	tc = tcase(s, "liveness");
+	tcase_add_test(tc, test_silent_connection_redialled);
+	tcase_add_test(tc, test_silent_connection_replaced);
+	tcase_add_test(tc, test_heartbeat_frames);
+	tcase_add_test(tc, test_heartbeat_limits);
 	tc = tcase(s, "limits");
 	tcase_add_test(tc, test_rate_limit);
 	tcase_add_test(tc, test_rate_limit_between_transports);

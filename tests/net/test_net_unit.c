@@ -81,6 +81,21 @@ START_TEST(test_framer_whole_and_split)
 }
 END_TEST
 
+/* The wire values of the frame types are protocol (docs/protocol/transport.md). */
+START_TEST(test_frame_types)
+{
+	uint8_t h[IST_NET_FRAME_HEADER_BYTES + 1];
+	ist_net_frame_header(h, IST_NET_FRAME_PING, 1);
+	ck_assert_mem_eq(h, ((const uint8_t[]){ 0, 0, 0, 1, 5 }), sizeof(h));
+	ist_net_frame_header(h, IST_NET_FRAME_PONG, 1);
+	ck_assert_mem_eq(h, ((const uint8_t[]){ 0, 0, 0, 1, 6 }), sizeof(h));
+	ck_assert_int_eq(IST_NET_FRAME_HELLO, 1);
+	ck_assert_int_eq(IST_NET_FRAME_AUTH, 2);
+	ck_assert_int_eq(IST_NET_FRAME_ENVELOPE, 3);
+	ck_assert_int_eq(IST_NET_FRAME_GOODBYE, 4);
+}
+END_TEST
+
 START_TEST(test_framer_limits)
 {
 	struct ist_net_framer f;
@@ -366,6 +381,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("unit");
 	tcase_add_test(tc, test_framer_whole_and_split);
 	tcase_add_test(tc, test_framer_limits);
+	tcase_add_test(tc, test_frame_types);
 	tcase_add_test(tc, test_hello_roundtrip);
 	tcase_add_test(tc, test_hello_check);
 	tcase_add_test(tc, test_transcript_and_auth);

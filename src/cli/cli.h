@@ -118,6 +118,7 @@ int ist_cli_verify(int argc, char **argv);
 int ist_cli_relay(int argc, char **argv);
 int ist_cli_tx(int argc, char **argv);
 int ist_cli_stake(int argc, char **argv);
+int ist_cli_gov(int argc, char **argv);
 int ist_cli_query(int argc, char **argv);
 
 #endif

@@ -198,6 +198,10 @@ int ist_cli_lj_tx_parse(json_t *doc, const char *label, struct ist_cli_lj_tx *re
 		return ist_json_fail(&jr, -IST_ECONFIG, "result", "must be \"ok\" or \"failed\" (got %s)",
 				     ist_json_describe_str(result, got, sizeof(got)));
 	}
+	if (nullable(&jr, doc, "proposal")) {
+		t.proposal = ist_json_u64(&jr, doc, "", "proposal", true, 0, 1);
+		t.has_proposal = true;
+	}
 	if (jr.code)
 		return jr.code;
 	*ret = t;
@@ -449,4 +453,124 @@ void ist_cli_lj_evidence_fini(struct ist_cli_lj_evidence *e)
 		return;
 	free(e->items);
 	memset(e, 0, sizeof(*e));
+}
+
+/* ---- governance ------------------------------------------------------------------- */
+
+/* Element i of an array of u64s (read as a member of a one-member object
+ * whose key is the element's path, so that a problem names it). */
+static uint64_t u64_element(struct ist_json_reader *jr, json_t *arr, const char *parent, size_t i)
+{
+	char path[IST_JSON_ERR_FIELD_MAX];
+	ist_json_index(path, parent, i);
+	json_t *one = json_object();
+	if (!one || json_object_set(one, path, json_array_get(arr, i)) < 0) {
+		json_decref(one);
+		ist_json_fail(jr, -IST_ENOMEM, "", "out of memory");
+		return 0;
+	}
+	uint64_t v = ist_json_u64(jr, one, "", path, true, 0, 0);
+	json_decref(one);
+	return v;
+}
+
+static void proposal_read(struct ist_json_reader *jr, json_t *e, const char *path, struct ist_cli_lj_proposal *p)
+{
+	p->id = ist_json_u64(jr, e, path, "id", true, 0, 1);
+	string_into(jr, e, path, "action", true, p->action, sizeof(p->action));
+	if (nullable(jr, e, "chain")) {
+		p->chain = ist_json_u64(jr, e, path, "chain", true, 0, 0);
+	} else {
+		p->src = ist_json_u64(jr, e, path, "src_chain", true, 0, 0);
+		p->dst = ist_json_u64(jr, e, path, "dst_chain", true, 0, 0);
+		p->is_route = true;
+	}
+	ist_json_hex(jr, e, path, "proposer", p->proposer, sizeof(p->proposer), "a validator's node key");
+	string_into(jr, e, path, "status", true, p->status, sizeof(p->status));
+	p->created = ist_json_u64(jr, e, path, "created", true, 0, 0);
+	p->closes = ist_json_u64(jr, e, path, "closes", true, 0, 0);
+	ist_json_member(jr, e, path, "decided", true);
+	if (nullable(jr, e, "decided")) {
+		p->decided = ist_json_u64(jr, e, path, "decided", true, 0, 0);
+		p->has_decided = true;
+	}
+	p->yes_stake = ist_json_u64(jr, e, path, "yes_stake", true, 0, 0);
+	p->total_stake = ist_json_u64(jr, e, path, "total_stake", true, 0, 0);
+	json_t *arr = ist_json_array(jr, e, path, "votes", true, 0, IST_CLI_LJ_MAX_VOTES);
+	size_t n = arr ? json_array_size(arr) : 0;
+	p->votes = alloc_n(jr, n, sizeof(*p->votes));
+	p->n_votes = p->votes ? n : 0;
+	char apath[IST_JSON_ERR_FIELD_MAX], vpath[IST_JSON_ERR_FIELD_MAX];
+	member_path(apath, path, "votes");
+	for (size_t i = 0; i < p->n_votes && !jr->code; i++) {
+		json_t *v = element(jr, arr, apath, i, vpath);
+		ist_json_hex(jr, v, vpath, "validator", p->votes[i].validator, sizeof(p->votes[i].validator),
+			     "a validator's node key");
+		ist_json_member(jr, v, vpath, "approve", true);
+		p->votes[i].approve = ist_json_bool(jr, v, vpath, "approve", false);
+	}
+}
+
+int ist_cli_lj_proposal_parse(json_t *doc, const char *label, struct ist_cli_lj_proposal *ret,
+			      struct ist_json_err *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct ist_json_reader jr;
+	if (!begin(&jr, doc, label, err))
+		return ist_json_code(&jr);
+	proposal_read(&jr, doc, "", ret);
+	return ist_json_code(&jr);
+}
+
+void ist_cli_lj_proposal_fini(struct ist_cli_lj_proposal *p)
+{
+	if (!p)
+		return;
+	free(p->votes);
+	memset(p, 0, sizeof(*p));
+}
+
+int ist_cli_lj_gov_parse(json_t *doc, const char *label, struct ist_cli_lj_gov *ret, struct ist_json_err *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct ist_json_reader jr;
+	if (!begin(&jr, doc, label, err))
+		return ist_json_code(&jr);
+	char path[IST_JSON_ERR_FIELD_MAX];
+	json_t *arr = ist_json_array(&jr, doc, "", "paused_chains", true, 0, IST_CLI_LJ_MAX_PAUSED);
+	size_t n = arr ? json_array_size(arr) : 0;
+	ret->chains = alloc_n(&jr, n, sizeof(*ret->chains));
+	ret->n_chains = ret->chains ? n : 0;
+	for (size_t i = 0; i < ret->n_chains && !jr.code; i++)
+		ret->chains[i] = u64_element(&jr, arr, "paused_chains", i);
+	arr = ist_json_array(&jr, doc, "", "paused_routes", true, 0, IST_CLI_LJ_MAX_PAUSED);
+	n = arr ? json_array_size(arr) : 0;
+	ret->routes = alloc_n(&jr, n, sizeof(*ret->routes));
+	ret->n_routes = ret->routes ? n : 0;
+	for (size_t i = 0; i < ret->n_routes && !jr.code; i++) {
+		json_t *e = element(&jr, arr, "paused_routes", i, path);
+		ret->routes[i].src = ist_json_u64(&jr, e, path, "src_chain", true, 0, 0);
+		ret->routes[i].dst = ist_json_u64(&jr, e, path, "dst_chain", true, 0, 0);
+	}
+	arr = ist_json_array(&jr, doc, "", "proposals", true, 0, IST_CLI_LJ_MAX_PROPOSALS);
+	n = arr ? json_array_size(arr) : 0;
+	ret->proposals = alloc_n(&jr, n, sizeof(*ret->proposals));
+	ret->n = ret->proposals ? n : 0;
+	for (size_t i = 0; i < ret->n && !jr.code; i++) {
+		json_t *e = element(&jr, arr, "proposals", i, path);
+		proposal_read(&jr, e, path, &ret->proposals[i]);
+	}
+	return ist_json_code(&jr);
+}
+
+void ist_cli_lj_gov_fini(struct ist_cli_lj_gov *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n; i++)
+		ist_cli_lj_proposal_fini(&g->proposals[i]);
+	free(g->proposals);
+	free(g->chains);
+	free(g->routes);
+	memset(g, 0, sizeof(*g));
 }

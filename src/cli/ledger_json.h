@@ -2,8 +2,8 @@
  * Decoders of the node's JSON answers that the ledger commands read
  * (`isthmus tx`, `isthmus stake`, `isthmus query`): GET /v1/status (its
  * network id), POST /v1/txs (the id), GET /v1/accounts/{key}, /v1/txs/{id}, /v1/staking,
- * /v1/validators, /v1/epochs, /v1/epochs/{n} and /v1/evidence
- * (docs/api.md). They are decoders of outside input (fuzz target
+ * /v1/validators, /v1/epochs, /v1/epochs/{n}, /v1/evidence, /v1/gov and
+ * /v1/gov/proposals/{id} (docs/api.md). They are decoders of outside input (fuzz target
  * 'cli-ledger-json', tests/cli/fuzz_ledger_json.c).
  *
  * Every decoder takes the parsed answer `doc` (borrowed; any JSON value) and
@@ -41,6 +41,9 @@
 #define IST_CLI_LJ_MAX_BONDS 4096        /* bonds, unbonding entries of an account */
 #define IST_CLI_LJ_MAX_VALIDATORS 65536  /* the registry of /v1/staking */
 #define IST_CLI_LJ_MAX_EVIDENCE 65536
+#define IST_CLI_LJ_MAX_PROPOSALS 4096    /* proposals of /v1/gov */
+#define IST_CLI_LJ_MAX_PAUSED 4096       /* paused chains, paused routes */
+#define IST_CLI_LJ_MAX_VOTES 4096        /* votes on a proposal */
 /* Bytes kept of the strings shown to people, NUL included. */
 #define IST_CLI_LJ_NAME_MAX 65
 #define IST_CLI_LJ_WORD_MAX 32           /* kinds, statuses, results */
@@ -96,11 +99,14 @@ struct ist_cli_lj_tx {
 	uint64_t nonce;
 	bool ok;                  /* "result": "ok"; else "failed" with a reason */
 	char reason[IST_CLI_LJ_REASON_MAX];
+	bool has_proposal;        /* an applied gov_propose: the proposal's number */
+	uint64_t proposal;
 };
 
 /* {"id","status":"pending"} or {"id","status":"committed","height","index",
- * "kind","sender","nonce","result":"ok"|"failed","reason"} ("reason"
- * required when failed). Plain memory. Returns 0 or -IST_ECONFIG. */
+ * "kind","sender","nonce","result":"ok"|"failed","reason","proposal"}
+ * ("reason" required when failed; "proposal", >= 1, optional). Plain
+ * memory. Returns 0 or -IST_ECONFIG. */
 int ist_cli_lj_tx_parse(json_t *doc, const char *label, struct ist_cli_lj_tx *ret, struct ist_json_err *err) IST_WUR;
 
 /* ---- GET /v1/staking ---- */
@@ -217,5 +223,53 @@ struct ist_cli_lj_evidence {
 int ist_cli_lj_evidence_parse(json_t *doc, const char *label, struct ist_cli_lj_evidence *ret,
 			      struct ist_json_err *err) IST_WUR;
 void ist_cli_lj_evidence_fini(struct ist_cli_lj_evidence *e);
+
+/* ---- GET /v1/gov and /v1/gov/proposals/{id} ---- */
+
+struct ist_cli_lj_gov_vote {
+	uint8_t validator[IST_ED25519_PUBKEY_BYTES];
+	bool approve;
+};
+
+struct ist_cli_lj_proposal {
+	uint64_t id;                        /* >= 1 */
+	char action[IST_CLI_LJ_WORD_MAX];   /* pause_chain, resume_chain, pause_route, resume_route (others as given) */
+	bool is_route;                      /* src, dst given; else chain */
+	uint64_t chain, src, dst;
+	uint8_t proposer[IST_ED25519_PUBKEY_BYTES];
+	char status[IST_CLI_LJ_WORD_MAX];   /* open, passed, rejected (others as given) */
+	uint64_t created, closes;
+	bool has_decided;
+	uint64_t decided;
+	uint64_t yes_stake, total_stake;
+	size_t n_votes;
+	struct ist_cli_lj_gov_vote *votes;  /* malloc'd; NULL when none */
+};
+
+struct ist_cli_lj_route {
+	uint64_t src, dst;
+};
+
+struct ist_cli_lj_gov {
+	size_t n_chains, n_routes, n;
+	uint64_t *chains;                   /* paused; malloc'd, NULL when none */
+	struct ist_cli_lj_route *routes;    /* paused; malloc'd, NULL when none */
+	struct ist_cli_lj_proposal *proposals;   /* newest first; malloc'd, NULL when none */
+};
+
+/* One proposal: {"id","action","chain" | "src_chain","dst_chain","proposer",
+ * "status","created","closes","decided": h|null,"yes_stake","total_stake",
+ * "votes":[{"validator","approve"}]}; a proposal has "chain" or both
+ * "src_chain" and "dst_chain". Out: *ret (release with _fini, also after a
+ * failure). Returns 0, -IST_ECONFIG or -IST_ENOMEM. */
+int ist_cli_lj_proposal_parse(json_t *doc, const char *label, struct ist_cli_lj_proposal *ret,
+			      struct ist_json_err *err) IST_WUR;
+void ist_cli_lj_proposal_fini(struct ist_cli_lj_proposal *p);
+
+/* {"paused_chains":["1",...],"paused_routes":[{"src_chain","dst_chain"}],
+ * "proposals":[proposal...]}. Out: *ret (release with _fini, also after a
+ * failure). Returns 0, -IST_ECONFIG or -IST_ENOMEM. */
+int ist_cli_lj_gov_parse(json_t *doc, const char *label, struct ist_cli_lj_gov *ret, struct ist_json_err *err) IST_WUR;
+void ist_cli_lj_gov_fini(struct ist_cli_lj_gov *g);
 
 #endif

@@ -27,6 +27,7 @@ static const struct ist_cli_cmd commands[] = {
 	{ "verify", ist_cli_verify, "check a delivery offline against a validator set" },
 	{ "tx", ist_cli_tx, "send a ledger transaction: transfer funds" },
 	{ "stake", ist_cli_stake, "register a validator, bond, unbond, withdraw, unjail, show stake" },
+	{ "gov", ist_cli_gov, "propose and vote on pausing or resuming chains and routes" },
 	{ "query", ist_cli_query, "read the ledger: accounts, validators, epochs, evidence, transactions" },
 	{ "version", ist_cli_version, "print the version" },
 };

@@ -239,12 +239,7 @@ static int stake_tx(int argc, char **argv, const char *cmd, const char *help, en
 		memcpy(tx.u.register_validator.address, address, len + 1);
 		tx.u.register_validator.address_len = len;
 	}
-	struct ist_cli_node node;
-	if ((r = ist_cli_node_open(cmd, o.node, &node)))
-		return r;
-	r = ist_cli_tx_send(cmd, &o, &node, &tx);
-	ist_cli_node_close(&node);
-	return r;
+	return ist_cli_tx_run(cmd, &o, &tx);
 }
 
 static int stake_register(int argc, char **argv)

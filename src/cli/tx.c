@@ -108,10 +108,5 @@ static int tx_transfer(int argc, char **argv)
 		return ist_cli_usage_err(cmd, "--to HEX32 is required");
 	if (!has_amount)
 		return ist_cli_usage_err(cmd, "--amount N is required");
-	struct ist_cli_node node;
-	if ((r = ist_cli_node_open(cmd, o.node, &node)))
-		return r;
-	r = ist_cli_tx_send(cmd, &o, &node, &tx);
-	ist_cli_node_close(&node);
-	return r;
+	return ist_cli_tx_run(cmd, &o, &tx);
 }

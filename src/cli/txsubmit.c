@@ -331,7 +331,8 @@ out:
 }
 
 /* The outcome as JSON: {"id","kind","sender","nonce","fee","status", and
- * when committed "height","index","result" ("reason")}. */
+ * when committed "height","index","result" ("reason"; "proposal" for an
+ * applied gov_propose)}. */
 static json_t *outcome_json(const struct ist_tx *tx, const uint8_t id[32], const char *status,
 			    const struct ist_cli_lj_tx *st)
 {
@@ -351,6 +352,7 @@ static json_t *outcome_json(const struct ist_tx *tx, const uint8_t id[32], const
 		      json_object_set_new(o, "index", json_integer(st->index)) < 0 ||
 		      json_object_set_new(o, "result", json_string(st->ok ? "ok" : "failed")) < 0 ||
 		      (!st->ok && json_object_set_new(o, "reason", json_string(st->reason)) < 0);
+		bad = bad || (st->has_proposal && json_object_set_new(o, "proposal", ist_json_from_u64(st->proposal)) < 0);
 	}
 	if (bad) {
 		json_decref(o);
@@ -586,7 +588,9 @@ int ist_cli_tx_send(const char *cmd, const struct ist_cli_txopts *o, struct ist_
 		printf("tx %s\n", hex);
 		if (st.ok)
 			printf("committed at height %" PRIu64 ": ok\n", st.height);
-		else
+		if (st.ok && st.has_proposal)
+			printf("proposal %" PRIu64 "\n", st.proposal);
+		else if (!st.ok)
 			printf("committed at height %" PRIu64 ": failed: %s\n", st.height, st.reason);
 	}
 	if (r == 0 && !st.ok) {
@@ -597,4 +601,17 @@ out:
 	free(f);
 	free(path);
 	return ist_cli_status(r);
+}
+
+int ist_cli_tx_run(const char *cmd, const struct ist_cli_txopts *o, struct ist_tx *tx)
+{
+	if (!o->key)
+		return ist_cli_usage_err(cmd, "--key NAME is required");
+	struct ist_cli_node node;
+	int r = ist_cli_node_open(cmd, o->node, &node);
+	if (r)
+		return r;
+	r = ist_cli_tx_send(cmd, o, &node, tx);
+	ist_cli_node_close(&node);
+	return r;
 }

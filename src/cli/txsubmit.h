@@ -183,10 +183,17 @@ const uint8_t *ist_cli_keyset_account(const struct ist_keystore_file *f);
  * (wire/canonical.h), encodes, POSTs, and unless --no-wait polls the
  * transaction until it is committed or o->timeout_s passes, with a progress
  * line on stderr (rewritten in place on a terminal, a line every 5 s
- * otherwise). Returns an exit status: 0 committed with result ok (or
+ * otherwise). Once committed it prints "tx ID", "committed at height H:
+ * ok" (or "failed: REASON") and, for a gov_propose, "proposal N" (--json:
+ * one object). Returns an exit status: 0 committed with result ok (or
  * accepted, with --no-wait), 1 anything else (printed), 2 a usage error.
  */
 int ist_cli_tx_send(const char *cmd, const struct ist_cli_txopts *o, struct ist_cli_node *node, struct ist_tx *tx);
+
+/* The end of every transaction command: --key must be given (else a usage
+ * error of `cmd`), then opens the node of o->node, ist_cli_tx_send()s `tx`
+ * and closes the node. Returns an exit status. */
+int ist_cli_tx_run(const char *cmd, const struct ist_cli_txopts *o, struct ist_tx *tx);
 
 /* Prints an account (GET /v1/accounts) as aligned text on stdout: key,
  * balance, next nonce, the validator it operates, its bonds and unbonding

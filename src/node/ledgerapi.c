@@ -128,6 +128,8 @@ static int get_tx(struct ist_node *n, struct ist_txn *txn, const char *hex, stru
 		     rc.height, rc.index, ist_ledger_tx_kind_name(rc.kind));
 	put_hexf(out, "sender", rc.sender, IST_ED25519_PUBKEY_BYTES);
 	ist_buf_putf(out, ",\"nonce\":\"%" PRIu64 "\",\"result\":\"%s\"", rc.nonce, rc.ok ? "ok" : "failed");
+	if (rc.proposal)
+		ist_buf_putf(out, ",\"proposal\":%" PRIu64, rc.proposal);
 	if (!rc.ok) {
 		ist_buf_puts(out, ",\"reason\":");
 		put_json_str(out, rc.reason);

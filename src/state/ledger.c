@@ -765,8 +765,10 @@ static int apply_body(struct ist_ledger *l, const struct ist_tx *tx, struct ist_
 	return 0;
 }
 
+/* A receipt; `proposal`: the number an applied gov_propose got (0: none),
+ * appended as a be64 after the reason. */
 static int receipt(struct ist_ledger *l, const struct ist_tx *tx, uint64_t height, uint32_t index, bool ok,
-		   const char *reason)
+		   const char *reason, uint64_t proposal)
 {
 	uint8_t id[IST_HASH_BYTES];
 	int r = ist_wire_tx_id(tx, id);
@@ -781,6 +783,8 @@ static int receipt(struct ist_ledger *l, const struct ist_tx *tx, uint64_t heigh
 	ist_buf_put(&b, tx->sender, IST_ED25519_PUBKEY_BYTES);
 	ist_buf_put_be64(&b, tx->nonce);
 	putstr(&b, ok ? "" : reason);
+	if (proposal)
+		ist_buf_put_be64(&b, proposal);
 	r = pend_add(l, IST_LEDGER_T_RECEIPT, id, IST_HASH_BYTES, &b);
 	ist_buf_fini(&b);
 	return r;
@@ -799,6 +803,8 @@ int ist_ledger_receipt_decode(const uint8_t *val, size_t len, struct ist_ledger_
 	ist_cur_get(&r, x.sender, IST_ED25519_PUBKEY_BYTES);
 	x.nonce = ist_cur_be64(&r);
 	rdstr(&r, x.reason, sizeof(x.reason) - 1);
+	if (ist_cur_ok(&r) && r.len == 8 && x.ok && x.kind == IST_TX_GOV_PROPOSE)
+		x.proposal = ist_cur_be64(&r);
 	if (!ist_cur_done(&r))
 		return -IST_EDB_CORRUPT;
 	*ret = x;
@@ -819,12 +825,12 @@ static int apply_tx(struct ist_ledger *l, const struct ist_tx *tx, uint64_t heig
 	if (tx->nonce != nonce) {
 		snprintf(why, sizeof(why), "nonce %" PRIu64 " is not the account's next (%" PRIu64 "): skipped", tx->nonce,
 			 nonce);
-		return receipt(l, tx, height, index, false, why);
+		return receipt(l, tx, height, index, false, why, 0);
 	}
 	if (balance < tx->fee) {
 		snprintf(why, sizeof(why), "insufficient balance for the fee: %" PRIu64 " < %" PRIu64 ": skipped", balance,
 			 tx->fee);
-		return receipt(l, tx, height, index, false, why);
+		return receipt(l, tx, height, index, false, why, 0);
 	}
 	if (!a && !(a = acct_get(l, tx->sender, true)))
 		return -IST_ENOMEM;
@@ -832,12 +838,16 @@ static int apply_tx(struct ist_ledger *l, const struct ist_tx *tx, uint64_t heig
 	a->nonce++;
 	a->dirty = true;
 	if (check_body(l, tx, a->balance, why, sizeof(why)) < 0)
-		return receipt(l, tx, height, index, false, why);
+		return receipt(l, tx, height, index, false, why, 0);
 	int r = apply_body(l, tx, a, height);
 	if (r < 0)
 		return r;
 	*failed = false;
-	return receipt(l, tx, height, index, true, NULL);
+	/* a proposal is the newest one once applied */
+	uint64_t proposal = tx->kind == IST_TX_GOV_PROPOSE
+				    ? ist_gov_proposal_at(l->gov, ist_gov_n_proposals(l->gov) - 1)->id
+				    : 0;
+	return receipt(l, tx, height, index, true, NULL, proposal);
 }
 
 /* ---- evidence ---- */

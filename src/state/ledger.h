@@ -305,6 +305,7 @@ struct ist_ledger_receipt {
 	uint8_t sender[IST_ED25519_PUBKEY_BYTES];
 	uint64_t nonce;
 	char reason[IST_LEDGER_REASON_MAX];   /* "" when ok */
+	uint64_t proposal;            /* an applied gov_propose: the proposal's number; else 0 */
 };
 int ist_ledger_receipt_decode(const uint8_t *val, size_t len, struct ist_ledger_receipt *ret) IST_WUR;
 

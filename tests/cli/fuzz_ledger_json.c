@@ -1,6 +1,6 @@
 /*
  * Fuzz target 'cli-ledger-json': the decoders of the node's ledger answers
- * that `isthmus tx`, `stake` and `query` read (cli/ledger_json.h), outside
+ * that `isthmus tx`, `stake`, `gov` and `query` read (cli/ledger_json.h), outside
  * input. The bytes are parsed as JSON (as the CLI's HTTP client does) and
  * the document goes through every decoder. Whatever it is: no crash, no
  * leak, a code of the contract, and on success values within the bounds the
@@ -53,6 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = ist_cli_lj_tx_parse(doc, "tx", &t, &err);
 	check_code(r);
 	check(r < 0 || !t.committed || t.ok || memchr(t.reason, '\0', sizeof(t.reason)));
+	check(r < 0 || !t.has_proposal || t.proposal >= 1);
 
 	struct ist_cli_lj_staking s;
 	r = ist_cli_lj_staking_parse(doc, "staking", &s, &err);
@@ -81,6 +82,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = ist_cli_lj_evidence_parse(doc, "evidence", &ev, &err);
 	check_code(r);
 	ist_cli_lj_evidence_fini(&ev);
+
+	struct ist_cli_lj_proposal p;
+	r = ist_cli_lj_proposal_parse(doc, "proposal", &p, &err);
+	check_code(r);
+	check(r < 0 || (p.id >= 1 && p.n_votes <= IST_CLI_LJ_MAX_VOTES && (p.n_votes == 0) == (p.votes == NULL)));
+	check(r < 0 || memchr(p.status, '\0', sizeof(p.status)) != NULL);
+	ist_cli_lj_proposal_fini(&p);
+
+	struct ist_cli_lj_gov g;
+	r = ist_cli_lj_gov_parse(doc, "gov", &g, &err);
+	check_code(r);
+	check(r < 0 || (g.n <= IST_CLI_LJ_MAX_PROPOSALS && g.n_chains <= IST_CLI_LJ_MAX_PAUSED &&
+			g.n_routes <= IST_CLI_LJ_MAX_PAUSED));
+	for (size_t i = 0; r == 0 && i < g.n; i++)
+		check(g.proposals[i].id >= 1 && g.proposals[i].n_votes <= IST_CLI_LJ_MAX_VOTES);
+	ist_cli_lj_gov_fini(&g);
 
 	char line[1024];
 	(void)ist_json_err_format(&err, line, sizeof(line));

@@ -110,3 +110,39 @@ stop() {
 	fi
 	PIDS[$1]=
 }
+
+# chain_url K: devchain K's URL, where `isthmus testnet --chains` points the
+# nodes (BASE+200+K-1)
+chain_url() { echo "http://127.0.0.1:$((BASE + 199 + $1))"; }
+
+# start_devchains M: devchains 1..M ($ISTHMUS_DEVCHAIN_BIN) at chain_url K,
+# a block every 200 ms, finality depth 1, trusting $T/net's genesis set;
+# logs $T/chainK.log, pids ${PIDS[7+K]}
+start_devchains() {
+	local k
+	for k in $(seq 1 "$1"); do
+		"${ISTHMUS_DEVCHAIN_BIN:?}" --data "$T/chain$k" --chain-id "$k" --listen "$(chain_url "$k")" \
+			--block-ms 200 --finality-depth 1 --trust "$T/net/validator-set.json" \
+			>>"$T/chain$k.log" 2>&1 </dev/null &
+		PIDS[$((7 + k))]=$!
+	done
+}
+
+# jget URL EXPR: a python expression over the JSON document `d` at URL, or ''
+jget() {
+	curl -s --max-time 5 "$1" 2>/dev/null | python3 -c "import json,sys
+try:
+    d=json.load(sys.stdin); print($2)
+except Exception:
+    print('')" 2>/dev/null
+}
+
+# poll COMMAND...: until the command succeeds, at most WAIT_S seconds
+poll() {
+	local deadline=$((SECONDS + WAIT_S))
+	while [ $SECONDS -lt $deadline ]; do
+		"$@" && return 0
+		sleep 0.3
+	done
+	return 1
+}

@@ -4,7 +4,8 @@
  * withdraw after the unbonding epochs; jailing from missed QCs and unjail
  * after the cooldown; slashing from double-vote and conflicting-checkpoint
  * evidence (the epoch ends at once); submission prechecks with their
- * reasons; and a flush/load round trip that continues identically.
+ * reasons; a flush/load round trip that continues identically; and
+ * governance transactions with their receipts (the proposal number).
  */
 #include <check.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "crypto/x25519.h"
 #include "lib/ist_test.h"
 #include "state/evidence.h"
+#include "state/gov.h"
 #include "state/ledger.h"
 #include "wire/canonical.h"
 
@@ -518,6 +520,96 @@ START_TEST(flush_load_round_trip)
 }
 END_TEST
 
+/* The receipt of tx among the flushed records. */
+static struct ist_ledger_receipt receipt_of(const struct mem *m, const struct ist_tx *tx)
+{
+	uint8_t id[32];
+	ck_assert_int_eq(ist_wire_tx_id(tx, id), 0);
+	for (size_t i = 0; i < m->n; i++)
+		if (m->r[i].t == IST_LEDGER_T_RECEIPT && m->r[i].klen == 32 && !memcmp(m->r[i].key, id, 32)) {
+			struct ist_ledger_receipt rc;
+			ck_assert_int_eq(ist_ledger_receipt_decode(m->r[i].val, m->r[i].vlen, &rc), 0);
+			return rc;
+		}
+	ck_abort_msg("no receipt");
+	return (struct ist_ledger_receipt){ 0 };
+}
+
+static struct ist_tx gov_tx(struct ist_ledger *l, int who, enum ist_tx_kind kind, uint64_t proposal)
+{
+	struct ist_tx tx;
+	memset(&tx, 0, sizeof(tx));
+	tx.kind = kind;
+	tx.nonce = nonce_of(l, who);
+	if (kind == IST_TX_GOV_PROPOSE)
+		tx.u.gov_propose = (typeof(tx.u.gov_propose)){ .action = IST_GOV_PAUSE_ROUTE, .src_chain = 1,
+							       .dst_chain = 2, .voting_blocks = 50 };
+	else
+		tx.u.gov_vote = (typeof(tx.u.gov_vote)){ .proposal = proposal, .approve = true };
+	sign_tx(&tx, who);
+	return tx;
+}
+
+/* gov_propose and gov_vote through the ledger: the receipt carries the
+ * proposal's number, a non-operator is refused at submission with the
+ * reason, three of four pause the route, and the record is persisted. */
+START_TEST(governance)
+{
+	struct mem *m = calloc(1, sizeof(*m));
+	struct ist_ledger_sink sink = { .put = mem_put, .ctx = m };
+	struct ist_ledger *l = new_ledger();
+	struct ist_tx p1 = gov_tx(l, 0, IST_TX_GOV_PROPOSE, 0);
+	apply_tx(l, &p1);
+	struct ist_tx p2 = gov_tx(l, 3, IST_TX_GOV_PROPOSE, 0);
+	apply_tx(l, &p2);
+	char why[IST_LEDGER_REASON_MAX];
+	struct ist_tx bad = gov_tx(l, NV + 1, IST_TX_GOV_VOTE, 1);
+	ck_assert_int_eq(ist_ledger_tx_precheck(l, &bad, 16, why, sizeof(why)), -IST_EINVAL);
+	ck_assert_msg(strstr(why, "this account operates no validator") != NULL, "%s", why);
+	struct ist_tx v1 = gov_tx(l, 1, IST_TX_GOV_VOTE, 1);
+	apply_tx(l, &v1);
+	ck_assert(!ist_gov_route_paused(ist_ledger_gov(l), 1, 2));
+	struct ist_tx v2 = gov_tx(l, 2, IST_TX_GOV_VOTE, 1);
+	apply_tx(l, &v2);
+	ck_assert(ist_gov_route_paused(ist_ledger_gov(l), 1, 2));
+	/* a vote on the passed proposal fails (its receipt says why) */
+	struct ist_tx late = gov_tx(l, 3, IST_TX_GOV_VOTE, 1);
+	ck_assert_int_eq(ist_ledger_tx_precheck(l, &late, 16, why, sizeof(why)), -IST_EINVAL);
+	ck_assert_str_eq(why, "proposal 1 is passed");
+	apply_tx(l, &late);
+	ck_assert_int_eq(ist_ledger_flush(l, &sink), 0);
+	ist_ledger_flushed(l);
+	struct ist_ledger_receipt rc = receipt_of(m, &p1);
+	ck_assert(rc.ok);
+	ck_assert_uint_eq(rc.proposal, 1);
+	rc = receipt_of(m, &p2);
+	ck_assert_uint_eq(rc.proposal, 2);
+	rc = receipt_of(m, &v2);
+	ck_assert(rc.ok);
+	ck_assert_uint_eq(rc.proposal, 0);
+	rc = receipt_of(m, &late);
+	ck_assert(!rc.ok);
+	ck_assert_str_eq(rc.reason, "proposal 1 is passed");
+	ck_assert_uint_eq(rc.proposal, 0);
+	/* the governance record restores the pause */
+	struct ist_ledger *k = new_ledger();
+	bool found = false;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->r[i].t == IST_LEDGER_T_GOV) {
+			ck_assert_int_eq(ist_ledger_load_gov(k, m->r[i].val, m->r[i].vlen), 0);
+			found = true;
+		}
+	ck_assert(found);
+	ck_assert(ist_gov_route_paused(ist_ledger_gov(k), 1, 2));
+	ck_assert_uint_eq(ist_gov_n_proposals(ist_ledger_gov(k)), 2);
+	for (size_t i = 0; i < m->n; i++)
+		free(m->r[i].val);
+	free(m);
+	ist_ledger_free(k);
+	ist_ledger_free(l);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ledger");
@@ -530,6 +622,7 @@ int main(void)
 	tcase_add_test(tc, slash_double_vote);
 	tcase_add_test(tc, slash_conflicting_checkpoints);
 	tcase_add_test(tc, flush_load_round_trip);
+	tcase_add_test(tc, governance);
 	suite_add_tcase(s, tc);
 	return ist_test_run(s);
 }

@@ -64,6 +64,16 @@ struct early {
 };
 #define MAX_EARLY 256
 
+/* An item a peer handed over before this node could check it (its DKG or
+ * group not formed here yet): checked again after the next commits. */
+struct early_item {
+	uint8_t *p;                        /* payload kind || item */
+	size_t len;
+	uint64_t until;                    /* dropped after this height */
+};
+#define MAX_EARLY_ITEMS 64
+#define EARLY_ITEM_BLOCKS 20
+
 struct ist_node_frost {
 	uint8_t *enc_sec;                  /* sodium_malloc'd X25519 DKG secret key */
 	uint8_t *at_rest;                  /* sodium_malloc'd secretbox key */
@@ -89,6 +99,8 @@ struct ist_node_frost {
 	uint64_t pruned_below;             /* secrets of epochs below it are gone */
 	struct early early[MAX_EARLY];
 	size_t early_next;
+	struct early_item early_items[MAX_EARLY_ITEMS];
+	size_t early_items_next;
 	struct ist_metric *m_shares, *m_bad, *m_certs, *m_dkg;
 };
 
@@ -248,6 +260,8 @@ void ist_node_frost_fini(struct ist_node *n)
 	if (!f)
 		return;
 	ist_dkg_dealer_free(f->dealer);
+	for (size_t i = 0; i < MAX_EARLY_ITEMS; i++)
+		free(f->early_items[i].p);
 	if (f->enc_sec)
 		sodium_free(f->enc_sec);
 	if (f->at_rest)
@@ -1010,6 +1024,41 @@ static void prune(struct ist_node *n, uint64_t epoch)
 		f->pruned_below = p.below;
 }
 
+/* Puts a peer's item (kind || bytes) into the mempool when the ledger
+ * may take it. Returns false when it cannot be checked yet. */
+static bool item_in(struct ist_node *n, const uint8_t *p, size_t len)
+{
+	if (!ist_fl_item_plausible(ist_ledger_frost(n->ledger), p[0] == IST_PAYLOAD_NONCE_COMMITMENTS, p + 1, len - 1))
+		return false;
+	struct ist_payload_item it = { .kind = (enum ist_payload_kind)p[0] };
+	it.u.opaque.data = malloc(len - 1);
+	if (!it.u.opaque.data)
+		return true;
+	memcpy(it.u.opaque.data, p + 1, len - 1);
+	it.u.opaque.len = len - 1;
+	if (ist_mempool_add(n->mempool, &it) == 0)
+		ist_node_queue_kick(&n->q);
+	ist_wire_payload_item_fini(&it);
+	return true;
+}
+
+/* After a commit: the early items that can now be checked. */
+static void early_items_retry(struct ist_node *n, uint64_t height)
+{
+	struct ist_node_frost *f = n->fr;
+	for (size_t i = 0; i < MAX_EARLY_ITEMS; i++) {
+		struct early_item *e = &f->early_items[i];
+		if (!e->p)
+			continue;
+		if (item_in(n, e->p, e->len) || height > e->until) {
+			if (height > e->until)
+				ist_metric_inc(f->m_shares, "item_refused");
+			free(e->p);
+			e->p = NULL;
+		}
+	}
+}
+
 /* ---- entry points ---- */
 
 /* A private copy of the ledger's FROST state (the API threads read the
@@ -1037,6 +1086,7 @@ void ist_node_frost_committed(struct ist_node *n, const struct ist_block *b)
 	prune(n, ist_ledger_current(n->ledger)->epoch);
 	nonces_step(n, fl, ist_ledger_current(n->ledger)->epoch, b->height);
 	jobs_step(n, fl, b->height);
+	early_items_retry(n, b->height);
 	/* shares that came early, for jobs this node now has */
 	for (size_t i = 0; i < MAX_EARLY; i++) {
 		struct early *e = &n->fr->early[i];
@@ -1065,21 +1115,21 @@ void ist_node_frost_message(struct ist_node *n, uint32_t peer, const uint8_t *p,
 	} else if (p[0] == MSG_ITEM && len > 2 &&
 		   (p[1] == IST_PAYLOAD_DKG || p[1] == IST_PAYLOAD_NONCE_COMMITMENTS)) {
 		/* only what the ledger may take: a peer cannot fill the pool
-		 * with items nobody signed */
-		if (!ist_fl_item_plausible(ist_ledger_frost(n->ledger), p[1] == IST_PAYLOAD_NONCE_COMMITMENTS, p + 2,
-					   len - 2)) {
-			ist_metric_inc(n->fr->m_shares, "item_refused");
+		 * with items nobody signed; one this node cannot check yet
+		 * (it is a block behind the sender) waits a few blocks */
+		if (item_in(n, p + 1, len - 1))
 			return;
-		}
-		struct ist_payload_item it = { .kind = (enum ist_payload_kind)p[1] };
-		it.u.opaque.data = malloc(len - 2);
-		if (!it.u.opaque.data)
+		struct ist_node_frost *f = n->fr;
+		struct early_item *e = &f->early_items[f->early_items_next];
+		f->early_items_next = (f->early_items_next + 1) % MAX_EARLY_ITEMS;
+		free(e->p);
+		e->p = malloc(len - 1);
+		if (!e->p)
 			return;
-		memcpy(it.u.opaque.data, p + 2, len - 2);
-		it.u.opaque.len = len - 2;
-		if (ist_mempool_add(n->mempool, &it) == 0)
-			ist_node_queue_kick(&n->q);
-		ist_wire_payload_item_fini(&it);
+		memcpy(e->p, p + 1, len - 1);
+		e->len = len - 1;
+		e->until = ist_ledger_height(n->ledger) + EARLY_ITEM_BLOCKS;
+		ist_metric_inc(f->m_shares, "item_early");
 	} else {
 		ist_metric_inc(n->fr->m_shares, "malformed");
 	}

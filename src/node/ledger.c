@@ -471,6 +471,56 @@ void ist_node_epoch_changed(struct ist_node *n, struct ist_cons_action *a)
 	ist_node_peers_update(n);
 }
 
+/* The most blocks of a stored epoch proof this node serves. A proof is
+ * normally a few blocks (the rest of the path above the epoch's last block
+ * when it became final, and the certified block on top); the core places
+ * at most IST_CONS_MAX_CHAIN blocks of one answer and keeps a bounded number
+ * of unconnected ones, so a longer one could not be followed anyway. */
+#define EPOCH_PROOF_MAX_BLOCKS 256
+
+/* Sends blocks v[0..k-1] (top first) as one BlockResponse, with `qc` for the
+ * top when not NULL. Takes the blocks (freed here, sent or not). */
+static int proof_chunk_send(struct ist_node *n, uint32_t peer, struct ist_block **v, size_t k, const struct ist_qc *qc)
+{
+	struct ist_envelope *env = calloc(1, sizeof(*env));
+	struct ist_block *blocks = calloc(k, sizeof(*blocks));
+	if (!env || !blocks) {
+		free(env);
+		free(blocks);
+		for (size_t i = 0; i < k; i++) {
+			ist_wire_block_free(v[i]);
+			v[i] = NULL;
+		}
+		return -IST_ENOMEM;
+	}
+	env->kind = IST_ENVELOPE_BLOCK_RESPONSE;
+	/* the wire wants oldest first: move each block (its heap parts too) */
+	for (size_t i = 0; i < k; i++) {
+		blocks[k - 1 - i] = *v[i];
+		free(v[i]);
+		v[i] = NULL;
+	}
+	env->u.block_response.blocks = blocks;
+	env->u.block_response.n_blocks = k;
+	if (qc) {
+		env->u.block_response.qc = *qc;
+		env->u.block_response.has_qc = true;
+	}
+	int r = ist_net_send(n->net, peer, env);
+	ist_wire_envelope_free(env);
+	return r;
+}
+
+/*
+ * Sends the proof that `epoch` ended (kept at the switch, top first) to a
+ * peer still in it. A proof longer than one BlockResponse allows (count or
+ * bytes) goes in several, from the top down: the first with the QC that
+ * certifies the top, each next one topped by the parent of the lowest block
+ * of the one before, which the peer's core then wants (its blocks wait as
+ * orphans until the chain reaches the epoch's last block, which the peer
+ * fetches, with the blocks between its root and that block, like any
+ * other). The peer's core checks every block against the epoch's set.
+ */
 void ist_node_epoch_serve(struct ist_node *n, uint32_t peer, uint64_t epoch)
 {
 	struct ist_txn *txn;
@@ -480,56 +530,68 @@ void ist_node_epoch_serve(struct ist_node *n, uint32_t peer, uint64_t epoch)
 	ist_put_be64(k + 1, epoch);
 	const uint8_t *v;
 	size_t vlen;
-	struct ist_envelope *env = NULL;
+	struct ist_block **blocks = NULL;
+	struct ist_qc *qc = NULL;
+	uint32_t cnt = 0, got = 0;
 	if (ist_store_get(txn, IST_STORE_DB_EPOCHS, k, sizeof(k), &v, &vlen) < 0 || vlen < 4)
 		goto out;
-	uint32_t cnt = ist_get_be32(v);
-	if (!cnt || cnt > IST_WIRE_MAX_SYNC_BLOCKS)
-		goto out;
-	env = calloc(1, sizeof(*env));
-	struct ist_block *blocks = calloc(cnt, sizeof(*blocks));
-	if (!env || !blocks) {
-		free(blocks);
+	cnt = ist_get_be32(v);
+	if (!cnt || cnt > EPOCH_PROOF_MAX_BLOCKS) {
+		ist_log_warn(SUBSYS, "the proof of epoch %" PRIu64 " has %" PRIu32 " blocks: not served", epoch, cnt);
 		goto out;
 	}
-	env->kind = IST_ENVELOPE_BLOCK_RESPONSE;
-	env->u.block_response.blocks = blocks;
+	if (!(blocks = calloc(cnt, sizeof(*blocks))))
+		goto out;
 	size_t off = 4;
-	/* stored top first; the wire wants oldest first */
-	for (uint32_t i = 0; i < cnt; i++) {
+	for (; got < cnt; got++) {
 		if (off + 4 > vlen)
 			goto out;
 		uint32_t len = ist_get_be32(v + off);
 		off += 4;
-		struct ist_block *bl = NULL;
-		if (off + len > vlen || ist_wire_block_decode(v + off, len, &bl, NULL) < 0)
+		if (off + len > vlen || ist_wire_block_decode(v + off, len, &blocks[got], NULL) < 0)
 			goto out;
 		off += len;
-		blocks[cnt - 1 - i] = *bl;
-		free(bl);
-		env->u.block_response.n_blocks++;
 	}
 	if (off + 4 <= vlen) {
 		uint32_t qlen = ist_get_be32(v + off);
 		off += 4;
-		struct ist_qc *qc = NULL;
-		if (qlen && off + qlen <= vlen && ist_wire_qc_decode(v + off, qlen, &qc, NULL) == 0) {
-			env->u.block_response.qc = *qc;
-			env->u.block_response.has_qc = true;
-			free(qc);
-		}
+		if (qlen && off + qlen <= vlen && ist_wire_qc_decode(v + off, qlen, &qc, NULL) < 0)
+			qc = NULL;
 	}
 	ist_store_read_end(txn);
 	txn = NULL;
-	int r = ist_net_send(n->net, peer, env);
-	ist_log_debug(SUBSYS, "sent the proof of epoch %" PRIu64 " to peer %" PRIu32 ": %s", epoch, peer,
-		      r < 0 ? ist_strerror(r) : "ok");
-out:
-	if (env && env->u.block_response.n_blocks < cnt) {
-		/* a partly decoded answer: blocks not filled are zero */
-		env->u.block_response.n_blocks = cnt;
+	/* room for the QC and the envelope's own fields, as serve_blocks */
+	const size_t budget = IST_WIRE_MAX_ENVELOPE_BYTES - IST_WIRE_MAX_QC_BYTES - 1024;
+	size_t first = 0, chunks = 0;
+	int r = 0;
+	while (first < cnt && r == 0) {
+		size_t m = 0, total = 0;
+		while (first + m < cnt && m < IST_WIRE_MAX_SYNC_BLOCKS) {
+			uint8_t *enc = NULL;
+			size_t len = 0;
+			if (ist_wire_block_encode(blocks[first + m], &enc, &len) < 0) {
+				r = -IST_ENOMEM;
+				break;
+			}
+			free(enc);
+			if (m > 0 && total + len + 16 > budget)
+				break;
+			total += len + 16;
+			m++;
+		}
+		if (r < 0 || !m)
+			break;
+		r = proof_chunk_send(n, peer, blocks + first, m, first == 0 ? qc : NULL);
+		first += m;
+		chunks++;
 	}
-	ist_wire_envelope_free(env);
+	ist_log_debug(SUBSYS, "sent the proof of epoch %" PRIu64 " (%" PRIu32 " block(s), %zu message(s)) to peer %" PRIu32
+		      ": %s", epoch, cnt, chunks, peer, r < 0 ? ist_strerror(r) : "ok");
+out:
+	for (uint32_t i = 0; blocks && i < got; i++)
+		ist_wire_block_free(blocks[i]);
+	free(blocks);
+	free(qc);
 	ist_store_read_end(txn);
 }
 

@@ -482,12 +482,39 @@ static void act_send(struct ist_node *n, struct ist_cons_action *a)
 
 /* ---- block sync ---- */
 
+/*
+ * Whom to ask for blocks or an epoch proof: the peer the core chose (a
+ * validator of our epoch, by index) when it is connected, else the next
+ * connected peer of the whole list (which also holds the registered
+ * validators outside the set). A node far behind may be in an epoch whose
+ * validators have left or stopped: any node that has the chain can answer,
+ * since the core checks every block it is given against the QCs of its
+ * epoch's set. Returns `to` itself when no peer is connected (the request
+ * then waits in its queue).
+ */
+static uint32_t sync_peer(struct ist_node *n, uint32_t to)
+{
+	uint32_t self = ist_cons_self(n->core);
+	if (to != self && to < IST_WIRE_MAX_VALIDATORS && ist_net_peer_connected(n->net, to))
+		return to;
+	uint32_t start = to < IST_WIRE_MAX_VALIDATORS ? to : 0;
+	for (uint32_t k = 1; k <= IST_WIRE_MAX_VALIDATORS; k++) {
+		uint32_t c = (start + k) % IST_WIRE_MAX_VALIDATORS;
+		if (c != self && ist_net_peer_connected(n->net, c))
+			return c;
+	}
+	return to;
+}
+
 /* FETCH: ask the peer for the block and its ancestors (answered by
  * serve_blocks on its side; the answer comes back as BLOCK events). */
 static void fetch(struct ist_node *n, const struct ist_cons_action *a)
 {
-	if (a->u.fetch.epoch != n->epoch->number || a->u.fetch.to >= n->epoch->n ||
-	    a->u.fetch.to == ist_cons_self(n->core))
+	/* a FETCH of the epoch we just left names a peer by its index there */
+	if (a->u.fetch.epoch != n->epoch->number)
+		return;
+	uint32_t to = sync_peer(n, a->u.fetch.to);
+	if (to == ist_cons_self(n->core))
 		return;
 	struct ist_envelope *env = calloc(1, sizeof(*env));
 	if (!env)
@@ -495,14 +522,13 @@ static void fetch(struct ist_node *n, const struct ist_cons_action *a)
 	env->kind = IST_ENVELOPE_BLOCK_REQUEST;
 	memcpy(env->u.block_request.block_id, a->u.fetch.block_id, IST_HASH_BYTES);
 	env->u.block_request.max_blocks = IST_WIRE_MAX_SYNC_BLOCKS;
-	int r = ist_net_send(n->net, a->u.fetch.to, env);
+	int r = ist_net_send(n->net, to, env);
 	char idhex[2 * IST_HASH_BYTES + 1];
 	ist_hex_encode(a->u.fetch.block_id, IST_HASH_BYTES, idhex);
 	if (r < 0)
-		ist_log_warn(SUBSYS, "cannot ask peer %" PRIu32 " for block %.16s: %s", a->u.fetch.to, idhex,
-			     ist_strerror(r));
+		ist_log_warn(SUBSYS, "cannot ask peer %" PRIu32 " for block %.16s: %s", to, idhex, ist_strerror(r));
 	else
-		ist_log_debug(SUBSYS, "asked peer %" PRIu32 " for block %.16s", a->u.fetch.to, idhex);
+		ist_log_debug(SUBSYS, "asked peer %" PRIu32 " for block %.16s", to, idhex);
 	free(env);
 }
 
@@ -530,10 +556,15 @@ static int block_find(struct ist_node *n, struct ist_txn **txn, const uint8_t id
 }
 
 /* A peer's BLOCK_REQUEST: the block and up to max_blocks - 1 ancestors,
- * oldest first, within the envelope's size limit. */
+ * oldest first, within the envelope's size limit. Any authenticated peer is
+ * answered, not only the validators of our epoch: a validator that was
+ * jailed out of the set (or any node many epochs behind) catches up by
+ * fetching the chain between its root and each epoch's last block from the
+ * nodes of the set that moved on. The net layer's rate limit per peer
+ * bounds what it costs. */
 static void serve_blocks(struct ist_node *n, uint32_t peer, const struct ist_block_request *req)
 {
-	if (peer >= n->epoch->n || peer == ist_cons_self(n->core))
+	if (peer == ist_cons_self(n->core))
 		return;
 	struct ist_block *found[IST_WIRE_MAX_SYNC_BLOCKS];
 	struct ist_qc *qc = NULL;
@@ -648,7 +679,10 @@ static int handle_action(struct ist_node *n, struct ist_cons_action *a)
 		fetch(n, a);
 		return 0;
 	case IST_CONS_ACT_FETCH_EPOCH:
-		ist_node_epoch_fetch(n, a->u.fetch_epoch.to, a->u.fetch_epoch.epoch);
+		ist_node_epoch_fetch(n,
+				     a->u.fetch_epoch.to == IST_CONS_PEER_NONE ? IST_CONS_PEER_NONE
+									   : sync_peer(n, a->u.fetch_epoch.to),
+				     a->u.fetch_epoch.epoch);
 		return 0;
 	case IST_CONS_ACT_SEND_EPOCH_PROOF:
 		if (a->u.send_epoch_proof.to != IST_CONS_PEER_NONE)

@@ -20,7 +20,7 @@
 #include "wire/codec.h"
 #include "wire/types.h"
 
-#define MAX_EPOCHS 4
+#define MAX_EPOCHS 64
 #define RING 32
 #define FETCH_DEPTH 16
 #define EVENT_BUDGET 50000000ull
@@ -434,12 +434,20 @@ static int app_apply(void *ctx, const struct ist_block *b, struct ist_cons_epoch
 {
 	struct snode *nd = ctx;
 	struct sim *s = nd->sim;
-	uint64_t h = s->cfg->epoch_change_height;
-	if (!h || b->height != h || b->epoch != 0 || !s->epochs[1])
-		return 0;
-	ret_next->n = s->epochs[1]->n;
-	memcpy(ret_next->pubkeys, s->epochs[1]->pubkeys, sizeof(ret_next->pubkeys));
-	memcpy(ret_next->stakes, s->epochs[1]->stakes, sizeof(ret_next->stakes));
+	uint64_t h = s->cfg->epoch_change_height, every = s->cfg->epoch_every;
+	const struct ist_cons_epoch *next;
+	if (every) {
+		if (b->height % every != 0 || b->epoch + 1 >= MAX_EPOCHS || !s->epochs[b->epoch + 1])
+			return 0;
+		next = s->epochs[b->epoch + 1];
+	} else {
+		if (!h || b->height != h || b->epoch != 0 || !s->epochs[1])
+			return 0;
+		next = s->epochs[1];
+	}
+	ret_next->n = next->n;
+	memcpy(ret_next->pubkeys, next->pubkeys, sizeof(ret_next->pubkeys));
+	memcpy(ret_next->stakes, next->stakes, sizeof(ret_next->stakes));
 	return 1;
 }
 
@@ -1492,17 +1500,22 @@ static int setup(struct sim *s)
 	s->genesis->network_id = NETWORK_ID;
 	if (ist_wire_block_id(s->genesis, s->genesis_id) < 0)
 		return -IST_EINVAL;
-	for (int e = 0; e < (cfg->epoch_change_height ? 2 : 1); e++) {
+	if (cfg->epoch_every && (cfg->epoch_change_height || (cfg->out_to > cfg->out_from && cfg->out_node >= cfg->n)))
+		return -IST_EINVAL;
+	int n_epochs = cfg->epoch_every ? MAX_EPOCHS : cfg->epoch_change_height ? 2 : 1;
+	for (int e = 0; e < n_epochs; e++) {
 		struct ist_cons_epoch *ep = calloc(1, sizeof(*ep));
 		if (!ep)
 			return -IST_ENOMEM;
 		ep->number = (uint64_t)e;
-		ep->n = cfg->n;
+		bool out = cfg->epoch_every && (uint64_t)e >= cfg->out_from && (uint64_t)e < cfg->out_to;
 		for (uint32_t i = 0; i < cfg->n; i++) {
-			uint32_t g = i + (uint32_t)e;
-			memcpy(ep->pubkeys[i], s->nodes[g].pub, 32);
-			ep->stakes[i] = cfg->stakes[g] ? cfg->stakes[g] : 1;
-			s->members[e][i] = g;
+			uint32_t g = i + (cfg->epoch_every ? 0 : (uint32_t)e);
+			if (out && g == cfg->out_node)
+				continue;
+			memcpy(ep->pubkeys[ep->n], s->nodes[g].pub, 32);
+			ep->stakes[ep->n] = cfg->stakes[g] ? cfg->stakes[g] : 1;
+			s->members[e][ep->n++] = g;
 		}
 		if (e == 0)
 			memcpy(ep->root_id, s->genesis_id, 32);
@@ -1602,10 +1615,13 @@ static void finish(struct sim *s)
 	const struct ist_sim_config *cfg = s->cfg;
 	res->min_height = UINT64_MAX;
 	res->min_new_commits = UINT64_MAX;
+	res->min_epoch = UINT64_MAX;
 	for (uint32_t i = 0; i < s->n_nodes; i++) {
 		struct snode *nd = &s->nodes[i];
 		if (nd->byz)
 			continue;
+		if (node_epoch(nd) < res->min_epoch)
+			res->min_epoch = node_epoch(nd);
 		uint64_t h = nd->chain_len - 1;
 		if (h < res->min_height)
 			res->min_height = h;
@@ -1634,6 +1650,8 @@ static void finish(struct sim *s)
 	}
 	if (res->min_height == UINT64_MAX)
 		res->min_height = 0;
+	if (res->min_epoch == UINT64_MAX)
+		res->min_epoch = 0;
 	if (res->min_new_commits == UINT64_MAX)
 		res->min_new_commits = 0;
 	if (cfg->check_liveness && !s->failed) {

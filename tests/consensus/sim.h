@@ -105,6 +105,14 @@ struct ist_sim_config {
 	uint64_t end_ms;
 	uint32_t notyet_pm;                  /* per mille of validations answering NOT_YET first */
 	uint64_t epoch_change_height;        /* 0: none; else the block at this height hands over to nodes 1..n */
+	/* Many epochs (not with epoch_change_height): 0 = none; else every
+	 * block at a height multiple of epoch_every ends its epoch, up to the
+	 * simulator's epoch bound. Each epoch's set is nodes 0..n-1, except
+	 * out_node in epochs out_from..out_to-1 (when out_to > out_from): a
+	 * validator jailed out of the set, which follows as an observer. */
+	uint64_t epoch_every;
+	uint32_t out_node;
+	uint64_t out_from, out_to;
 	bool sigcache;                       /* share signature verifications between nodes */
 	bool codec;                          /* every message through encode + decode */
 	bool digest;                         /* hash every action of every node */
@@ -129,6 +137,7 @@ struct ist_sim_result {
 	uint64_t blocks;                     /* distinct committed heights */
 	uint64_t events;
 	uint64_t epochs;                     /* highest epoch reached by an honest node */
+	uint64_t min_epoch;                  /* lowest epoch of an honest node at the end */
 	uint64_t drops[32];                  /* summed over nodes, by enum ist_cons_drop */
 	uint64_t verifications;              /* real signature checks, summed over running cores */
 	uint64_t signed_msgs;                /* votes, timeouts and proposals signed, the same */

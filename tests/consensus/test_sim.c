@@ -1,7 +1,8 @@
 /*
  * Whole clusters in the simulator (sim.h): seeded safety schedules,
  * liveness after GST, partitions that heal, restarts around persists,
- * validators moved to a new disk with their safety state, an epoch change,
+ * validators moved to a new disk with their safety state, an epoch change, a
+ * validator catching up across many epochs (jailed out of their sets),
  * the regression seeds and determinism.
  *
  *   test_consensus_sim safety N FIRST COUNT   random schedules FIRST..FIRST+COUNT-1
@@ -282,6 +283,45 @@ START_TEST(test_epoch_change)
 END_TEST
 
 /*
+ * A validator down for many epochs (and, in some runs, jailed out of the
+ * sets of the epochs it missed) restarts far behind: it must catch up
+ * epoch after epoch (the blocks between its root and each epoch's last
+ * block, then the end-of-epoch proof) and reach the network's epoch.
+ */
+START_TEST(test_epoch_catch_up)
+{
+	for (uint64_t seed = 1; seed <= 6; seed++) {
+		struct ist_sim_config cfg;
+		ist_sim_config_default(&cfg, 9700 + seed, seed <= 4 ? 4 : 7);
+		cfg.epoch_every = 5 + 3 * (seed % 3);
+		cfg.n_crashes = 1;
+		cfg.crashes[0].node = cfg.n - 1;
+		cfg.crashes[0].at_ms = 1000 + 300 * seed;
+		cfg.crashes[0].down_ms = 25000;
+		if (seed % 2 == 0) {
+			/* jailed: out of the set from the epoch after it stopped */
+			cfg.out_node = cfg.n - 1;
+			cfg.out_from = 2;
+			cfg.out_to = 12;
+		}
+		cfg.loss_pm = seed == 3 ? 100 : 0;
+		cfg.end_ms = cfg.crashes[0].at_ms + cfg.crashes[0].down_ms + 30000;
+		struct ist_sim_result res;
+		run_checked(&cfg, false, &res);
+		ck_assert_msg(res.epochs >= 8, "seed %" PRIu64 ": only %" PRIu64 " epochs", cfg.seed, res.epochs);
+		ck_assert_msg(res.min_epoch + 1 >= res.epochs,
+			      "seed %" PRIu64 ": the restarted validator stayed in epoch %" PRIu64 " (network at %" PRIu64
+			      ", heights %" PRIu64 "..%" PRIu64 ")",
+			      cfg.seed, res.min_epoch, res.epochs, res.min_height, res.max_height);
+		ck_assert_uint_ge(res.min_height + 2 * cfg.epoch_every, res.max_height);
+		printf("# epoch catch-up n=%u every %" PRIu64 " blocks: epoch %" PRIu64 "..%" PRIu64 ", heights %" PRIu64
+		       "..%" PRIu64 "\n", cfg.n, cfg.epoch_every, res.min_epoch, res.epochs, res.min_height, res.max_height);
+	}
+	fflush(stdout);
+}
+END_TEST
+
+/*
  * Every schedule that ever failed, with what it caught. They are seeds of
  * ist_sim_config_random as it is now: changing that function changes what a
  * seed means, so re-derive the list (reintroduce each bug, find a seed).
@@ -396,6 +436,7 @@ int main(int argc, char **argv)
 		tcase_add_test(tc, test_restart_all_at_once);
 		tcase_add_test(tc, test_moved_validator);
 		tcase_add_test(tc, test_epoch_change);
+		tcase_add_test(tc, test_epoch_catch_up);
 		tcase_add_test(tc, test_regressions);
 		tcase_add_test(tc, test_determinism);
 	} else {

@@ -80,7 +80,7 @@ metric() {
 # an honest node holds evidence or the rounds run out
 declare -a IDS12=() IDS21=()
 evidence=0
-for round in $(seq 0 11); do
+for round in $(seq 0 23); do
 	id=$(send 1 2 "$(printf '%02x' "$round")aa")
 	[ -n "$id" ] || bail "chain 1 does not take a message"
 	IDS12+=("$id")

@@ -1,6 +1,7 @@
 #include "common/err.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -67,4 +68,13 @@ void ist_require_failed(const char *expr, const char *file, int line)
 {
 	fprintf(stderr, "isthmus: internal invariant failed: %s (%s:%d)\n", expr, file, line);
 	abort();
+}
+
+int ist_err_reason(char *why, size_t why_len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
+	return -IST_EINVAL;
 }

@@ -12,6 +12,8 @@
 #ifndef IST_COMMON_ERR_H
 #define IST_COMMON_ERR_H
 
+#include <stddef.h>
+
 #define IST_ERRORS(X) \
 	X(NOMEM,          "out of memory") \
 	X(INVAL,          "invalid argument") \
@@ -63,5 +65,10 @@ const char *ist_errname(int err);
 
 /* Translates an errno value (positive) to -IST_E*. */
 int ist_err_from_errno(int errnum);
+
+/* Writes the formatted reason into why (why_len bytes, NUL-terminated,
+ * truncated) and returns -IST_EINVAL: the "refused, and why" of the
+ * ledger's checks. */
+int ist_err_reason(char *why, size_t why_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

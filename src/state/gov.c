@@ -115,15 +115,8 @@ bool ist_gov_route_paused(const struct ist_gov *g, uint64_t src, uint64_t dst)
 	return false;
 }
 
-static int bad(char *why, size_t why_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int bad(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	return -IST_EINVAL;
-}
+/* bad(why, why_len, fmt, ...): a refusal with its reason (common/err.h) */
+#define bad ist_err_reason
 
 static size_t n_open(const struct ist_gov *g)
 {

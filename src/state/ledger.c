@@ -524,15 +524,8 @@ static bool key_used(const struct ist_ledger *l, const struct ist_tx *tx)
 	return false;
 }
 
-static int bad(char *why, size_t why_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int bad(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	return -IST_EINVAL;
-}
+/* bad(why, why_len, fmt, ...): a refusal with its reason (common/err.h) */
+#define bad ist_err_reason
 
 /* In reasons, the first 8 bytes of a key are enough to tell keys apart. */
 struct hex16 {

@@ -115,7 +115,7 @@ static int val_request(struct relay *r, size_t idx, const char *path, bool event
  * *ret_idx), -IST_ENET when none answered, -IST_ECLOSED, -IST_ENOMEM. */
 static int val_get(struct relay *r, const char *path, struct ist_cli_rpc_answer *ret, size_t *ret_idx)
 {
-	char why[IST_HTTP_CLIENT_ERR_MAX], what[128];
+	char why[IST_HTTP_CLIENT_ERR_MAX], what[RELAY_PATH_MAX + 8];
 	snprintf(what, sizeof(what), "GET %s", path);
 	for (size_t tries = 0; tries < r->n_val; tries++) {
 		if (relay_stopping(r))

@@ -416,10 +416,7 @@ static void dkg_round3(struct ist_node *n, const struct ist_fl_dkg *d, uint16_t 
 static void dkg_finish(struct ist_node *n, const struct ist_fl_group *g)
 {
 	struct ist_node_frost *f = n->fr;
-	uint16_t me = 0;
-	for (uint16_t i = 0; i < g->n; i++)
-		if (memcmp(g->node_keys[i], n->pub, 32) == 0)
-			me = (uint16_t)(i + 1);
+	uint16_t me = ist_fl_group_id(g, n->pub);
 	f->have_shares = false;
 	if (!me || !g->qualified[me - 1]) {
 		ist_log_warn(SUBSYS, "epoch %" PRIu64 ": the group key formed without this validator", g->epoch);
@@ -565,10 +562,7 @@ static void nonces_step(struct ist_node *n, const struct ist_fl *fl, uint64_t ep
 	const struct ist_fl_group *g = ist_fl_group_get(fl, epoch);
 	if (!g || !share_of(n, epoch))
 		return;
-	uint16_t me = 0;
-	for (uint16_t i = 0; i < g->n; i++)
-		if (memcmp(g->node_keys[i], n->pub, 32) == 0)
-			me = (uint16_t)(i + 1);
+	uint16_t me = ist_fl_group_id(g, n->pub);
 	if (!me || !g->qualified[me - 1])
 		return;
 	size_t unused;
@@ -646,19 +640,8 @@ static struct agg *agg_get(struct ist_node_frost *f, uint64_t epoch, uint64_t he
 
 static struct ist_frost_session *session_of(const struct ist_fl_job *j, const struct ist_fl_group *g)
 {
-	struct ist_frost_commitment *list = calloc(j->n_signers, sizeof(*list));
-	if (!list)
-		return NULL;
-	for (uint16_t i = 0; i < j->n_signers; i++)
-		list[i] = j->signers[i].c;
 	struct ist_frost_session *s = NULL;
-	if (ist_frost_session_new(g->group_key, list, j->n_signers, &s) < 0 ||
-	    ist_frost_session_bind(s, j->digest, IST_HASH_BYTES) < 0) {
-		ist_frost_session_free(s);
-		s = NULL;
-	}
-	free(list);
-	return s;
+	return ist_fl_job_session(j, g, &s) == 0 ? s : NULL;
 }
 
 struct cert_put {
@@ -967,10 +950,7 @@ static void jobs_step(struct ist_node *n, const struct ist_fl *fl, uint64_t heig
 		const struct ist_fl_group *g = ist_fl_group_get(fl, j->epoch);
 		if (!g)
 			continue;
-		uint16_t me = 0;
-		for (uint16_t x = 0; x < g->n; x++)
-			if (memcmp(g->node_keys[x], n->pub, 32) == 0)
-				me = (uint16_t)(x + 1);
+		uint16_t me = ist_fl_group_id(g, n->pub);
 		for (uint16_t k = 0; me && k < j->n_signers; k++)
 			if (j->signers[k].c.id == me)
 				sign_job(n, fl, j, me, &j->signers[k]);

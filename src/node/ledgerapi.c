@@ -213,7 +213,7 @@ static void put_valset(struct ist_node *n, struct ist_buf *out, const struct ist
 	/* the FROST group key once the epoch's key generation formed it: part
 	 * of the set a destination trusts (and of the hand-over leaf; a key
 	 * made late, after the hand-over, is not: ist_ledger_set_valset) */
-	if (s->has_group_key && (!s->late_key || s->epoch == 0)) {
+	if (ist_ledger_set_key_public(s)) {
 		ist_buf_puts(out, ",");
 		put_hexf(out, "group_key", s->group_key, IST_ED25519_PUBKEY_BYTES);
 	}

@@ -87,6 +87,34 @@ uint16_t ist_fl_dkg_id(const struct ist_fl_dkg *d, const uint8_t key[32])
 	return 0;
 }
 
+uint16_t ist_fl_group_id(const struct ist_fl_group *g, const uint8_t key[32])
+{
+	for (uint16_t i = 0; g && i < g->n; i++)
+		if (memcmp(g->node_keys[i], key, 32) == 0)
+			return (uint16_t)(i + 1);
+	return 0;
+}
+
+int ist_fl_job_session(const struct ist_fl_job *j, const struct ist_fl_group *g, struct ist_frost_session **ret)
+{
+	struct ist_frost_commitment *list = calloc(j->n_signers ? j->n_signers : 1, sizeof(*list));
+	if (!list)
+		return -IST_ENOMEM;
+	for (uint16_t i = 0; i < j->n_signers; i++)
+		list[i] = j->signers[i].c;
+	struct ist_frost_session *s = NULL;
+	int r = ist_frost_session_new(g->group_key, list, j->n_signers, &s);
+	if (r == 0)
+		r = ist_frost_session_bind(s, j->digest, IST_HASH_BYTES);
+	free(list);
+	if (r < 0) {
+		ist_frost_session_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
 /* ---- items ---- */
 
 void ist_fl_item_signed_bytes(uint64_t network_id, const uint8_t *item, size_t len_wo_sig, struct ist_buf *ret)
@@ -424,18 +452,9 @@ static int apply_shares(struct ist_fl *f, const uint8_t *p, size_t len, const ch
 		*why = "share report for no current attempt";
 		return 0;
 	}
-	struct ist_frost_commitment *list = calloc(j->n_signers, sizeof(*list));
 	struct ist_frost_session *s = NULL;
-	if (!list)
-		return -IST_ENOMEM;
-	for (uint16_t i = 0; i < j->n_signers; i++)
-		list[i] = j->signers[i].c;
-	int r = ist_frost_session_new(g->group_key, list, j->n_signers, &s);
-	if (r == 0)
-		r = ist_frost_session_bind(s, j->digest, IST_HASH_BYTES);
-	free(list);
+	int r = ist_fl_job_session(j, g, &s);
 	if (r < 0) {
-		ist_frost_session_free(s);
 		if (r == -IST_ENOMEM)
 			return r;
 		*why = "share report for an attempt whose commitments make no session";

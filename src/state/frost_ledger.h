@@ -187,6 +187,13 @@ const struct ist_fl_job *ist_fl_job_at(const struct ist_fl *f, size_t i);
 void ist_fl_nonces(const struct ist_fl *f, uint64_t epoch, uint16_t id, size_t *ret_unused, uint32_t *ret_next_seq);
 /* The first identifier (1-based) of node key `key` in the run, 0 if none. */
 uint16_t ist_fl_dkg_id(const struct ist_fl_dkg *d, const uint8_t key[32]);
+/* The same in a group. */
+uint16_t ist_fl_group_id(const struct ist_fl_group *g, const uint8_t key[32]);
+/* The signing session of a job's current attempt: its signers'
+ * commitments under the group key, bound to its digest. Out: *ret (free
+ * with ist_frost_session_free). Returns 0 or the error of
+ * ist_frost_session_new / _bind (-IST_ENOMEM among them). */
+int ist_fl_job_session(const struct ist_fl_job *j, const struct ist_fl_group *g, struct ist_frost_session **ret) IST_WUR;
 bool ist_fl_dirty(const struct ist_fl *f);
 
 /* ---- persistence (one record) ---- */

@@ -231,6 +231,11 @@ const struct ist_ledger_set *ist_ledger_set_get(const struct ist_ledger *l, uint
 	return NULL;
 }
 
+bool ist_ledger_set_key_public(const struct ist_ledger_set *s)
+{
+	return s->has_group_key && (!s->late_key || s->epoch == 0);
+}
+
 void ist_ledger_set_valset(uint64_t network_id, const struct ist_ledger_set *s, struct ist_valset *ret)
 {
 	memset(ret, 0, sizeof(*ret));
@@ -242,7 +247,7 @@ void ist_ledger_set_valset(uint64_t network_id, const struct ist_ledger_set *s, 
 		ret->stakes[i] = s->stakes[i];
 	}
 	ret->total = s->total;
-	ret->has_group_key = s->has_group_key && (!s->late_key || s->epoch == 0);
+	ret->has_group_key = ist_ledger_set_key_public(s);
 	if (ret->has_group_key)
 		memcpy(ret->group_key, s->group_key, IST_ED25519_PUBKEY_BYTES);
 }

@@ -258,6 +258,11 @@ const struct ist_gov *ist_ledger_gov(const struct ist_ledger *l);
 /* The next epoch's set while its DKG runs before the hand-over, or NULL. */
 const struct ist_ledger_set *ist_ledger_pending_next(const struct ist_ledger *l);
 
+/* Whether the set's group key is part of it as a destination sees it (the
+ * valset, and so the hand-over leaf): a key made late is not, except epoch
+ * 0's (see late_key). */
+bool ist_ledger_set_key_public(const struct ist_ledger_set *s);
+
 /* The set as a destination's validator set (state/verify.h) of network
  * `network_id`, its epoch included. */
 void ist_ledger_set_valset(uint64_t network_id, const struct ist_ledger_set *s, struct ist_valset *ret);

@@ -65,7 +65,9 @@ int ist_cli_gov(int argc, char **argv)
 
 static const char propose_help[] =
 	"usage: isthmus gov propose --key NAME (--pause-chain ID | --resume-chain ID |\n"
-	"                           --pause-route SRC:DST | --resume-route SRC:DST)\n"
+	"                           --pause-route SRC:DST | --resume-route SRC:DST |\n"
+	"                           --route-limits SRC:DST [LIMITS] |\n"
+	"                           --release-held SRC:DST:NONCE | --set-param NAME=VALUE)\n"
 	"                           [--voting-blocks N] [options]\n"
 	"\n"
 	"Proposes one action, signed by keyset NAME, whose account must operate a\n"
@@ -84,14 +86,32 @@ static const char propose_help[] =
 	"  --pause-route SRC:DST    no new checkpoint on the route from chain SRC to\n"
 	"                           chain DST (the other direction goes on)\n"
 	"  --resume-route SRC:DST   undo a --pause-route\n"
+	"  --route-limits SRC:DST   set the route's limits to LIMITS, in source blocks\n"
+	"                           of chain SRC (none given: remove its limits):\n"
+	"    --window-blocks N      a sliding window of N source blocks, in which\n"
+	"    --max-count N          at most N messages pass (1 to " STR(IST_GOV_MAX_WINDOW_COUNT) ")\n"
+	"    --max-value N          worth at most N together (a message worth more\n"
+	"                           passes alone in an empty window)\n"
+	"    --high-value N         a message worth more than N waits\n"
+	"    --delay-blocks N       N source blocks after the block it was sent in\n"
+	"                           Held messages pass in nonce order.\n"
+	"  --release-held SRC:DST:NONCE\n"
+	"                           let the route's messages up to NONCE past its\n"
+	"                           limits now\n"
+	"  --set-param NAME=VALUE   change a ledger parameter: min_stake,\n"
+	"                           unbonding_epochs, slash_fraction_bps,\n"
+	"                           jail_missed_bps, jail_cooldown_epochs,\n"
+	"                           max_validators (checked when proposed)\n"
 	"  --voting-blocks N        how long voting is open, 1 to " STR(IST_GOV_MAX_VOTING_BLOCKS) " blocks\n"
 	"                           (default 1000)\n"
 	IST_CLI_HELP_TX
 	"\n"
 	IST_CLI_HELP_TX_STATUS
 	"\n"
-	"Example:\n"
-	"  isthmus gov propose --key validator --pause-route 1:2 --voting-blocks 200\n";
+	"Examples:\n"
+	"  isthmus gov propose --key validator --pause-route 1:2 --voting-blocks 200\n"
+	"  isthmus gov propose --key validator --route-limits 1:2 --window-blocks 100 \\\n"
+	"      --max-count 50 --max-value 1000000 --high-value 100000 --delay-blocks 600\n";
 
 static const char vote_help[] =
 	"usage: isthmus gov vote ID (--yes | --no) --key NAME [options]\n"
@@ -117,6 +137,14 @@ enum {
 	OPT_RESUME_CHAIN,
 	OPT_PAUSE_ROUTE,
 	OPT_RESUME_ROUTE,
+	OPT_ROUTE_LIMITS,
+	OPT_RELEASE_HELD,
+	OPT_SET_PARAM,
+	OPT_WINDOW_BLOCKS,
+	OPT_MAX_COUNT,
+	OPT_MAX_VALUE,
+	OPT_HIGH_VALUE,
+	OPT_DELAY_BLOCKS,
 	OPT_VOTING_BLOCKS,
 	OPT_YES,
 	OPT_NO,
@@ -124,7 +152,9 @@ enum {
 
 /* The names of the options above, in their order. */
 static const char *const own_names[] = {
-	"--pause-chain", "--resume-chain", "--pause-route", "--resume-route", "--voting-blocks", "--yes", "--no",
+	"--pause-chain", "--resume-chain", "--pause-route", "--resume-route", "--route-limits", "--release-held",
+	"--set-param", "--window-blocks", "--max-count", "--max-value", "--high-value", "--delay-blocks",
+	"--voting-blocks", "--yes", "--no",
 };
 
 /* Parses "SRC:DST", two different chain ids >= 1. Returns 0 or IST_CLI_USAGE
@@ -144,6 +174,39 @@ static int route_arg(const char *cmd, const char *opt, const char *arg, uint64_t
 		}
 	}
 	return ist_cli_usage_err(cmd, "%s must be SRC:DST, two different chain ids from 1 (got '%s')", opt, arg);
+}
+
+/* Parses "SRC:DST:NONCE". */
+static int release_arg(const char *cmd, const char *opt, const char *arg, typeof(((struct ist_tx *)0)->u.gov_propose) *p)
+{
+	const char *last = strrchr(arg, ':');
+	char route[48];
+	if (last && (size_t)(last - arg) < sizeof(route)) {
+		memcpy(route, arg, (size_t)(last - arg));
+		route[last - arg] = '\0';
+		if (strchr(route, ':') && ist_json_decimal_u64(last + 1, &p->release_through))
+			return route_arg(cmd, opt, route, &p->src_chain, &p->dst_chain);
+	}
+	return ist_cli_usage_err(cmd, "%s must be SRC:DST:NONCE (got '%s')", opt, arg);
+}
+
+/* Parses "NAME=VALUE". */
+static int param_arg(const char *cmd, const char *opt, const char *arg, typeof(((struct ist_tx *)0)->u.gov_propose) *p)
+{
+	const char *eq = strchr(arg, '=');
+	char name[48];
+	if (eq && (size_t)(eq - arg) < sizeof(name)) {
+		memcpy(name, arg, (size_t)(eq - arg));
+		name[eq - arg] = '\0';
+		p->param = ist_gov_param_by_name(name);
+		if (!p->param)
+			return ist_cli_usage_err(cmd, "%s: unknown parameter '%s' (min_stake, unbonding_epochs, "
+						 "slash_fraction_bps, jail_missed_bps, jail_cooldown_epochs, "
+						 "max_validators)", opt, name);
+		if (ist_json_decimal_u64(eq + 1, &p->param_value))
+			return 0;
+	}
+	return ist_cli_usage_err(cmd, "%s must be NAME=VALUE, VALUE a decimal integer (got '%s')", opt, arg);
 }
 
 /* The proposal number of `gov vote ID`, `gov show ID`. */
@@ -167,6 +230,14 @@ static int gov_tx(int argc, char **argv, const char *cmd, const char *help, enum
 		{ "resume-chain", required_argument, NULL, OPT_RESUME_CHAIN },
 		{ "pause-route", required_argument, NULL, OPT_PAUSE_ROUTE },
 		{ "resume-route", required_argument, NULL, OPT_RESUME_ROUTE },
+		{ "route-limits", required_argument, NULL, OPT_ROUTE_LIMITS },
+		{ "release-held", required_argument, NULL, OPT_RELEASE_HELD },
+		{ "set-param", required_argument, NULL, OPT_SET_PARAM },
+		{ "window-blocks", required_argument, NULL, OPT_WINDOW_BLOCKS },
+		{ "max-count", required_argument, NULL, OPT_MAX_COUNT },
+		{ "max-value", required_argument, NULL, OPT_MAX_VALUE },
+		{ "high-value", required_argument, NULL, OPT_HIGH_VALUE },
+		{ "delay-blocks", required_argument, NULL, OPT_DELAY_BLOCKS },
 		{ "voting-blocks", required_argument, NULL, OPT_VOTING_BLOCKS },
 		{ "yes", no_argument, NULL, OPT_YES },
 		{ "no", no_argument, NULL, OPT_NO },
@@ -180,7 +251,7 @@ static int gov_tx(int argc, char **argv, const char *cmd, const char *help, enum
 	tx.kind = kind;
 	typeof(tx.u.gov_propose) *p = &tx.u.gov_propose;
 	p->voting_blocks = VOTING_BLOCKS_DEFAULT;
-	const char *action_opt = NULL, *vote_opt = NULL;
+	const char *action_opt = NULL, *vote_opt = NULL, *limit_opt = NULL;
 	uint64_t v;
 	int r, c;
 	ist_cli_getopt_reset();
@@ -211,6 +282,34 @@ static int gov_tx(int argc, char **argv, const char *cmd, const char *help, enum
 			if (r)
 				return r;
 			break;
+		case OPT_ROUTE_LIMITS:
+		case OPT_RELEASE_HELD:
+		case OPT_SET_PARAM:
+			if (action_opt)
+				return ist_cli_usage_err(cmd, "give one action (%s, then %s)", action_opt, name);
+			action_opt = name;
+			p->action = (uint32_t)(IST_GOV_SET_ROUTE_LIMITS + (c - OPT_ROUTE_LIMITS));
+			if (c == OPT_ROUTE_LIMITS)
+				r = route_arg(cmd, name, optarg, &p->src_chain, &p->dst_chain);
+			else if (c == OPT_RELEASE_HELD)
+				r = release_arg(cmd, name, optarg, p);
+			else
+				r = param_arg(cmd, name, optarg, p);
+			if (r)
+				return r;
+			break;
+		case OPT_WINDOW_BLOCKS:
+		case OPT_MAX_COUNT:
+		case OPT_MAX_VALUE:
+		case OPT_HIGH_VALUE:
+		case OPT_DELAY_BLOCKS: {
+			uint64_t *f[] = { &p->window_blocks, &p->max_count, &p->max_value, &p->high_value,
+					  &p->delay_blocks };
+			limit_opt = name;
+			if ((r = ist_cli_u64_arg(cmd, name, optarg, 0, f[c - OPT_WINDOW_BLOCKS])))
+				return r;
+			break;
+		}
 		case OPT_VOTING_BLOCKS:
 			if (!ist_json_decimal_u64(optarg, &v) || v < 1 || v > IST_GOV_MAX_VOTING_BLOCKS)
 				return ist_cli_usage_err(cmd, "--voting-blocks must be an integer from 1 to %d (got '%s')",
@@ -232,7 +331,10 @@ static int gov_tx(int argc, char **argv, const char *cmd, const char *help, enum
 			return ist_cli_usage_err(cmd, "unexpected argument '%s'", argv[optind]);
 		if (!action_opt)
 			return ist_cli_usage_err(cmd, "give an action: --pause-chain ID, --resume-chain ID, --pause-route "
-						 "SRC:DST or --resume-route SRC:DST");
+						 "SRC:DST, --resume-route SRC:DST, --route-limits SRC:DST, --release-held "
+						 "SRC:DST:NONCE or --set-param NAME=VALUE");
+		if (limit_opt && p->action != IST_GOV_SET_ROUTE_LIMITS)
+			return ist_cli_usage_err(cmd, "%s goes with --route-limits", limit_opt);
 	} else {
 		uint64_t id;
 		if ((r = proposal_arg(cmd, argc, argv, &id)))
@@ -291,8 +393,12 @@ static const char list_help[] =
 /* "pause_route 1->2", "pause_chain 3" */
 static void target_text(const struct ist_cli_lj_proposal *p, char *out, size_t len)
 {
-	if (p->is_route)
+	if (p->is_route && p->has_release)
+		snprintf(out, len, "%" PRIu64 "->%" PRIu64 ":%" PRIu64, p->src, p->dst, p->release_through);
+	else if (p->is_route)
 		snprintf(out, len, "%" PRIu64 "->%" PRIu64, p->src, p->dst);
+	else if (p->is_param)
+		snprintf(out, len, "%s=%" PRIu64, p->param, p->value);
 	else
 		snprintf(out, len, "%" PRIu64, p->chain);
 }
@@ -308,6 +414,22 @@ static void share_text(const struct ist_cli_lj_proposal *p, char *out, size_t le
 	snprintf(out, len, "%u.%02u%%", (unsigned)(bp / 100), (unsigned)(bp % 100));
 }
 
+/* "window 100 blocks: 50 messages, value 1000; above 10: 5 blocks" */
+static void limits_text(const struct ist_cli_lj_limits *l, char *out, size_t len)
+{
+	size_t k = 0;
+	if (l->window_blocks)
+		k += (size_t)snprintf(out + k, len - k, "window %" PRIu64 " blocks: %" PRIu64 " messages", l->window_blocks,
+				      l->max_count);
+	if (l->window_blocks && l->max_value && k < len)
+		k += (size_t)snprintf(out + k, len - k, ", value %" PRIu64, l->max_value);
+	if (l->high_value && k < len)
+		k += (size_t)snprintf(out + k, len - k, "%svalue above %" PRIu64 " waits %" PRIu64 " blocks", k ? "; " : "",
+				      l->high_value, l->delay_blocks);
+	if (!k)
+		snprintf(out, len, "none");
+}
+
 static void print_proposal(const struct ist_cli_lj_proposal *p)
 {
 	char target[48], share[16], hex[65];
@@ -316,6 +438,13 @@ static void print_proposal(const struct ist_cli_lj_proposal *p)
 	ist_hex_encode(p->proposer, 32, hex);
 	printf("proposal     %" PRIu64 "\n", p->id);
 	printf("action       %s %s\n", p->action, target);
+	if (p->has_limits) {
+		char lt[160];
+		limits_text(&p->limits, lt, sizeof(lt));
+		printf("limits       %s\n", lt);
+	}
+	if (p->has_release)
+		printf("releases     messages 0..%" PRIu64 " of the route\n", p->release_through);
 	printf("proposer     %s\n", hex);
 	if (p->has_decided)
 		printf("status       %s at height %" PRIu64 "\n", p->status, p->decided);
@@ -342,11 +471,24 @@ static void print_gov(const struct ist_cli_lj_gov *g)
 	for (size_t i = 0; i < g->n_routes; i++)
 		printf("%s%" PRIu64 "->%" PRIu64, i ? ", " : "", g->routes[i].src, g->routes[i].dst);
 	printf("%s\n", g->n_routes ? "" : "none");
+	printf("route limits   %s\n", g->n_limits ? "" : "none");
+	for (size_t i = 0; i < g->n_limits; i++) {
+		const struct ist_cli_lj_route_limits *x = &g->limits[i];
+		char lt[160] = "none", route[48];
+		if (x->has_limits)
+			limits_text(&x->limits, lt, sizeof(lt));
+		snprintf(route, sizeof(route), "%" PRIu64 "->%" PRIu64, x->src, x->dst);
+		printf("  %-10s %s (since height %" PRIu64 "); checkpointed %" PRIu64 " messages at source height %"
+		       PRIu64 "%s", route, lt, x->since, x->cp_size, x->cp_height, x->released_below ? "; released" : "");
+		if (x->released_below)
+			printf(" below %" PRIu64, x->released_below);
+		printf("\n");
+	}
 	if (!g->n) {
 		printf("\nno proposals\n");
 		return;
 	}
-	printf("\n%6s  %-12s  %-10s  %-8s  %10s  %10s  %10s  %7s  %5s\n", "ID", "ACTION", "TARGET", "STATUS", "CREATED",
+	printf("\n%6s  %-16s  %-14s  %-8s  %10s  %10s  %10s  %7s  %5s\n", "ID", "ACTION", "TARGET", "STATUS", "CREATED",
 	       "CLOSES", "DECIDED", "YES", "VOTES");
 	for (size_t i = 0; i < g->n; i++) {
 		const struct ist_cli_lj_proposal *p = &g->proposals[i];
@@ -355,7 +497,7 @@ static void print_gov(const struct ist_cli_lj_gov *g)
 		share_text(p, share, sizeof(share));
 		if (p->has_decided)
 			snprintf(decided, sizeof(decided), "%" PRIu64, p->decided);
-		printf("%6" PRIu64 "  %-12s  %-10s  %-8s  %10" PRIu64 "  %10" PRIu64 "  %10s  %7s  %5zu\n", p->id, p->action,
+		printf("%6" PRIu64 "  %-16s  %-14s  %-8s  %10" PRIu64 "  %10" PRIu64 "  %10s  %7s  %5zu\n", p->id, p->action,
 		       target, p->status, p->created, p->closes, decided, share, p->n_votes);
 	}
 }

@@ -474,16 +474,45 @@ static uint64_t u64_element(struct ist_json_reader *jr, json_t *arr, const char 
 	return v;
 }
 
+/* e's member "limits", an object. */
+static void limits_read(struct ist_json_reader *jr, json_t *e, const char *path, struct ist_cli_lj_limits *l)
+{
+	char lpath[IST_JSON_ERR_FIELD_MAX];
+	member_path(lpath, path, "limits");
+	json_t *o = json_object_get(e, "limits");
+	if (!json_is_object(o)) {
+		ist_json_fail(jr, -IST_ECONFIG, lpath, "must be an object");
+		return;
+	}
+	l->window_blocks = ist_json_u64(jr, o, lpath, "window_blocks", true, 0, 0);
+	l->max_count = ist_json_u64(jr, o, lpath, "max_count", true, 0, 0);
+	l->max_value = ist_json_u64(jr, o, lpath, "max_value", true, 0, 0);
+	l->high_value = ist_json_u64(jr, o, lpath, "high_value", true, 0, 0);
+	l->delay_blocks = ist_json_u64(jr, o, lpath, "delay_blocks", true, 0, 0);
+}
+
 static void proposal_read(struct ist_json_reader *jr, json_t *e, const char *path, struct ist_cli_lj_proposal *p)
 {
 	p->id = ist_json_u64(jr, e, path, "id", true, 0, 1);
 	string_into(jr, e, path, "action", true, p->action, sizeof(p->action));
 	if (nullable(jr, e, "chain")) {
 		p->chain = ist_json_u64(jr, e, path, "chain", true, 0, 0);
+	} else if (nullable(jr, e, "param")) {
+		string_into(jr, e, path, "param", true, p->param, sizeof(p->param));
+		p->value = ist_json_u64(jr, e, path, "value", true, 0, 0);
+		p->is_param = true;
 	} else {
 		p->src = ist_json_u64(jr, e, path, "src_chain", true, 0, 0);
 		p->dst = ist_json_u64(jr, e, path, "dst_chain", true, 0, 0);
 		p->is_route = true;
+	}
+	if (nullable(jr, e, "limits")) {
+		limits_read(jr, e, path, &p->limits);
+		p->has_limits = true;
+	}
+	if (nullable(jr, e, "release_through")) {
+		p->release_through = ist_json_u64(jr, e, path, "release_through", true, 0, 0);
+		p->has_release = true;
 	}
 	ist_json_hex(jr, e, path, "proposer", p->proposer, sizeof(p->proposer), "a validator's node key");
 	string_into(jr, e, path, "status", true, p->status, sizeof(p->status));
@@ -552,6 +581,32 @@ int ist_cli_lj_gov_parse(json_t *doc, const char *label, struct ist_cli_lj_gov *
 		ret->routes[i].src = ist_json_u64(&jr, e, path, "src_chain", true, 0, 0);
 		ret->routes[i].dst = ist_json_u64(&jr, e, path, "dst_chain", true, 0, 0);
 	}
+	arr = ist_json_array(&jr, doc, "", "route_limits", true, 0, IST_CLI_LJ_MAX_PAUSED);
+	n = arr ? json_array_size(arr) : 0;
+	ret->limits = alloc_n(&jr, n, sizeof(*ret->limits));
+	ret->n_limits = ret->limits ? n : 0;
+	for (size_t i = 0; i < ret->n_limits && !jr.code; i++) {
+		struct ist_cli_lj_route_limits *x = &ret->limits[i];
+		json_t *e = element(&jr, arr, "route_limits", i, path);
+		x->src = ist_json_u64(&jr, e, path, "src_chain", true, 0, 0);
+		x->dst = ist_json_u64(&jr, e, path, "dst_chain", true, 0, 0);
+		ist_json_member(&jr, e, path, "limits", true);
+		if (nullable(&jr, e, "limits")) {
+			limits_read(&jr, e, path, &x->limits);
+			x->has_limits = true;
+		}
+		x->since = ist_json_u64(&jr, e, path, "since", true, 0, 0);
+		x->released_below = ist_json_u64(&jr, e, path, "released_below", true, 0, 0);
+		char cpath[IST_JSON_ERR_FIELD_MAX];
+		member_path(cpath, path, "checkpoint");
+		json_t *cp = json_object_get(e, "checkpoint");
+		if (!json_is_object(cp)) {
+			ist_json_fail(&jr, -IST_ECONFIG, cpath, "must be an object");
+			break;
+		}
+		x->cp_height = ist_json_u64(&jr, cp, cpath, "src_height", true, 0, 0);
+		x->cp_size = ist_json_u64(&jr, cp, cpath, "tree_size", true, 0, 0);
+	}
 	arr = ist_json_array(&jr, doc, "", "proposals", true, 0, IST_CLI_LJ_MAX_PROPOSALS);
 	n = arr ? json_array_size(arr) : 0;
 	ret->proposals = alloc_n(&jr, n, sizeof(*ret->proposals));
@@ -572,5 +627,6 @@ void ist_cli_lj_gov_fini(struct ist_cli_lj_gov *g)
 	free(g->proposals);
 	free(g->chains);
 	free(g->routes);
+	free(g->limits);
 	memset(g, 0, sizeof(*g));
 }

@@ -231,11 +231,23 @@ struct ist_cli_lj_gov_vote {
 	bool approve;
 };
 
+struct ist_cli_lj_limits {
+	uint64_t window_blocks, max_count, max_value, high_value, delay_blocks;
+};
+
 struct ist_cli_lj_proposal {
 	uint64_t id;                        /* >= 1 */
-	char action[IST_CLI_LJ_WORD_MAX];   /* pause_chain, resume_chain, pause_route, resume_route (others as given) */
-	bool is_route;                      /* src, dst given; else chain */
+	char action[IST_CLI_LJ_WORD_MAX];   /* pause_chain, resume_chain, pause_route, resume_route,
+					     * set_route_limits, release_held, set_param (others as given) */
+	bool is_route;                      /* src, dst given */
+	bool is_param;                      /* param, value given; else (neither) chain */
 	uint64_t chain, src, dst;
+	char param[IST_CLI_LJ_WORD_MAX];
+	uint64_t value;
+	bool has_limits;                    /* "limits" (set_route_limits) */
+	struct ist_cli_lj_limits limits;
+	bool has_release;                   /* "release_through" (release_held) */
+	uint64_t release_through;
 	uint8_t proposer[IST_ED25519_PUBKEY_BYTES];
 	char status[IST_CLI_LJ_WORD_MAX];   /* open, passed, rejected (others as given) */
 	uint64_t created, closes;
@@ -250,8 +262,17 @@ struct ist_cli_lj_route {
 	uint64_t src, dst;
 };
 
+/* One entry of "route_limits". */
+struct ist_cli_lj_route_limits {
+	uint64_t src, dst;
+	bool has_limits;                    /* "limits" is not null */
+	struct ist_cli_lj_limits limits;
+	uint64_t since, released_below, cp_height, cp_size;
+};
+
 struct ist_cli_lj_gov {
-	size_t n_chains, n_routes, n;
+	size_t n_chains, n_routes, n, n_limits;
+	struct ist_cli_lj_route_limits *limits;   /* malloc'd, NULL when none */
 	uint64_t *chains;                   /* paused; malloc'd, NULL when none */
 	struct ist_cli_lj_route *routes;    /* paused; malloc'd, NULL when none */
 	struct ist_cli_lj_proposal *proposals;   /* newest first; malloc'd, NULL when none */
@@ -267,7 +288,9 @@ int ist_cli_lj_proposal_parse(json_t *doc, const char *label, struct ist_cli_lj_
 void ist_cli_lj_proposal_fini(struct ist_cli_lj_proposal *p);
 
 /* {"paused_chains":["1",...],"paused_routes":[{"src_chain","dst_chain"}],
- * "proposals":[proposal...]}. Out: *ret (release with _fini, also after a
+ * "route_limits":[{"src_chain","dst_chain","limits": {...} | null,"since",
+ * "released_below","checkpoint":{"src_height","tree_size"}}],
+ * "params":[...] (not read), "proposals":[proposal...]}. Out: *ret (release with _fini, also after a
  * failure). Returns 0, -IST_ECONFIG or -IST_ENOMEM. */
 int ist_cli_lj_gov_parse(json_t *doc, const char *label, struct ist_cli_lj_gov *ret, struct ist_json_err *err) IST_WUR;
 void ist_cli_lj_gov_fini(struct ist_cli_lj_gov *g);

@@ -19,6 +19,7 @@ static int query_validators(int argc, char **argv);
 static int query_epoch(int argc, char **argv);
 static int query_evidence(int argc, char **argv);
 static int query_tx(int argc, char **argv);
+static int query_message(int argc, char **argv);
 
 static const struct ist_cli_cmd query_cmds[] = {
 	{ "account", query_account, "an account: balance, next nonce, bonds, unbonding" },
@@ -26,6 +27,7 @@ static const struct ist_cli_cmd query_cmds[] = {
 	{ "epoch", query_epoch, "the current epoch, or one epoch and its hand-over" },
 	{ "evidence", query_evidence, "evidence of equivocation and what it slashed" },
 	{ "tx", query_tx, "a transaction: pending, or committed and its result" },
+	{ "message", query_message, "a cross-chain message: ready, pending (why) or held (by which limit, until when)" },
 };
 
 static const char query_head[] =
@@ -586,6 +588,116 @@ static int query_tx(int argc, char **argv)
 		printf("result       ok\n");
 	else
 		printf("result       failed: %s\n", t.reason);
+out:
+	ist_cli_rpc_answer_fini(&a);
+	ist_cli_node_close(&node);
+	return ist_cli_status(r);
+}
+
+/* ---- query message ---------------------------------------------------------------------- */
+
+static const char message_help[] =
+	"usage: isthmus query message SRC DST NONCE [--node URL] [--json]\n"
+	"\n"
+	"Shows where message NONCE of route SRC->DST stands on the node\n"
+	"(GET /v1/deliveries/SRC/DST/NONCE):\n"
+	"  ready     certified: a relayer can deliver it (its checkpoint is shown)\n"
+	"  pending   not yet, and why: not observed yet, awaiting a checkpoint or a\n"
+	"            certificate\n"
+	"  held      the route's limits hold it (governance sets them): the rule\n"
+	"            (high_value_delay, window_count, window_value), the first held\n"
+	"            message it waits behind, and the source height it passes at\n"
+	"Status 0 whatever the answer; 1 when the node cannot be asked.\n"
+	"\n"
+	"Options:\n"
+	HELP_COMMON
+	"\n"
+	"Example:\n"
+	"  isthmus query message 1 2 17\n";
+
+static int query_message(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		IST_CLI_QUERY_LONGOPTS,
+		{ 0 },
+	};
+	static const char *cmd = "query message";
+	struct ist_cli_txopts o;
+	bool done;
+	int r = parse(cmd, message_help, argc, argv, opts, NULL, NULL, &o, &done);
+	if (done)
+		return r;
+	if (argc - optind != 3)
+		return ist_cli_usage_err(cmd, "give SRC DST NONCE");
+	uint64_t src, dst, nonce;
+	if ((r = ist_cli_u64_arg(cmd, "SRC", argv[optind], 1, &src)) || (r = ist_cli_u64_arg(cmd, "DST", argv[optind + 1], 1, &dst)) ||
+	    (r = ist_cli_u64_arg(cmd, "NONCE", argv[optind + 2], 0, &nonce)))
+		return r;
+	struct ist_cli_node node;
+	if ((r = ist_cli_node_open(cmd, o.node, &node)))
+		return r;
+	char path[96];
+	snprintf(path, sizeof(path), "/v1/deliveries/%" PRIu64 "/%" PRIu64 "/%" PRIu64, src, dst, nonce);
+	struct ist_cli_rpc_answer a = { 0 };
+	if ((r = ist_cli_node_get(&node, path, false, &a)) < 0)
+		goto out;
+	struct ist_json_err jerr;
+	struct ist_json_reader jr;
+	ist_json_reader_init(&jr, path, &jerr);
+	const char *status = ist_json_string(&jr, a.doc, "", "status", true, "");
+	const char *reason = ist_json_string(&jr, a.doc, "", "reason", false, "");
+	const char *detail = ist_json_string(&jr, a.doc, "", "detail", false, "");
+	json_t *hold = json_object_get(a.doc, "hold");
+	const char *rule = "";
+	uint64_t first = 0, release = 0, at = 0;
+	bool has_release = false;
+	if (ist_json_ok(&jr) && strcmp(status, "pending") == 0 && strcmp(reason, "held") == 0) {
+		if (!json_is_object(hold)) {
+			ist_json_fail(&jr, -IST_ECONFIG, "hold", "must be an object when the reason is \"held\"");
+		} else {
+			rule = ist_json_string(&jr, hold, "hold", "rule", true, "");
+			first = ist_json_u64(&jr, hold, "hold", "first_held", true, 0, 0);
+			at = ist_json_u64(&jr, hold, "hold", "source_height", true, 0, 0);
+			json_t *rh = json_object_get(hold, "release_height");
+			if (rh && !json_is_null(rh)) {
+				release = ist_json_u64(&jr, hold, "hold", "release_height", true, 0, 0);
+				has_release = true;
+			}
+		}
+	} else if (ist_json_ok(&jr) && strcmp(status, "ready") != 0 && strcmp(status, "pending") != 0) {
+		ist_json_fail(&jr, -IST_ECONFIG, "status", "must be \"ready\" or \"pending\"");
+	}
+	if (!ist_json_ok(&jr)) {
+		r = ist_cli_node_bad_answer(&node, path, ist_json_code(&jr), &jerr);
+		goto out;
+	}
+	if (o.json) {
+		r = ist_cli_print_json(json_incref(a.doc));
+		goto out;
+	}
+	printf("message      %" PRIu64 "->%" PRIu64 " nonce %" PRIu64 "\n", src, dst, nonce);
+	if (strcmp(status, "ready") == 0) {
+		json_t *cp = json_object_get(a.doc, "checkpoint");
+		printf("status       ready (certified; a relayer can deliver it)\n");
+		if (json_is_object(cp))
+			printf("checkpoint   tree size %s at source height %s\n",
+			       json_string_value(json_object_get(cp, "tree_size")) ?: "?",
+			       json_string_value(json_object_get(cp, "src_height")) ?: "?");
+	} else if (*rule) {
+		printf("status       held\n");
+		printf("rule         %s\n", rule);
+		if (first != nonce)
+			printf("behind       message %" PRIu64 " (held messages pass in nonce order)\n", first);
+		if (has_release)
+			printf("release      at source height %" PRIu64 " (chain %" PRIu64 " is at %" PRIu64 ")\n", release, src,
+			       at);
+		else
+			printf("release      once the messages before it are checkpointed and the window slides\n");
+	} else {
+		printf("status       pending (%s)\n", reason);
+	}
+	if (*detail)
+		printf("detail       %s\n", detail);
 out:
 	ist_cli_rpc_answer_fini(&a);
 	ist_cli_node_close(&node);

@@ -181,13 +181,13 @@ static int obs_write_fn(struct ist_txn *txn, void *ctx)
 		if ((r = ist_wire_message_id(m, id)) < 0 || (r = ist_wire_message_encode(m, &enc, &len)) < 0)
 			break;
 		ist_merkle_leaf_hash(id, IST_HASH_BYTES, leaf);
-		r = ist_store_route_leaf_append(txn, m->src_chain, m->dst_chain, leaf, enc, len, NULL);
+		uint64_t index;
+		r = ist_store_route_leaf_append(txn, m->src_chain, m->dst_chain, leaf, enc, len, &index);
 		free(enc);
-		if (r == 0) {
-			uint64_t size;
-			if ((r = ist_store_route_size(txn, m->src_chain, m->dst_chain, &size)) == 0)
-				r = ist_store_route_height_put(txn, m->src_chain, m->dst_chain, o->height, size);
-		}
+		if (r == 0)
+			r = ist_store_route_meta_put(txn, m->src_chain, m->dst_chain, index, o->height, m->value);
+		if (r == 0)
+			r = ist_store_route_height_put(txn, m->src_chain, m->dst_chain, o->height, index + 1);
 	}
 	if (r == 0)
 		r = ist_store_chain_cursor_put(txn, o->chain, o->height, o->hash);
@@ -284,6 +284,68 @@ out:
 	return r;
 }
 
+/* ---- route limits ---- */
+
+struct leaf_ctx {
+	struct ist_txn *txn;
+	uint64_t src, dst;
+};
+
+static int leaf_fn(void *ctx, uint64_t index, struct ist_gov_leaf *ret)
+{
+	const struct leaf_ctx *lc = ctx;
+	struct ist_store_leaf_meta m;
+	int r = ist_store_route_meta_get(lc->txn, lc->src, lc->dst, index, &m);
+	if (r < 0)
+		return r;
+	*ret = (struct ist_gov_leaf){ .height = m.height, .value = m.value, .cum_value = m.cum_value };
+	return 0;
+}
+
+int ist_node_route_allowed(struct ist_node *n, struct ist_txn *txn, uint64_t src, uint64_t dst, uint64_t s,
+			   uint64_t *ret_size_at, uint64_t *ret_allowed, struct ist_gov_hold *ret_hold)
+{
+	int r = ist_store_route_size_at(txn, src, dst, s, ret_size_at);
+	if (r < 0)
+		return r;
+	struct leaf_ctx lc = { txn, src, dst };
+	r = ist_gov_allowed(ist_gov_route(ist_ledger_gov(n->ledger), src, dst), s, *ret_size_at, leaf_fn, &lc,
+			    ret_allowed, ret_hold);
+	if (r < 0)
+		ist_log_error(SUBSYS, "route %" PRIu64 "->%" PRIu64 ": cannot read the leaves its limits need: %s",
+			      src, dst, ist_strerror(r));
+	return r;
+}
+
+void ist_node_attest_held_metrics(struct ist_node *n)
+{
+	const struct ist_gov_route_state *rs;
+	size_t nrs = ist_gov_routes(ist_ledger_gov(n->ledger), &rs);
+	struct ist_txn *txn = NULL;
+	for (size_t i = 0; i < nrs; i++) {
+		const struct ist_gov_route_state *x = &rs[i];
+		long ci = chain_index(n, x->src);
+		if (!x->limited || ci < 0 || (!txn && ist_store_read_begin(n->store, &txn) < 0))
+			continue;
+		uint64_t size, allowed;
+		struct ist_store_leaf_meta last, first;
+		if (ist_node_route_allowed(n, txn, x->src, x->dst, n->att.chains[ci].observed, &size, &allowed, NULL) < 0)
+			continue;
+		double value = 0;
+		if (allowed < size && ist_store_route_meta_get(txn, x->src, x->dst, size - 1, &last) == 0) {
+			unsigned __int128 v = last.cum_value;
+			if (allowed > 0 && ist_store_route_meta_get(txn, x->src, x->dst, allowed - 1, &first) == 0)
+				v -= first.cum_value;
+			value = (double)v;
+		}
+		char label[48];
+		snprintf(label, sizeof(label), "%" PRIu64 "->%" PRIu64, x->src, x->dst);
+		ist_metric_set(n->att.m_held, label, (double)(size - allowed));
+		ist_metric_set(n->att.m_held_value, label, value);
+	}
+	ist_store_read_end(txn);
+}
+
 /* ---- proposing and checking checkpoints ---- */
 
 static bool later(uint64_t e1, uint64_t v1, uint64_t e2, uint64_t v2)
@@ -313,9 +375,14 @@ size_t ist_node_attest_propose(struct ist_node *n, struct ist_payload_item *out,
 			uint64_t floor = rt->has_committed ? rt->committed.tree_size : 0;
 			if (rt->pend_size > floor && later(rt->pend_epoch, rt->pend_view, a->commit_epoch, a->commit_view))
 				floor = rt->pend_size;
-			uint64_t size;
+			uint64_t size, have;
 			uint8_t root[IST_HASH_BYTES];
-			if (ist_store_route_root(txn, rt->src, rt->dst, &size, root) < 0 || size <= floor)
+			if (ist_node_route_allowed(n, txn, rt->src, rt->dst, cs->observed, &have, &size, NULL) < 0 ||
+			    size <= floor)
+				continue;   /* nothing new, or all of it held by the route's limits */
+			struct ist_store_route_source rs;
+			ist_store_route_source_init(&rs, txn, rt->src, rt->dst);
+			if (ist_merkle_source_root(&rs.source, size, root) < 0)
 				continue;
 			struct ist_payload_item *it = &out[k++];
 			memset(it, 0, sizeof(*it));
@@ -334,6 +401,7 @@ size_t ist_node_attest_propose(struct ist_node *n, struct ist_payload_item *out,
 enum cp_check {
 	CP_OK,
 	CP_NOT_YET,     /* the watcher has not reached src_height */
+	CP_HELD,        /* covers leaves the route's limits hold (as this node's ledger stands) */
 	CP_MISMATCH,    /* another tree size at src_height */
 	CP_CONFLICT,    /* the same tree size with another root */
 	CP_ERROR,
@@ -348,8 +416,8 @@ static enum cp_check cp_check(struct ist_node *n, struct ist_txn *txn, const str
 	const struct ist_node_chainst *cs = &n->att.chains[ci];
 	if (cs->observed < cp->src_height)
 		return CP_NOT_YET;
-	uint64_t size;
-	if (ist_store_route_size_at(txn, cp->src_chain, cp->dst_chain, cp->src_height, &size) < 0)
+	uint64_t size, allowed;
+	if (ist_node_route_allowed(n, txn, cp->src_chain, cp->dst_chain, cp->src_height, &size, &allowed, NULL) < 0)
 		return CP_ERROR;
 	uint64_t have;
 	if (ist_store_route_size(txn, cp->src_chain, cp->dst_chain, &have) < 0)
@@ -363,7 +431,14 @@ static enum cp_check cp_check(struct ist_node *n, struct ist_txn *txn, const str
 		return CP_ERROR;
 	if (cp->tree_size > 0 && sodium_memcmp(root, cp->root, IST_HASH_BYTES) != 0)
 		return CP_CONFLICT;
-	return size == cp->tree_size ? CP_OK : CP_MISMATCH;
+	const struct ist_gov_route_state *grs = ist_gov_route(ist_ledger_gov(n->ledger), cp->src_chain, cp->dst_chain);
+	if (!grs || !grs->limited)
+		return size == cp->tree_size ? CP_OK : CP_MISMATCH;
+	/* a limited route: any prefix within what the limits let through
+	 * (a leader whose ledger is behind may let through less) */
+	if (cp->tree_size > size)
+		return CP_MISMATCH;
+	return cp->tree_size <= allowed ? CP_OK : CP_HELD;
 }
 
 enum ist_cons_verdict ist_node_attest_validate(struct ist_node *n, const struct ist_block *b)
@@ -410,6 +485,13 @@ enum ist_cons_verdict ist_node_attest_validate(struct ist_node *n, const struct 
 		case CP_OK:
 			break;
 		case CP_NOT_YET:
+			v = IST_CONS_NOT_YET;
+			break;
+		case CP_HELD:
+			/* asked again as this node's ledger and watcher move */
+			ist_log_info(SUBSYS, "block %" PRIu64 " view %" PRIu64 ": checkpoint %" PRIu64 "->%" PRIu64
+				     " size %" PRIu64 " covers messages the route's limits still hold here: not yet",
+				     b->height, b->view, cp->src_chain, cp->dst_chain, cp->tree_size);
 			v = IST_CONS_NOT_YET;
 			break;
 		case CP_CONFLICT:

@@ -66,6 +66,16 @@ int ist_node_attest_observe(struct ist_node *n, struct ist_node_obs *o) IST_WUR;
  * index 0; returns how many (at most max). */
 size_t ist_node_attest_propose(struct ist_node *n, struct ist_payload_item *out, size_t max);
 
+/* Route (src, dst) at source height s: *ret_size_at leaves observed up to
+ * s, of which the first *ret_allowed pass the route's limits
+ * (ist_gov_allowed; all when it has none); *ret_hold (may be NULL) the
+ * first held leaf. Returns 0 or a store error (logged). */
+struct ist_gov_hold;
+/* Sets the held-message gauges of the limited routes. */
+void ist_node_attest_held_metrics(struct ist_node *n);
+int ist_node_route_allowed(struct ist_node *n, struct ist_txn *txn, uint64_t src, uint64_t dst, uint64_t s,
+			   uint64_t *ret_size_at, uint64_t *ret_allowed, struct ist_gov_hold *ret_hold) IST_WUR;
+
 /* The vote-time verdict on the checkpoints of b (other items ignored). */
 enum ist_cons_verdict ist_node_attest_validate(struct ist_node *n, const struct ist_block *b);
 

@@ -125,6 +125,7 @@ struct ist_node_attest {
 	bool has_seckey;
 	uint8_t *seckey;                    /* sodium_malloc'd attestation key */
 	struct ist_metric *m_observed, *m_ignored, *m_evidence, *m_refused, *m_signed, *m_shares, *m_certs;
+	struct ist_metric *m_held, *m_held_value;
 };
 
 #define IST_NODE_EVENTS_RING 4096

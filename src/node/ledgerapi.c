@@ -331,13 +331,30 @@ static int get_epoch(struct ist_node *n, struct ist_txn *txn, uint64_t epoch, co
 	return 0;
 }
 
+static void put_limits(struct ist_buf *out, const struct ist_gov_limits *l)
+{
+	ist_buf_putf(out, "{\"window_blocks\":\"%" PRIu64 "\",\"max_count\":\"%" PRIu64 "\",\"max_value\":\"%" PRIu64
+		     "\",\"high_value\":\"%" PRIu64 "\",\"delay_blocks\":\"%" PRIu64 "\"}", l->window_blocks, l->max_count,
+		     l->max_value, l->high_value, l->delay_blocks);
+}
+
 static void put_proposal(struct ist_buf *out, const struct ist_gov_proposal *p)
 {
 	ist_buf_putf(out, "{\"id\":%" PRIu64 ",\"action\":\"%s\",", p->id, ist_gov_action_name(p->action));
 	if (p->action == IST_GOV_PAUSE_CHAIN || p->action == IST_GOV_RESUME_CHAIN)
 		ist_buf_putf(out, "\"chain\":\"%" PRIu64 "\",", p->chain);
+	else if (p->action == IST_GOV_SET_PARAM)
+		ist_buf_putf(out, "\"param\":\"%s\",\"value\":\"%" PRIu64 "\",", ist_gov_param_name(p->param),
+			     p->param_value);
 	else
 		ist_buf_putf(out, "\"src_chain\":\"%" PRIu64 "\",\"dst_chain\":\"%" PRIu64 "\",", p->src, p->dst);
+	if (p->action == IST_GOV_SET_ROUTE_LIMITS) {
+		ist_buf_puts(out, "\"limits\":");
+		put_limits(out, &p->limits);
+		ist_buf_puts(out, ",");
+	} else if (p->action == IST_GOV_RELEASE_HELD) {
+		ist_buf_putf(out, "\"release_through\":\"%" PRIu64 "\",", p->release_through);
+	}
 	put_hexf(out, "proposer", p->proposer, 32);
 	ist_buf_putf(out, ",\"status\":\"%s\",\"created\":%" PRIu64 ",\"closes\":%" PRIu64 ",",
 		     ist_gov_status_name(p->status), p->created, p->closes);
@@ -384,6 +401,28 @@ static int get_gov(struct ist_node *n, const char *id_text, struct ist_buf *out)
 	for (size_t i = 0; i < nr; i++)
 		ist_buf_putf(out, "%s{\"src_chain\":\"%" PRIu64 "\",\"dst_chain\":\"%" PRIu64 "\"}", i ? "," : "",
 			     routes[i].src, routes[i].dst);
+	ist_buf_puts(out, "],\"route_limits\":[");
+	const struct ist_gov_route_state *rs;
+	size_t nrs = ist_gov_routes(g, &rs), k = 0;
+	for (size_t i = 0; i < nrs; i++) {
+		if (!rs[i].limited && !rs[i].released)
+			continue;
+		ist_buf_putf(out, "%s{\"src_chain\":\"%" PRIu64 "\",\"dst_chain\":\"%" PRIu64 "\",\"limits\":",
+			     k++ ? "," : "", rs[i].src, rs[i].dst);
+		if (rs[i].limited)
+			put_limits(out, &rs[i].lim);
+		else
+			ist_buf_puts(out, "null");
+		ist_buf_putf(out, ",\"since\":%" PRIu64 ",\"released_below\":\"%" PRIu64 "\",\"checkpoint\":{\"src_height\":\"%"
+			     PRIu64 "\",\"tree_size\":\"%" PRIu64 "\"}}", rs[i].limits_since, rs[i].released,
+			     rs[i].cp_height, rs[i].cp_size);
+	}
+	ist_buf_puts(out, "],\"params\":[");
+	const struct ist_gov_param_set *ps;
+	size_t npar = ist_gov_params(g, &ps);
+	for (size_t i = 0; i < npar; i++)
+		ist_buf_putf(out, "%s{\"name\":\"%s\",\"value\":\"%" PRIu64 "\"}", i ? "," : "",
+			     ist_gov_param_name(ps[i].param), ps[i].value);
 	ist_buf_puts(out, "],\"proposals\":[");
 	size_t np = ist_gov_n_proposals(g);
 	for (size_t i = 0; i < np; i++) {

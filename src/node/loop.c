@@ -893,6 +893,7 @@ void *ist_node_loop(void *arg)
 				struct ist_cons_event ev = { .kind = IST_CONS_EV_RECHECK, .from = IST_CONS_PEER_NONE };
 				r = step(n, &ev);
 				ist_node_attest_keep_evidence(n);
+				ist_node_attest_held_metrics(n);
 			}
 			continue;
 		}

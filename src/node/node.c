@@ -225,6 +225,11 @@ static int metrics_setup(struct ist_node *n)
 					   "Source messages not attested, by reason.", "reason");
 	a->m_evidence = ist_metrics_counter(m, "isthmus_attest_evidence_total",
 					    "Conflicting signed checkpoints kept as evidence, by kind.", "kind");
+	a->m_held = ist_metrics_gauge(m, "isthmus_route_held_messages",
+				      "Observed messages the route's limits hold (at the observed source height), by route.",
+				      "route");
+	a->m_held_value = ist_metrics_gauge(m, "isthmus_route_held_value",
+					    "Declared value of the messages the route's limits hold, by route.", "route");
 	a->m_refused = ist_metrics_counter(m, "isthmus_attest_refused_total",
 					   "Committed blocks this node refused to sign (its watcher disagrees).", NULL);
 	a->m_signed = ist_metrics_counter(m, "isthmus_attest_signed_total",

@@ -31,7 +31,10 @@
 #include "common/json.h"
 #include "api/http.h"
 #include "crypto/merkle.h"
+#include "node/attest.h"
 #include "node/internal.h"
+#include "node/ledger.h"
+#include "state/gov.h"
 #include "storage/attest.h"
 #include "storage/routes.h"
 #include "wire/canonical.h"
@@ -315,6 +318,46 @@ static int pending(struct ist_buf *out, const char *reason, const char *fmt, ...
 	return 0;
 }
 
+/* When the route's limits hold message `nonce` (with the source chain
+ * observed up to `h`), answers that it is held, by which rule and until
+ * when, and returns 1; 0 when they do not hold it; < 0 on a store error. */
+static int held(struct ist_node *n, struct ist_txn *txn, uint64_t src, uint64_t dst, uint64_t nonce,
+		struct ist_buf *out)
+{
+	uint64_t h = 0, size, allowed;
+	uint8_t hash[IST_HASH_BYTES];
+	if (ist_store_chain_cursor_get(txn, src, &h, hash) < 0)
+		return 0;
+	struct ist_gov_hold hold;
+	pthread_mutex_lock(&n->ledger_mu);
+	int r = ist_node_route_allowed(n, txn, src, dst, h, &size, &allowed, &hold);
+	pthread_mutex_unlock(&n->ledger_mu);
+	if (r < 0)
+		return r;
+	if (hold.rule == IST_GOV_HOLD_NONE || nonce < hold.index)
+		return 0;
+	char when[96], behind[64] = "";
+	if (hold.release_height)
+		snprintf(when, sizeof(when), "passes at source height %" PRIu64, hold.release_height);
+	else
+		snprintf(when, sizeof(when), "passes once the messages before it are checkpointed and the window slides");
+	if (nonce > hold.index)
+		snprintf(behind, sizeof(behind), "waits in order behind message %" PRIu64 ", which ", hold.index);
+	const char *what = hold.rule == IST_GOV_HOLD_DELAY ? "its value is above the route's high_value: it waits "
+			   "delay_blocks" : hold.rule == IST_GOV_HOLD_COUNT ? "the route's window holds max_count messages "
+			   "already" : "the route's window holds max_value already";
+	ist_buf_putf(out, "{\"status\":\"pending\",\"reason\":\"held\",\"hold\":{\"rule\":\"%s\",\"first_held\":\"%" PRIu64
+		     "\",\"release_height\":", ist_gov_hold_rule_name(hold.rule), hold.index);
+	if (hold.release_height)
+		ist_buf_putf(out, "\"%" PRIu64 "\"", hold.release_height);
+	else
+		ist_buf_puts(out, "null");
+	ist_buf_putf(out, ",\"source_height\":\"%" PRIu64 "\"},\"detail\":\"message %" PRIu64 " of route %" PRIu64
+		     "->%" PRIu64 " is held by the route's limits: %s%s (%s); source chain %" PRIu64 " is at height %"
+		     PRIu64 "\"}", h, nonce, src, dst, behind, when, what, src, h);
+	return 1;
+}
+
 /* How many later checkpoints a delivery looks at for one with a
  * certificate (this node may have missed the shares of some blocks). */
 #define DELIVERY_SEARCH 64
@@ -376,6 +419,8 @@ static int get_delivery(struct ist_node *n, struct ist_txn *txn, enum ist_cert_s
 				    nonce, rec.height, cert_noun(scheme),
 				    scheme == IST_CERT_FROST_ED25519 ? "missing (being signed, or this validator does not "
 				    "make FROST certificates)" : "gathering signatures");
+		else if ((r = held(n, txn, src, dst, nonce, out)) != 0)
+			r = r < 0 ? r : 0;
 		else
 			r = pending(out, "awaiting_checkpoint",
 				    "message %" PRIu64 " was observed; no committed checkpoint of route %" PRIu64

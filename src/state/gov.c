@@ -9,7 +9,7 @@
 
 #include "common/err.h"
 
-#define GOV_VERSION 1
+#define GOV_VERSION 2
 
 struct ist_gov {
 	uint64_t next_id;
@@ -19,6 +19,10 @@ struct ist_gov {
 	size_t n_chains;
 	struct ist_gov_route routes[IST_GOV_MAX_PAUSED];
 	size_t n_routes;
+	struct ist_gov_route_state *rs;    /* IST_GOV_MAX_ROUTES, by (src, dst) in arrival order */
+	size_t n_rs;
+	struct ist_gov_param_set params[IST_GOV_MAX_PARAMS];
+	size_t n_params;
 	bool dirty;
 };
 
@@ -28,7 +32,10 @@ struct ist_gov *ist_gov_new(void)
 	if (!g)
 		return NULL;
 	g->props = calloc(IST_GOV_MAX_KEPT, sizeof(*g->props));
-	if (!g->props) {
+	g->rs = calloc(IST_GOV_MAX_ROUTES, sizeof(*g->rs));
+	if (!g->props || !g->rs) {
+		free(g->props);
+		free(g->rs);
 		free(g);
 		return NULL;
 	}
@@ -41,6 +48,7 @@ void ist_gov_free(struct ist_gov *g)
 	if (!g)
 		return;
 	free(g->props);
+	free(g->rs);
 	free(g);
 }
 
@@ -68,8 +76,51 @@ const char *ist_gov_action_name(uint32_t action)
 		return "pause_route";
 	case IST_GOV_RESUME_ROUTE:
 		return "resume_route";
+	case IST_GOV_SET_ROUTE_LIMITS:
+		return "set_route_limits";
+	case IST_GOV_RELEASE_HELD:
+		return "release_held";
+	case IST_GOV_SET_PARAM:
+		return "set_param";
 	}
 	return "unknown";
+}
+
+static const char *const PARAM_NAMES[] = {
+	[IST_GOV_PARAM_MIN_STAKE] = "min_stake",
+	[IST_GOV_PARAM_UNBONDING_EPOCHS] = "unbonding_epochs",
+	[IST_GOV_PARAM_SLASH_FRACTION_BPS] = "slash_fraction_bps",
+	[IST_GOV_PARAM_JAIL_MISSED_BPS] = "jail_missed_bps",
+	[IST_GOV_PARAM_JAIL_COOLDOWN_EPOCHS] = "jail_cooldown_epochs",
+	[IST_GOV_PARAM_MAX_VALIDATORS] = "max_validators",
+};
+
+const char *ist_gov_param_name(uint32_t param)
+{
+	return param < IST_ARRAY_SIZE(PARAM_NAMES) ? PARAM_NAMES[param] : NULL;
+}
+
+uint32_t ist_gov_param_by_name(const char *name)
+{
+	for (uint32_t i = 1; i < IST_ARRAY_SIZE(PARAM_NAMES); i++)
+		if (strcmp(PARAM_NAMES[i], name) == 0)
+			return i;
+	return 0;
+}
+
+const char *ist_gov_hold_rule_name(enum ist_gov_hold_rule r)
+{
+	switch (r) {
+	case IST_GOV_HOLD_DELAY:
+		return "high_value_delay";
+	case IST_GOV_HOLD_COUNT:
+		return "window_count";
+	case IST_GOV_HOLD_VALUE:
+		return "window_value";
+	case IST_GOV_HOLD_NONE:
+		break;
+	}
+	return "none";
 }
 
 bool ist_gov_dirty(const struct ist_gov *g) { return g->dirty; }
@@ -83,6 +134,40 @@ const struct ist_gov_proposal *ist_gov_proposal_get(const struct ist_gov *g, uin
 		if (g->props[i].id == id)
 			return &g->props[i];
 	return NULL;
+}
+
+size_t ist_gov_params(const struct ist_gov *g, const struct ist_gov_param_set **ret)
+{
+	*ret = g->params;
+	return g->n_params;
+}
+
+size_t ist_gov_routes(const struct ist_gov *g, const struct ist_gov_route_state **ret)
+{
+	*ret = g->rs;
+	return g->n_rs;
+}
+
+const struct ist_gov_route_state *ist_gov_route(const struct ist_gov *g, uint64_t src, uint64_t dst)
+{
+	for (size_t i = 0; i < g->n_rs; i++)
+		if (g->rs[i].src == src && g->rs[i].dst == dst)
+			return &g->rs[i];
+	return NULL;
+}
+
+/* The route's state, made when missing; NULL when IST_GOV_MAX_ROUTES are
+ * followed already. */
+static struct ist_gov_route_state *route_get(struct ist_gov *g, uint64_t src, uint64_t dst)
+{
+	struct ist_gov_route_state *rs = (struct ist_gov_route_state *)ist_gov_route(g, src, dst);
+	if (rs || g->n_rs == IST_GOV_MAX_ROUTES)
+		return rs;
+	rs = &g->rs[g->n_rs++];
+	memset(rs, 0, sizeof(*rs));
+	rs->src = src;
+	rs->dst = dst;
+	return rs;
 }
 
 size_t ist_gov_paused_chains(const struct ist_gov *g, const uint64_t **ret)
@@ -147,9 +232,31 @@ int ist_gov_check(const struct ist_gov *g, const struct ist_tx *tx, const uint8_
 			break;
 		case IST_GOV_PAUSE_ROUTE:
 		case IST_GOV_RESUME_ROUTE:
+		case IST_GOV_RELEASE_HELD:
 			if (!p->src_chain || !p->dst_chain || p->src_chain == p->dst_chain)
 				return bad(why, why_len, "a route is two different chains, ids 1 or more");
 			break;
+		case IST_GOV_SET_ROUTE_LIMITS:
+			if (!p->src_chain || !p->dst_chain || p->src_chain == p->dst_chain)
+				return bad(why, why_len, "a route is two different chains, ids 1 or more");
+			if (p->window_blocks > IST_GOV_MAX_WINDOW_BLOCKS)
+				return bad(why, why_len, "window_blocks is at most %d (got %" PRIu64 ")",
+					   IST_GOV_MAX_WINDOW_BLOCKS, p->window_blocks);
+			if (p->window_blocks && (p->max_count < 1 || p->max_count > IST_GOV_MAX_WINDOW_COUNT))
+				return bad(why, why_len, "with a window, max_count is 1 to %d (got %" PRIu64 ")",
+					   IST_GOV_MAX_WINDOW_COUNT, p->max_count);
+			if (!p->window_blocks && (p->max_count || p->max_value))
+				return bad(why, why_len, "max_count and max_value need a window (window_blocks >= 1)");
+			if (p->delay_blocks > IST_GOV_MAX_DELAY_BLOCKS)
+				return bad(why, why_len, "delay_blocks is at most %d (got %" PRIu64 ")",
+					   IST_GOV_MAX_DELAY_BLOCKS, p->delay_blocks);
+			if (!p->high_value != !p->delay_blocks)
+				return bad(why, why_len, "high_value and delay_blocks go together (both 0 for no delay rule)");
+			break;
+		case IST_GOV_SET_PARAM:
+			if (!ist_gov_param_name(p->param))
+				return bad(why, why_len, "unknown parameter %" PRIu32, p->param);
+			break;   /* the ledger checks the value */
 		default:
 			return bad(why, why_len, "unknown action %" PRIu32, p->action);
 		}
@@ -190,9 +297,49 @@ static void pause_route(struct ist_gov *g, uint64_t src, uint64_t dst, bool on)
 		g->routes[g->n_routes++] = (struct ist_gov_route){ src, dst };
 }
 
-static void execute(struct ist_gov *g, const struct ist_gov_proposal *p)
+static void set_limits(struct ist_gov *g, const struct ist_gov_proposal *p, uint64_t height)
 {
+	struct ist_gov_route_state *rs = route_get(g, p->src, p->dst);
+	if (!rs)
+		return;
+	const struct ist_gov_limits *l = &p->limits;
+	if (!l->window_blocks && !l->high_value) {
+		rs->limited = false;
+		rs->n_log = 0;
+		memset(&rs->lim, 0, sizeof(rs->lim));
+		return;
+	}
+	if (!rs->limited) {
+		/* the window starts at the last committed checkpoint */
+		rs->n_log = 1;
+		rs->log[0] = (struct ist_gov_cp){ rs->cp_height, rs->cp_size };
+	}
+	rs->limited = true;
+	rs->lim = *l;
+	rs->limits_since = height;
+}
+
+static void execute(struct ist_gov *g, const struct ist_gov_proposal *p, uint64_t height)
+{
+	struct ist_gov_route_state *rs;
 	switch (p->action) {
+	case IST_GOV_SET_ROUTE_LIMITS:
+		set_limits(g, p, height);
+		break;
+	case IST_GOV_RELEASE_HELD:
+		if ((rs = route_get(g, p->src, p->dst)) && p->release_through < UINT64_MAX)
+			rs->released = IST_MAX(rs->released, p->release_through + 1);
+		break;
+	case IST_GOV_SET_PARAM: {
+		size_t i = 0;
+		while (i < g->n_params && g->params[i].param != p->param)
+			i++;
+		if (i == g->n_params && g->n_params < IST_GOV_MAX_PARAMS)
+			g->n_params++;
+		if (i < g->n_params)
+			g->params[i] = (struct ist_gov_param_set){ p->param, p->param_value };
+		break;
+	}
 	case IST_GOV_PAUSE_CHAIN:
 		pause_chain(g, p->chain, true);
 		break;
@@ -222,7 +369,7 @@ static void tally(struct ist_gov *g, struct ist_gov_proposal *p, uint64_t height
 	if ((unsigned __int128)yes * 3 > (unsigned __int128)set->total * 2) {
 		p->status = IST_GOV_PASSED;
 		p->decided = height;
-		execute(g, p);
+		execute(g, p, height);
 	}
 	g->dirty = true;
 }
@@ -261,6 +408,16 @@ int ist_gov_apply(struct ist_gov *g, const struct ist_tx *tx, const uint8_t vali
 		p->chain = tx->u.gov_propose.chain;
 		p->src = tx->u.gov_propose.src_chain;
 		p->dst = tx->u.gov_propose.dst_chain;
+		p->limits = (struct ist_gov_limits){
+			.window_blocks = tx->u.gov_propose.window_blocks,
+			.max_count = tx->u.gov_propose.max_count,
+			.max_value = tx->u.gov_propose.max_value,
+			.high_value = tx->u.gov_propose.high_value,
+			.delay_blocks = tx->u.gov_propose.delay_blocks,
+		};
+		p->release_through = tx->u.gov_propose.release_through;
+		p->param = tx->u.gov_propose.param;
+		p->param_value = tx->u.gov_propose.param_value;
 		p->created = height;
 		p->closes = height + tx->u.gov_propose.voting_blocks;
 		p->status = IST_GOV_OPEN;
@@ -289,7 +446,153 @@ void ist_gov_step(struct ist_gov *g, uint64_t height, const struct ist_gov_set *
 	}
 }
 
+void ist_gov_breaker_trip(struct ist_gov *g, uint64_t chain, uint64_t height)
+{
+	(void)height;
+	pause_chain(g, chain, true);
+	g->dirty = true;
+}
+
+void ist_gov_checkpoint(struct ist_gov *g, uint64_t src, uint64_t dst, uint64_t src_height, uint64_t tree_size)
+{
+	struct ist_gov_route_state *rs = route_get(g, src, dst);
+	if (!rs || tree_size <= rs->cp_size)
+		return;
+	rs->cp_height = src_height;
+	rs->cp_size = tree_size;
+	g->dirty = true;
+	if (!rs->limited)
+		return;
+	if (rs->n_log == IST_GOV_LOG_MAX) {
+		/* drop the oldest entry after the base: leaves counted in the
+		 * window a little longer, never shorter */
+		memmove(&rs->log[1], &rs->log[2], (IST_GOV_LOG_MAX - 2) * sizeof(rs->log[0]));
+		rs->n_log--;
+	}
+	rs->log[rs->n_log++] = (struct ist_gov_cp){ src_height, tree_size };
+	/* the base any later window needs: the last entry at or below
+	 * src_height - window (later source heights only move it on) */
+	uint64_t w = rs->lim.window_blocks;
+	while (w && rs->n_log >= 2 && src_height >= w && rs->log[1].src_height <= src_height - w) {
+		memmove(&rs->log[0], &rs->log[1], (rs->n_log - 1) * sizeof(rs->log[0]));
+		rs->n_log--;
+	}
+}
+
+/* ---- route limits ---- */
+
+/* The window's base at source height s: the tree size of the last logged
+ * checkpoint at or below s - window (log[0]'s when none is). */
+static uint64_t window_base(const struct ist_gov_route_state *rs, uint64_t s)
+{
+	uint64_t w = rs->lim.window_blocks;
+	uint64_t base = rs->n_log ? rs->log[0].tree_size : 0;
+	if (s < w)
+		return base;
+	for (uint16_t i = 0; i < rs->n_log && rs->log[i].src_height <= s - w; i++)
+		base = rs->log[i].tree_size;
+	return base;
+}
+
+/* The source height at which the window no longer holds leaf `index`
+ * (whose facts are `x`) for rule `rule`, as the log stands; 0 when no
+ * logged checkpoint would do. */
+static int window_release(const struct ist_gov_route_state *rs, enum ist_gov_hold_rule rule, uint64_t index,
+			  const struct ist_gov_leaf *x, ist_gov_leaf_fn leaf, void *ctx, uint64_t *ret)
+{
+	*ret = 0;
+	for (uint16_t i = 0; i < rs->n_log; i++) {
+		uint64_t base = rs->log[i].tree_size;
+		if (base > index)
+			break;
+		bool fits;
+		if (rule == IST_GOV_HOLD_COUNT) {
+			fits = index + 1 - base <= rs->lim.max_count;
+		} else {
+			unsigned __int128 before = 0;
+			if (base > 0) {
+				struct ist_gov_leaf b;
+				int r = leaf(ctx, base - 1, &b);
+				if (r < 0)
+					return r;
+				before = b.cum_value;
+			}
+			fits = base == index || x->cum_value - before <= rs->lim.max_value;
+		}
+		if (fits) {
+			*ret = rs->log[i].src_height + rs->lim.window_blocks;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+int ist_gov_allowed(const struct ist_gov_route_state *rs, uint64_t s, uint64_t size_at_s, ist_gov_leaf_fn leaf,
+		    void *ctx, uint64_t *ret_allowed, struct ist_gov_hold *ret_hold)
+{
+	struct ist_gov_hold hold = { .rule = IST_GOV_HOLD_NONE };
+	uint64_t m = size_at_s;
+	int r = 0;
+	if (rs && rs->limited) {
+		const struct ist_gov_limits *l = &rs->lim;
+		m = IST_MAX(rs->cp_size, IST_MIN(rs->released, size_at_s));
+		uint64_t base = window_base(rs, s);
+		unsigned __int128 before = 0;
+		if (l->max_value && base > 0 && m < size_at_s) {
+			struct ist_gov_leaf b;
+			if ((r = leaf(ctx, base - 1, &b)) < 0)
+				return r;
+			before = b.cum_value;
+		}
+		for (; m < size_at_s; m++) {
+			struct ist_gov_leaf x;
+			if ((r = leaf(ctx, m, &x)) < 0)
+				return r;
+			if (l->high_value && x.value > l->high_value && x.height + l->delay_blocks > s) {
+				hold = (struct ist_gov_hold){ IST_GOV_HOLD_DELAY, m, x.height + l->delay_blocks };
+				break;
+			}
+			if (!l->window_blocks)
+				continue;
+			enum ist_gov_hold_rule rule = IST_GOV_HOLD_NONE;
+			if (m >= base && m + 1 - base > l->max_count)
+				rule = IST_GOV_HOLD_COUNT;
+			else if (l->max_value && m > base && x.cum_value - before > l->max_value)
+				rule = IST_GOV_HOLD_VALUE;
+			if (rule != IST_GOV_HOLD_NONE) {
+				hold.rule = rule;
+				hold.index = m;
+				if ((r = window_release(rs, rule, m, &x, leaf, ctx, &hold.release_height)) < 0)
+					return r;
+				break;
+			}
+		}
+	}
+	*ret_allowed = m;
+	if (ret_hold)
+		*ret_hold = hold;
+	return 0;
+}
+
 /* ---- persistence ---- */
+
+static void put_limits(struct ist_buf *b, const struct ist_gov_limits *l)
+{
+	ist_buf_put_be64(b, l->window_blocks);
+	ist_buf_put_be64(b, l->max_count);
+	ist_buf_put_be64(b, l->max_value);
+	ist_buf_put_be64(b, l->high_value);
+	ist_buf_put_be64(b, l->delay_blocks);
+}
+
+static void get_limits(struct ist_cur *c, struct ist_gov_limits *l)
+{
+	l->window_blocks = ist_cur_be64(c);
+	l->max_count = ist_cur_be64(c);
+	l->max_value = ist_cur_be64(c);
+	l->high_value = ist_cur_be64(c);
+	l->delay_blocks = ist_cur_be64(c);
+}
 
 void ist_gov_encode(const struct ist_gov *g, struct ist_buf *b)
 {
@@ -312,6 +615,10 @@ void ist_gov_encode(const struct ist_gov *g, struct ist_buf *b)
 		ist_buf_put_be64(b, p->chain);
 		ist_buf_put_be64(b, p->src);
 		ist_buf_put_be64(b, p->dst);
+		put_limits(b, &p->limits);
+		ist_buf_put_be64(b, p->release_through);
+		ist_buf_put_be32(b, p->param);
+		ist_buf_put_be64(b, p->param_value);
 		ist_buf_put_be64(b, p->created);
 		ist_buf_put_be64(b, p->closes);
 		ist_buf_put_u8(b, (uint8_t)p->status);
@@ -322,6 +629,28 @@ void ist_gov_encode(const struct ist_gov *g, struct ist_buf *b)
 		for (uint16_t v = 0; v < p->n_votes; v++) {
 			ist_buf_put(b, p->votes[v].validator, 32);
 			ist_buf_put_u8(b, p->votes[v].approve);
+		}
+	}
+	ist_buf_put_be32(b, (uint32_t)g->n_params);
+	for (size_t i = 0; i < g->n_params; i++) {
+		ist_buf_put_be32(b, g->params[i].param);
+		ist_buf_put_be64(b, g->params[i].value);
+	}
+	ist_buf_put_be32(b, (uint32_t)g->n_rs);
+	for (size_t i = 0; i < g->n_rs; i++) {
+		const struct ist_gov_route_state *rs = &g->rs[i];
+		ist_buf_put_be64(b, rs->src);
+		ist_buf_put_be64(b, rs->dst);
+		ist_buf_put_be64(b, rs->cp_height);
+		ist_buf_put_be64(b, rs->cp_size);
+		ist_buf_put_u8(b, rs->limited);
+		put_limits(b, &rs->lim);
+		ist_buf_put_be64(b, rs->limits_since);
+		ist_buf_put_be64(b, rs->released);
+		ist_buf_put_be16(b, rs->n_log);
+		for (uint16_t k = 0; k < rs->n_log; k++) {
+			ist_buf_put_be64(b, rs->log[k].src_height);
+			ist_buf_put_be64(b, rs->log[k].tree_size);
 		}
 	}
 }
@@ -360,6 +689,10 @@ int ist_gov_decode(struct ist_gov *g, const uint8_t *p, size_t len)
 		x->chain = ist_cur_be64(&c);
 		x->src = ist_cur_be64(&c);
 		x->dst = ist_cur_be64(&c);
+		get_limits(&c, &x->limits);
+		x->release_through = ist_cur_be64(&c);
+		x->param = ist_cur_be32(&c);
+		x->param_value = ist_cur_be64(&c);
 		x->created = ist_cur_be64(&c);
 		x->closes = ist_cur_be64(&c);
 		uint8_t st = ist_cur_u8(&c);
@@ -376,9 +709,40 @@ int ist_gov_decode(struct ist_gov *g, const uint8_t *p, size_t len)
 		}
 	}
 	n->n_props = np;
+	uint32_t npar = ist_cur_be32(&c);
+	if (!ist_cur_ok(&c) || npar > IST_GOV_MAX_PARAMS)
+		goto fail;
+	for (uint32_t i = 0; i < npar; i++) {
+		n->params[i].param = ist_cur_be32(&c);
+		n->params[i].value = ist_cur_be64(&c);
+	}
+	n->n_params = npar;
+	uint32_t nrs = ist_cur_be32(&c);
+	if (!ist_cur_ok(&c) || nrs > IST_GOV_MAX_ROUTES)
+		goto fail;
+	for (uint32_t i = 0; i < nrs; i++) {
+		struct ist_gov_route_state *rs = &n->rs[i];
+		rs->src = ist_cur_be64(&c);
+		rs->dst = ist_cur_be64(&c);
+		rs->cp_height = ist_cur_be64(&c);
+		rs->cp_size = ist_cur_be64(&c);
+		rs->limited = ist_cur_u8(&c) != 0;
+		get_limits(&c, &rs->lim);
+		rs->limits_since = ist_cur_be64(&c);
+		rs->released = ist_cur_be64(&c);
+		rs->n_log = ist_cur_be16(&c);
+		if (!ist_cur_ok(&c) || rs->n_log > IST_GOV_LOG_MAX)
+			goto fail;
+		for (uint16_t k = 0; k < rs->n_log; k++) {
+			rs->log[k].src_height = ist_cur_be64(&c);
+			rs->log[k].tree_size = ist_cur_be64(&c);
+		}
+	}
+	n->n_rs = nrs;
 	if (!ist_cur_done(&c))
 		goto fail;
 	free(g->props);
+	free(g->rs);
 	*g = *n;
 	free(n);
 	g->dirty = false;

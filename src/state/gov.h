@@ -22,6 +22,19 @@
  *    paused route none on that route; everything else goes on. Resuming
  *    undoes it (pausing twice, or resuming what is not paused, changes
  *    nothing).
+ *  - set_route_limits gives a route its limits (struct ist_gov_limits; all
+ *    zero removes them); release_held lets the route's leaves 0..index
+ *    past them; set_param changes a ledger parameter (the ledger checks
+ *    the value when the proposal is made and applies it when it passes).
+ *
+ * Route limits (docs/protocol.md, "Route limits"). The ledger follows every
+ * route's last committed checkpoint and, for a limited route, a log of the
+ * committed checkpoints (source height, tree size) since its limits were
+ * set, as far back as the window needs. From that and the per-leaf facts
+ * every validator has (source height, declared value), ist_gov_allowed
+ * says how many leaves a checkpoint of the route at source height s may
+ * cover: a pure function of committed state and source heights, so every
+ * validator holds the same messages.
  */
 #ifndef IST_STATE_GOV_H
 #define IST_STATE_GOV_H
@@ -38,7 +51,53 @@
 #define IST_GOV_MAX_KEPT 256          /* proposals kept (closed ones drop out oldest first) */
 #define IST_GOV_MAX_VOTING_BLOCKS 100000
 #define IST_GOV_MAX_PAUSED 256
+#define IST_GOV_MAX_ROUTES 256        /* routes the ledger follows */
+#define IST_GOV_LOG_MAX 128           /* committed checkpoints logged per limited route */
+#define IST_GOV_MAX_WINDOW_BLOCKS 10000000
+#define IST_GOV_MAX_WINDOW_COUNT 100000
+#define IST_GOV_MAX_DELAY_BLOCKS 10000000
+#define IST_GOV_MAX_PARAMS 16
 
+/* Ledger parameters governance may change (set_param). */
+enum ist_gov_param {
+	IST_GOV_PARAM_MIN_STAKE = 1,
+	IST_GOV_PARAM_UNBONDING_EPOCHS = 2,
+	IST_GOV_PARAM_SLASH_FRACTION_BPS = 3,
+	IST_GOV_PARAM_JAIL_MISSED_BPS = 4,
+	IST_GOV_PARAM_JAIL_COOLDOWN_EPOCHS = 5,
+	IST_GOV_PARAM_MAX_VALIDATORS = 6,
+};
+/* "min_stake", ...; NULL for an unknown one. */
+const char *ist_gov_param_name(uint32_t param);
+/* The parameter named `name`, or 0. */
+uint32_t ist_gov_param_by_name(const char *name);
+
+/* A route's limits. Counted in source blocks of the route's source chain. */
+struct ist_gov_limits {
+	uint64_t window_blocks;   /* the sliding window; 0: no window rule */
+	uint64_t max_count;       /* messages per window: 1..IST_GOV_MAX_WINDOW_COUNT with a window */
+	uint64_t max_value;       /* declared value per window; 0: no value rule */
+	uint64_t high_value;      /* a message whose value is above it waits delay_blocks; 0: none */
+	uint64_t delay_blocks;
+};
+
+struct ist_gov_cp {
+	uint64_t src_height, tree_size;
+};
+
+/* What the ledger keeps of a route. */
+struct ist_gov_route_state {
+	uint64_t src, dst;
+	uint64_t cp_height, cp_size;      /* its last committed checkpoint (0, 0: none) */
+	bool limited;
+	struct ist_gov_limits lim;
+	uint64_t limits_since;            /* the ledger height they took effect */
+	uint64_t released;                /* leaves with index < released pass the limits */
+	uint16_t n_log;
+	/* committed checkpoints, oldest first; log[0] is the window's base
+	 * (the limits do not count leaves below its tree size) */
+	struct ist_gov_cp log[IST_GOV_LOG_MAX];
+};
 enum ist_gov_status {
 	IST_GOV_OPEN = 1,
 	IST_GOV_PASSED = 2,
@@ -58,6 +117,10 @@ struct ist_gov_proposal {
 	uint8_t proposer[32];        /* the proposer's validator (node key) */
 	uint32_t action;
 	uint64_t chain, src, dst;
+	struct ist_gov_limits limits;   /* set_route_limits */
+	uint64_t release_through;       /* release_held */
+	uint32_t param;                 /* set_param */
+	uint64_t param_value;
 	uint64_t created, closes;    /* heights */
 	enum ist_gov_status status;
 	uint64_t decided;            /* the height it passed or was rejected at */
@@ -96,7 +159,68 @@ int ist_gov_apply(struct ist_gov *g, const struct ist_tx *tx, const uint8_t vali
  * may have changed) and closes the expired ones. */
 void ist_gov_step(struct ist_gov *g, uint64_t height, const struct ist_gov_set *set);
 
+/* The ledger calls it for every checkpoint of a committed block. */
+void ist_gov_checkpoint(struct ist_gov *g, uint64_t src, uint64_t dst, uint64_t src_height, uint64_t tree_size);
+
+/* Trips a chain's circuit breaker: pauses it as governance would. */
+void ist_gov_breaker_trip(struct ist_gov *g, uint64_t chain, uint64_t height);
+
+/* The parameters passed proposals have set, in the order they passed
+ * (a later change of the same parameter replaces the earlier one). */
+struct ist_gov_param_set {
+	uint32_t param;
+	uint64_t value;
+};
+size_t ist_gov_params(const struct ist_gov *g, const struct ist_gov_param_set **ret);
+
+/* ---- route limits ---- */
+
+/* A leaf's facts, as the node's route store keeps them. */
+struct ist_gov_leaf {
+	uint64_t height;              /* the source height it was observed at */
+	uint64_t value;
+	unsigned __int128 cum_value;  /* the values of leaves 0..index */
+};
+/* Reads leaf `index` (one the caller's route has). Returns 0 or < 0. */
+typedef int (*ist_gov_leaf_fn)(void *ctx, uint64_t index, struct ist_gov_leaf *ret);
+
+enum ist_gov_hold_rule {
+	IST_GOV_HOLD_NONE = 0,
+	IST_GOV_HOLD_DELAY = 1,       /* a high-value message waits its delay */
+	IST_GOV_HOLD_COUNT = 2,       /* the window's message count is spent */
+	IST_GOV_HOLD_VALUE = 3,       /* the window's value is spent */
+};
+/* "high_value_delay", "window_count", "window_value"; "none". */
+const char *ist_gov_hold_rule_name(enum ist_gov_hold_rule r);
+
+/* The first held leaf of a route, when one is. */
+struct ist_gov_hold {
+	enum ist_gov_hold_rule rule;
+	uint64_t index;               /* the first held leaf (the ones after it wait behind it) */
+	uint64_t release_height;      /* the source height it passes at, as things stand;
+				       * 0 when that depends on checkpoints not yet committed */
+};
+
+/*
+ * How many leaves a checkpoint of route rs (NULL: a route the ledger does
+ * not follow yet) at source height s may cover, when size_at_s leaves were
+ * observed up to s: the longest prefix whose leaves pass, in order, from
+ * the last committed checkpoint on:
+ *  - released: index < rs->released passes;
+ *  - delay: value > high_value waits until height + delay_blocks <= s;
+ *  - window: with base = the tree size of the last logged checkpoint at or
+ *    below s - window_blocks (log[0]'s when none), the leaves base..index
+ *    number at most max_count and, unless the leaf is alone in the window
+ *    (index == base), are worth at most max_value together.
+ * Out: *ret_allowed (<= size_at_s); *ret_hold (may be NULL) the first held
+ * leaf, rule NONE when none is. Returns 0 or what leaf() returned.
+ */
+int ist_gov_allowed(const struct ist_gov_route_state *rs, uint64_t s, uint64_t size_at_s, ist_gov_leaf_fn leaf,
+		    void *ctx, uint64_t *ret_allowed, struct ist_gov_hold *ret_hold) IST_WUR;
+
 /* ---- reading ---- */
+const struct ist_gov_route_state *ist_gov_route(const struct ist_gov *g, uint64_t src, uint64_t dst);
+size_t ist_gov_routes(const struct ist_gov *g, const struct ist_gov_route_state **ret);
 bool ist_gov_chain_paused(const struct ist_gov *g, uint64_t chain);
 /* The route, or either of its chains, is paused. */
 bool ist_gov_route_paused(const struct ist_gov *g, uint64_t src, uint64_t dst);

@@ -544,6 +544,32 @@ static struct hex16 short_hex(const uint8_t *k)
 	return h;
 }
 
+/* Sets one parameter governance may change; false for an unknown one. */
+static bool set_param(struct ist_ledger_params *p, uint32_t param, uint64_t value)
+{
+	switch ((enum ist_gov_param)param) {
+	case IST_GOV_PARAM_MIN_STAKE:
+		p->min_stake = value;
+		return true;
+	case IST_GOV_PARAM_UNBONDING_EPOCHS:
+		p->unbonding_epochs = value;
+		return true;
+	case IST_GOV_PARAM_SLASH_FRACTION_BPS:
+		p->slash_fraction_bps = value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
+		return true;
+	case IST_GOV_PARAM_JAIL_MISSED_BPS:
+		p->jail_missed_bps = value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
+		return true;
+	case IST_GOV_PARAM_JAIL_COOLDOWN_EPOCHS:
+		p->jail_cooldown_epochs = value;
+		return true;
+	case IST_GOV_PARAM_MAX_VALIDATORS:
+		p->max_validators = value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
+		return true;
+	}
+	return false;
+}
+
 /* The body's rules against the current state, the sender's balance being
  * `balance` (after the fee). Changes nothing. */
 static int check_body(const struct ist_ledger *l, const struct ist_tx *tx, uint64_t balance, char *why, size_t why_len)
@@ -637,6 +663,13 @@ static int check_body(const struct ist_ledger *l, const struct ist_tx *tx, uint6
 	case IST_TX_GOV_VOTE: {
 		const struct ist_ledger_validator *v = val_by_operator(l, tx->sender);
 		bool in_set = v && set_index(&l->cur, v->node_key) < l->cur.n;
+		if (tx->kind == IST_TX_GOV_PROPOSE && tx->u.gov_propose.action == IST_GOV_SET_PARAM) {
+			struct ist_ledger_params p = l->p;
+			const char *field = NULL;
+			if (set_param(&p, tx->u.gov_propose.param, tx->u.gov_propose.param_value) &&
+			    ist_ledger_params_check(&p, &field) < 0)
+				return bad(why, why_len, "%s cannot be %" PRIu64, field, tx->u.gov_propose.param_value);
+		}
 		return ist_gov_check(l->gov, tx, v ? v->node_key : NULL, in_set, why, why_len);
 	}
 	}
@@ -688,6 +721,18 @@ static void bonds_compact(struct ist_ledger *l)
 	l->n_unb = k;
 }
 
+/* Puts the parameters passed proposals set over the genesis ones. */
+static void gov_params(struct ist_ledger *l)
+{
+	const struct ist_gov_param_set *ps;
+	size_t n = ist_gov_params(l->gov, &ps);
+	for (size_t i = 0; i < n; i++) {
+		struct ist_ledger_params p = l->p;
+		if (set_param(&p, ps[i].param, ps[i].value) && ist_ledger_params_check(&p, NULL) == 0)
+			l->p = p;
+	}
+}
+
 /* Applies a body that check_body accepted. */
 static int apply_body(struct ist_ledger *l, const struct ist_tx *tx, struct ist_ledger_account *a, uint64_t height)
 {
@@ -695,7 +740,9 @@ static int apply_body(struct ist_ledger *l, const struct ist_tx *tx, struct ist_
 	case IST_TX_GOV_PROPOSE:
 	case IST_TX_GOV_VOTE: {
 		struct ist_gov_set set = gov_set(l);
-		return ist_gov_apply(l->gov, tx, val_by_operator(l, tx->sender)->node_key, height, &set);
+		int r = ist_gov_apply(l->gov, tx, val_by_operator(l, tx->sender)->node_key, height, &set);
+		gov_params(l);
+		return r;
 	}
 	case IST_TX_TRANSFER: {
 		uint64_t amount = tx->u.transfer.amount;
@@ -1245,8 +1292,14 @@ int ist_ledger_apply_block(struct ist_ledger *l, const struct ist_block *b, cons
 		}
 		ist_fl_jobs_step(l->fl, b->height);
 	}
+	for (size_t i = 0; i < b->n_items; i++)
+		if (b->items[i].kind == IST_PAYLOAD_CHECKPOINT) {
+			const struct ist_checkpoint *cp = &b->items[i].u.checkpoint;
+			ist_gov_checkpoint(l->gov, cp->src_chain, cp->dst_chain, cp->src_height, cp->tree_size);
+		}
 	struct ist_gov_set set = gov_set(l);
 	ist_gov_step(l->gov, b->height, &set);
+	gov_params(l);
 	return 0;
 }
 
@@ -1480,7 +1533,10 @@ fail:
 
 int ist_ledger_load_gov(struct ist_ledger *l, const uint8_t *val, size_t len)
 {
-	return ist_gov_decode(l->gov, val, len);
+	int r = ist_gov_decode(l->gov, val, len);
+	if (r == 0)
+		gov_params(l);
+	return r;
 }
 
 int ist_ledger_load_frost(struct ist_ledger *l, const uint8_t *val, size_t len)

@@ -259,6 +259,54 @@ int ist_store_route_size_at(struct ist_txn *txn, uint64_t src_chain, uint64_t ds
 	return r;
 }
 
+#define META_KEY_BYTES 25  /* src || dst || 0xfe || index */
+#define META_VAL_BYTES 32  /* height || value || cumulative value (u128) */
+
+static void meta_key(uint8_t k[META_KEY_BYTES], uint64_t src, uint64_t dst, uint64_t index)
+{
+	ist_store_key_route(k, src, dst);
+	k[IST_STORE_ROUTE_KEY_BYTES] = 0xfe;
+	ist_put_be64(k + IST_STORE_ROUTE_KEY_BYTES + 1, index);
+}
+
+int ist_store_route_meta_put(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t index,
+			     uint64_t height, uint64_t value)
+{
+	unsigned __int128 cum = value;
+	if (index > 0) {
+		struct ist_store_leaf_meta prev;
+		int r = ist_store_route_meta_get(txn, src_chain, dst_chain, index - 1, &prev);
+		if (r < 0)
+			return r == -IST_ENOTFOUND ? -IST_EDB_CORRUPT : r;
+		cum += prev.cum_value;
+	}
+	uint8_t k[META_KEY_BYTES], v[META_VAL_BYTES];
+	meta_key(k, src_chain, dst_chain, index);
+	ist_put_be64(v, height);
+	ist_put_be64(v + 8, value);
+	ist_put_be64(v + 16, (uint64_t)(cum >> 64));
+	ist_put_be64(v + 24, (uint64_t)cum);
+	return ist_store_put(txn, IST_STORE_DB_ROUTES, k, sizeof(k), v, sizeof(v));
+}
+
+int ist_store_route_meta_get(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t index,
+			     struct ist_store_leaf_meta *ret)
+{
+	uint8_t k[META_KEY_BYTES];
+	meta_key(k, src_chain, dst_chain, index);
+	const uint8_t *v;
+	size_t len;
+	int r = ist_store_get(txn, IST_STORE_DB_ROUTES, k, sizeof(k), &v, &len);
+	if (r < 0)
+		return r;
+	if (len != META_VAL_BYTES)
+		return -IST_EDB_CORRUPT;
+	ret->height = ist_get_be64(v);
+	ret->value = ist_get_be64(v + 8);
+	ret->cum_value = ((unsigned __int128)ist_get_be64(v + 16) << 64) | ist_get_be64(v + 24);
+	return 0;
+}
+
 int ist_store_chain_cursor_put(struct ist_txn *txn, uint64_t chain, uint64_t height,
 			       const uint8_t hash32[IST_HASH_BYTES])
 {

@@ -72,6 +72,25 @@ int ist_store_route_size_at(struct ist_txn *txn, uint64_t src_chain, uint64_t ds
 			    uint64_t *ret_size) IST_WUR;
 
 /*
+ * Per-leaf facts the route limits need (state/limits.h): the source height
+ * the leaf was observed at, its declared value, and the sum of the values
+ * of leaves 0..index (routes: src || dst || 0xfe || index -> height ||
+ * value || cumulative value as a big-endian u128). Put one per appended
+ * leaf, in index order, in the transaction that appends it (put reads the
+ * previous leaf's sum: -IST_EDB_CORRUPT when it is missing).
+ * get returns 0, -IST_ENOTFOUND, -IST_EDB_CORRUPT, -IST_EDB*.
+ */
+struct ist_store_leaf_meta {
+	uint64_t height;
+	uint64_t value;
+	unsigned __int128 cum_value;   /* leaves 0..index, inclusive */
+};
+int ist_store_route_meta_put(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t index,
+			     uint64_t height, uint64_t value) IST_WUR;
+int ist_store_route_meta_get(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain, uint64_t index,
+			     struct ist_store_leaf_meta *ret) IST_WUR;
+
+/*
  * A source chain's watch cursor: the last height observed and its block
  * hash (routes: chain (u64) -> height (u64) || hash (32)).
  * get returns 0 or -IST_ENOTFOUND (never observed), -IST_EDB_CORRUPT, -IST_EDB*.

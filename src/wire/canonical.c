@@ -236,6 +236,14 @@ int ist_wire_tx_signing_bytes(const struct ist_tx *tx, uint8_t out[IST_WIRE_MAX_
 		fx_be64(&w, g->src_chain);
 		fx_be64(&w, g->dst_chain);
 		fx_be32(&w, g->voting_blocks);
+		fx_be64(&w, g->window_blocks);
+		fx_be64(&w, g->max_count);
+		fx_be64(&w, g->max_value);
+		fx_be64(&w, g->high_value);
+		fx_be64(&w, g->delay_blocks);
+		fx_be64(&w, g->release_through);
+		fx_be32(&w, g->param);
+		fx_be64(&w, g->param_value);
 		break;
 	}
 	case IST_TX_GOV_VOTE:

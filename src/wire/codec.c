@@ -610,6 +610,14 @@ static int tx_from_pb(struct ctx *c, const Isthmus__V1__Transaction *pb, struct 
 		tx->u.gov_propose.src_chain = pb->gov_propose->src_chain;
 		tx->u.gov_propose.dst_chain = pb->gov_propose->dst_chain;
 		tx->u.gov_propose.voting_blocks = pb->gov_propose->voting_blocks;
+		tx->u.gov_propose.window_blocks = pb->gov_propose->window_blocks;
+		tx->u.gov_propose.max_count = pb->gov_propose->max_count;
+		tx->u.gov_propose.max_value = pb->gov_propose->max_value;
+		tx->u.gov_propose.high_value = pb->gov_propose->high_value;
+		tx->u.gov_propose.delay_blocks = pb->gov_propose->delay_blocks;
+		tx->u.gov_propose.release_through = pb->gov_propose->release_through;
+		tx->u.gov_propose.param_value = pb->gov_propose->param_value;
+		tx->u.gov_propose.param = pb->gov_propose->param;
 		return 0;
 	case ISTHMUS__V1__TRANSACTION__BODY_GOV_VOTE:
 		tx->kind = IST_TX_GOV_VOTE;
@@ -1038,6 +1046,14 @@ static Isthmus__V1__Transaction *tx_to_pb(struct ctx *c, const struct ist_tx *tx
 		b->src_chain = tx->u.gov_propose.src_chain;
 		b->dst_chain = tx->u.gov_propose.dst_chain;
 		b->voting_blocks = tx->u.gov_propose.voting_blocks;
+		b->window_blocks = tx->u.gov_propose.window_blocks;
+		b->max_count = tx->u.gov_propose.max_count;
+		b->max_value = tx->u.gov_propose.max_value;
+		b->high_value = tx->u.gov_propose.high_value;
+		b->delay_blocks = tx->u.gov_propose.delay_blocks;
+		b->release_through = tx->u.gov_propose.release_through;
+		b->param_value = tx->u.gov_propose.param_value;
+		b->param = tx->u.gov_propose.param;
 		pb->body_case = ISTHMUS__V1__TRANSACTION__BODY_GOV_PROPOSE;
 		pb->gov_propose = b;
 		break;

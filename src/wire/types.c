@@ -222,7 +222,10 @@ bool ist_wire_tx_equal(const struct ist_tx *a, const struct ist_tx *b)
 		return true;
 	case IST_TX_GOV_PROPOSE:
 		return SAME(u.gov_propose.action) && SAME(u.gov_propose.chain) && SAME(u.gov_propose.src_chain) &&
-		       SAME(u.gov_propose.dst_chain) && SAME(u.gov_propose.voting_blocks);
+		       SAME(u.gov_propose.dst_chain) && SAME(u.gov_propose.voting_blocks) && SAME(u.gov_propose.window_blocks) &&
+		       SAME(u.gov_propose.max_count) && SAME(u.gov_propose.max_value) && SAME(u.gov_propose.high_value) &&
+		       SAME(u.gov_propose.delay_blocks) && SAME(u.gov_propose.release_through) &&
+		       SAME(u.gov_propose.param) && SAME(u.gov_propose.param_value);
 	case IST_TX_GOV_VOTE:
 		return SAME(u.gov_vote.proposal) && SAME(u.gov_vote.approve);
 	}

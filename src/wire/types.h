@@ -177,6 +177,9 @@ enum ist_gov_action {
 	IST_GOV_RESUME_CHAIN = 2,
 	IST_GOV_PAUSE_ROUTE = 3,
 	IST_GOV_RESUME_ROUTE = 4,
+	IST_GOV_SET_ROUTE_LIMITS = 5,
+	IST_GOV_RELEASE_HELD = 6,
+	IST_GOV_SET_PARAM = 7,
 };
 
 /* A signed ledger transaction. Plain memory. Only the union member of
@@ -211,6 +214,11 @@ struct ist_tx {
 			uint64_t chain;
 			uint64_t src_chain, dst_chain;
 			uint32_t voting_blocks;
+			/* IST_GOV_SET_ROUTE_LIMITS (src_chain, dst_chain) */
+			uint64_t window_blocks, max_count, max_value, high_value, delay_blocks;
+			uint64_t release_through;  /* IST_GOV_RELEASE_HELD: a leaf index */
+			uint32_t param;            /* IST_GOV_SET_PARAM: enum ist_gov_param */
+			uint64_t param_value;
 		} gov_propose;
 		struct {
 			uint64_t proposal;

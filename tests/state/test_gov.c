@@ -398,7 +398,7 @@ START_TEST(corrupt_records)
 	x[b.len] = 0;
 	corrupt(k, x, b.len + 1, &b);
 	/* another version */
-	x[0] = 2;
+	x[0] = 3;
 	corrupt(k, x, b.len, &b);
 	x[0] = b.data[0];
 	/* counts beyond their bounds: paused chains (offset 9) */
@@ -409,7 +409,9 @@ START_TEST(corrupt_records)
 	/* a status byte out of range: the first proposal's, after the pauses
 	 * (1 chain, 1 route) and its fields before the status */
 	size_t first = 1 + 8 + 4 + 8 + 4 + 16 + 4;
-	size_t st = first + 8 + 32 + 4 + 8 * 5;
+	/* id, proposer, action, chain, src, dst, limits (5), release_through,
+	 * param, param_value, created, closes */
+	size_t st = first + 8 + 32 + 4 + 8 * 3 + 8 * 5 + 8 + 4 + 8 + 8 * 2;
 	ck_assert_uint_eq(b.data[st], IST_GOV_PASSED);
 	x[st] = 0;
 	corrupt(k, x, b.len, &b);
@@ -429,6 +431,224 @@ START_TEST(corrupt_records)
 	ist_gov_free(k);
 	ist_gov_free(g);
 }
+
+/* ---- route limits ---- */
+
+#define NL 16
+static struct ist_gov_leaf leaves[NL];
+static size_t n_leaves;
+
+static int leaf_of(void *ctx, uint64_t index, struct ist_gov_leaf *ret)
+{
+	(void)ctx;
+	if (index >= n_leaves)
+		return -IST_ENOTFOUND;
+	*ret = leaves[index];
+	return 0;
+}
+
+/* Appends a leaf observed at height h worth v. */
+static void add_leaf(uint64_t h, uint64_t v)
+{
+	ck_assert_uint_lt(n_leaves, NL);
+	leaves[n_leaves] = (struct ist_gov_leaf){ h, v, (n_leaves ? leaves[n_leaves - 1].cum_value : 0) + v };
+	n_leaves++;
+}
+
+/* The leaves observed up to source height s. */
+static uint64_t size_at(uint64_t s)
+{
+	uint64_t k = 0;
+	while (k < n_leaves && leaves[k].height <= s)
+		k++;
+	return k;
+}
+
+/* ist_gov_allowed on route 1->2 at source height s. */
+static uint64_t allowed(const struct ist_gov *g, uint64_t s, struct ist_gov_hold *hold)
+{
+	uint64_t m = UINT64_MAX;
+	ck_assert_int_eq(ist_gov_allowed(ist_gov_route(g, 1, 2), s, size_at(s), leaf_of, NULL, &m, hold), 0);
+	return m;
+}
+
+/* Passes a set_route_limits proposal for 1->2 at height h (validators 0..2 of 4 vote yes). */
+static void pass_limits(struct ist_gov *g, uint64_t h, struct ist_gov_limits l)
+{
+	static const uint64_t s[NV] = { 1, 1, 1, 1 };
+	struct ist_gov_set set = set_of(NV, s);
+	struct ist_tx t = propose_tx(IST_GOV_SET_ROUTE_LIMITS, 0, 1, 2, 10);
+	t.u.gov_propose.window_blocks = l.window_blocks;
+	t.u.gov_propose.max_count = l.max_count;
+	t.u.gov_propose.max_value = l.max_value;
+	t.u.gov_propose.high_value = l.high_value;
+	t.u.gov_propose.delay_blocks = l.delay_blocks;
+	submit(g, &t, 0, h, &set);
+	uint64_t id = ist_gov_proposal_at(g, ist_gov_n_proposals(g) - 1)->id;
+	struct ist_tx v = vote_tx(id, true);
+	submit(g, &v, 1, h, &set);
+	submit(g, &v, 2, h, &set);
+	ck_assert_int_eq(ist_gov_proposal_get(g, id)->status, IST_GOV_PASSED);
+}
+
+START_TEST(limits_checks)
+{
+	struct ist_gov *g = ist_gov_new();
+	ck_assert_ptr_nonnull(g);
+	struct ist_tx t = propose_tx(IST_GOV_SET_ROUTE_LIMITS, 0, 2, 2, 10);
+	refused(g, &t, keys[0], true, "two different chains");
+	t = propose_tx(IST_GOV_SET_ROUTE_LIMITS, 0, 1, 2, 10);
+	t.u.gov_propose.window_blocks = 10;
+	refused(g, &t, keys[0], true, "max_count is 1 to 100000 (got 0)");
+	t.u.gov_propose.window_blocks = 0;
+	t.u.gov_propose.max_value = 5;
+	refused(g, &t, keys[0], true, "need a window");
+	t.u.gov_propose.max_value = 0;
+	t.u.gov_propose.high_value = 5;
+	refused(g, &t, keys[0], true, "high_value and delay_blocks go together");
+	t = propose_tx(IST_GOV_SET_PARAM, 0, 0, 0, 10);
+	t.u.gov_propose.param = 99;
+	refused(g, &t, keys[0], true, "unknown parameter 99");
+	t = propose_tx(IST_GOV_RELEASE_HELD, 0, 0, 2, 10);
+	refused(g, &t, keys[0], true, "two different chains");
+	ck_assert_str_eq(ist_gov_param_name(IST_GOV_PARAM_MAX_VALIDATORS), "max_validators");
+	ck_assert_uint_eq(ist_gov_param_by_name("min_stake"), IST_GOV_PARAM_MIN_STAKE);
+	ck_assert_uint_eq(ist_gov_param_by_name("epoch_length_blocks"), 0);
+	ist_gov_free(g);
+}
+END_TEST
+
+START_TEST(window_count)
+{
+	struct ist_gov *g = ist_gov_new();
+	ck_assert_ptr_nonnull(g);
+	n_leaves = 0;
+	for (int i = 0; i < 5; i++)
+		add_leaf(100, 1);
+	add_leaf(104, 1);
+	/* no limits: everything observed */
+	ck_assert_uint_eq(allowed(g, 100, NULL), 5);
+	ist_gov_checkpoint(g, 1, 2, 50, 0);   /* nothing: a size must grow */
+	pass_limits(g, 7, (struct ist_gov_limits){ .window_blocks = 10, .max_count = 3 });
+	struct ist_gov_hold h;
+	ck_assert_uint_eq(allowed(g, 100, &h), 3);
+	ck_assert_int_eq(h.rule, IST_GOV_HOLD_COUNT);
+	ck_assert_uint_eq(h.index, 3);
+	ck_assert_uint_eq(h.release_height, 0);   /* needs a checkpoint first */
+	ck_assert_str_eq(ist_gov_hold_rule_name(h.rule), "window_count");
+	/* a checkpoint of 3 at 100 commits: leaf 3 passes once 100 leaves the window */
+	ist_gov_checkpoint(g, 1, 2, 100, 3);
+	ck_assert_uint_eq(allowed(g, 105, &h), 3);
+	ck_assert_uint_eq(h.index, 3);
+	ck_assert_uint_eq(h.release_height, 110);
+	ck_assert_uint_eq(allowed(g, 109, NULL), 3);
+	ck_assert_uint_eq(allowed(g, 110, &h), 6);   /* the window slid: 3, 4 and 5 fit */
+	ck_assert_int_eq(h.rule, IST_GOV_HOLD_NONE);
+	/* the record keeps it */
+	struct ist_buf b;
+	encode(g, &b);
+	struct ist_gov *k = ist_gov_new();
+	ck_assert_int_eq(ist_gov_decode(k, b.data, b.len), 0);
+	ck_assert_uint_eq(allowed(k, 105, NULL), 3);
+	ck_assert_uint_eq(allowed(k, 110, NULL), 6);
+	ist_buf_fini(&b);
+	ist_gov_free(k);
+	/* limits removed: everything again */
+	pass_limits(g, 8, (struct ist_gov_limits){ 0 });
+	ck_assert_uint_eq(allowed(g, 105, NULL), 6);
+	ist_gov_free(g);
+}
+END_TEST
+
+START_TEST(window_value_and_delay)
+{
+	struct ist_gov *g = ist_gov_new();
+	ck_assert_ptr_nonnull(g);
+	n_leaves = 0;
+	add_leaf(10, 4);     /* 0 */
+	add_leaf(10, 5);     /* 1: 9 together */
+	add_leaf(11, 2);     /* 2: 11 > 10, held */
+	add_leaf(30, 100);   /* 3: worth more than the window, alone */
+	add_leaf(30, 1);     /* 4 */
+	pass_limits(g, 3, (struct ist_gov_limits){ .window_blocks = 5, .max_count = 100, .max_value = 10 });
+	struct ist_gov_hold h;
+	ck_assert_uint_eq(allowed(g, 11, &h), 2);
+	ck_assert_int_eq(h.rule, IST_GOV_HOLD_VALUE);
+	ck_assert_uint_eq(h.index, 2);
+	ist_gov_checkpoint(g, 1, 2, 10, 2);
+	ck_assert_uint_eq(allowed(g, 12, &h), 2);
+	ck_assert_uint_eq(h.release_height, 15);
+	ck_assert_uint_eq(allowed(g, 15, NULL), 3);
+	ist_gov_checkpoint(g, 1, 2, 15, 3);
+	/* leaf 3 alone in an empty window passes; 4 waits behind it */
+	ck_assert_uint_eq(allowed(g, 30, &h), 4);
+	ck_assert_int_eq(h.rule, IST_GOV_HOLD_VALUE);
+	ck_assert_uint_eq(h.index, 4);
+	ist_gov_checkpoint(g, 1, 2, 30, 4);
+	ck_assert_uint_eq(allowed(g, 34, NULL), 4);
+	ck_assert_uint_eq(allowed(g, 35, NULL), 5);
+
+	/* a delay rule on a fresh route: the high-value message waits, the
+	 * one behind it too, in order */
+	struct ist_gov *d = ist_gov_new();
+	n_leaves = 0;
+	add_leaf(10, 1);     /* 0 */
+	add_leaf(11, 60);    /* 1: above 50, waits 7 blocks: passes at 18 */
+	add_leaf(12, 1);     /* 2: behind it */
+	pass_limits(d, 3, (struct ist_gov_limits){ .high_value = 50, .delay_blocks = 7 });
+	ck_assert_uint_eq(allowed(d, 12, &h), 1);
+	ck_assert_int_eq(h.rule, IST_GOV_HOLD_DELAY);
+	ck_assert_uint_eq(h.index, 1);
+	ck_assert_uint_eq(h.release_height, 18);
+	ck_assert_str_eq(ist_gov_hold_rule_name(h.rule), "high_value_delay");
+	ck_assert_uint_eq(allowed(d, 17, NULL), 1);
+	ck_assert_uint_eq(allowed(d, 18, NULL), 3);
+	/* released early by governance */
+	static const uint64_t s[NV] = { 1, 1, 1, 1 };
+	struct ist_gov_set set = set_of(NV, s);
+	struct ist_tx t = propose_tx(IST_GOV_RELEASE_HELD, 0, 1, 2, 10);
+	t.u.gov_propose.release_through = 1;
+	submit(d, &t, 0, 4, &set);
+	ck_assert_uint_eq(allowed(d, 12, NULL), 1);   /* not passed yet */
+	struct ist_tx v = vote_tx(2, true);
+	submit(d, &v, 1, 4, &set);
+	submit(d, &v, 3, 4, &set);
+	ck_assert_uint_eq(allowed(d, 12, &h), 3);
+	ck_assert_uint_eq(ist_gov_route(d, 1, 2)->released, 2);
+	ist_gov_free(d);
+	ist_gov_free(g);
+}
+END_TEST
+
+START_TEST(param_changes)
+{
+	struct ist_gov *g = ist_gov_new();
+	ck_assert_ptr_nonnull(g);
+	static const uint64_t s[NV] = { 1, 1, 1, 1 };
+	struct ist_gov_set set = set_of(NV, s);
+	struct ist_tx t = propose_tx(IST_GOV_SET_PARAM, 0, 0, 0, 10);
+	t.u.gov_propose.param = IST_GOV_PARAM_MIN_STAKE;
+	t.u.gov_propose.param_value = 77;
+	submit(g, &t, 0, 1, &set);
+	const struct ist_gov_param_set *ps;
+	ck_assert_uint_eq(ist_gov_params(g, &ps), 0);
+	struct ist_tx v = vote_tx(1, true);
+	submit(g, &v, 1, 2, &set);
+	submit(g, &v, 2, 2, &set);
+	ck_assert_uint_eq(ist_gov_params(g, &ps), 1);
+	ck_assert_uint_eq(ps[0].param, IST_GOV_PARAM_MIN_STAKE);
+	ck_assert_uint_eq(ps[0].value, 77);
+	/* a later change of the same parameter replaces it */
+	t.u.gov_propose.param_value = 78;
+	submit(g, &t, 0, 3, &set);
+	v = vote_tx(2, true);
+	submit(g, &v, 1, 3, &set);
+	submit(g, &v, 3, 3, &set);
+	ck_assert_uint_eq(ist_gov_params(g, &ps), 1);
+	ck_assert_uint_eq(ps[0].value, 78);
+	ist_gov_free(g);
+}
+END_TEST
 END_TEST
 
 int main(void)
@@ -443,6 +663,10 @@ int main(void)
 	tcase_add_test(tc, kept_proposals);
 	tcase_add_test(tc, record_round_trip);
 	tcase_add_test(tc, corrupt_records);
+	tcase_add_test(tc, limits_checks);
+	tcase_add_test(tc, window_count);
+	tcase_add_test(tc, window_value_and_delay);
+	tcase_add_test(tc, param_changes);
 	suite_add_tcase(s, tc);
 	return ist_test_run(s);
 }

@@ -610,6 +610,48 @@ START_TEST(governance)
 }
 END_TEST
 
+/* set_param through the ledger: a value the parameters' checks refuse is
+ * refused at submission with the reason; a passed change applies at once
+ * and comes back with the governance record. */
+START_TEST(governance_params)
+{
+	struct mem *m = calloc(1, sizeof(*m));
+	struct ist_ledger_sink sink = { .put = mem_put, .ctx = m };
+	struct ist_ledger *l = new_ledger();
+	char why[IST_LEDGER_REASON_MAX];
+	struct ist_tx bad = gov_tx(l, 0, IST_TX_GOV_PROPOSE, 0);
+	bad.u.gov_propose = (typeof(bad.u.gov_propose)){ .action = IST_GOV_SET_PARAM, .voting_blocks = 50,
+							  .param = IST_GOV_PARAM_SLASH_FRACTION_BPS, .param_value = 10001 };
+	sign_tx(&bad, 0);
+	ck_assert_int_eq(ist_ledger_tx_precheck(l, &bad, 16, why, sizeof(why)), -IST_EINVAL);
+	ck_assert_str_eq(why, "slash_fraction_bps cannot be 10001");
+	uint64_t before = ist_ledger_params_get(l)->min_stake;
+	struct ist_tx p = gov_tx(l, 0, IST_TX_GOV_PROPOSE, 0);
+	p.u.gov_propose = (typeof(p.u.gov_propose)){ .action = IST_GOV_SET_PARAM, .voting_blocks = 50,
+						      .param = IST_GOV_PARAM_MIN_STAKE, .param_value = before + 5 };
+	sign_tx(&p, 0);
+	apply_tx(l, &p);
+	struct ist_tx v1 = gov_tx(l, 1, IST_TX_GOV_VOTE, 1);
+	apply_tx(l, &v1);
+	ck_assert_uint_eq(ist_ledger_params_get(l)->min_stake, before);
+	struct ist_tx v2 = gov_tx(l, 2, IST_TX_GOV_VOTE, 1);
+	apply_tx(l, &v2);
+	ck_assert_uint_eq(ist_ledger_params_get(l)->min_stake, before + 5);
+	ck_assert_int_eq(ist_ledger_flush(l, &sink), 0);
+	ist_ledger_flushed(l);
+	struct ist_ledger *k = new_ledger();
+	for (size_t i = 0; i < m->n; i++)
+		if (m->r[i].t == IST_LEDGER_T_GOV)
+			ck_assert_int_eq(ist_ledger_load_gov(k, m->r[i].val, m->r[i].vlen), 0);
+	ck_assert_uint_eq(ist_ledger_params_get(k)->min_stake, before + 5);
+	for (size_t i = 0; i < m->n; i++)
+		free(m->r[i].val);
+	free(m);
+	ist_ledger_free(k);
+	ist_ledger_free(l);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ledger");
@@ -623,6 +665,7 @@ int main(void)
 	tcase_add_test(tc, slash_conflicting_checkpoints);
 	tcase_add_test(tc, flush_load_round_trip);
 	tcase_add_test(tc, governance);
+	tcase_add_test(tc, governance_params);
 	suite_add_tcase(s, tc);
 	return ist_test_run(s);
 }

@@ -85,6 +85,38 @@ static int cp_value_decode(const uint8_t *v, size_t len, uint64_t *ret_height, s
 	return 0;
 }
 
+static int message_value(void *ctx, const uint8_t *msg, size_t len, uint64_t *ret)
+{
+	(void)ctx;
+	struct ist_message *m = NULL;
+	int r = ist_wire_message_decode(msg, len, &m, NULL);
+	if (r < 0)
+		return -IST_EDB_CORRUPT;
+	*ret = m->value;
+	ist_wire_message_free(m);
+	return 0;
+}
+
+/* Leaves an older version appended have no leaf facts (source height,
+ * value) for the route limits: write them once, at start. */
+static int backfill_fn(struct ist_txn *txn, void *ctx)
+{
+	struct ist_node *n = ctx;
+	for (size_t i = 0; i < n->att.n_chains * n->att.n_chains; i++) {
+		const struct ist_node_route *rt = &n->att.routes[i];
+		if (rt->src == rt->dst)
+			continue;
+		uint64_t filled;
+		int r = ist_store_route_meta_backfill(txn, rt->src, rt->dst, message_value, NULL, &filled);
+		if (r < 0)
+			return r;
+		if (filled)
+			ist_log_info(SUBSYS, "route %" PRIu64 "->%" PRIu64 ": wrote the limits' facts of %" PRIu64
+				     " messages observed by an older version", rt->src, rt->dst, filled);
+	}
+	return 0;
+}
+
 int ist_node_attest_init(struct ist_node *n, char *errbuf, size_t errlen)
 {
 	struct ist_node_attest *a = &n->att;
@@ -141,8 +173,13 @@ int ist_node_attest_init(struct ist_node *n, char *errbuf, size_t errlen)
 		}
 	}
 	ist_store_read_end(txn);
-	if (r < 0)
+	if (r < 0) {
 		snprintf(errbuf, errlen, "%s: cannot load the attestation state: %s", n->cfg.data_path, ist_strerror(r));
+		return r;
+	}
+	if ((r = ist_store_write(n->store, backfill_fn, n)) < 0)
+		snprintf(errbuf, errlen, "%s: cannot write the route limits' leaf facts of messages observed by an "
+			 "older version: %s", n->cfg.data_path, ist_strerror(r));
 	return r;
 }
 

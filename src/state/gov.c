@@ -662,7 +662,9 @@ int ist_gov_decode(struct ist_gov *g, const uint8_t *p, size_t len)
 		return -IST_ENOMEM;
 	struct ist_cur c;
 	ist_cur_init(&c, p, len);
-	if (ist_cur_u8(&c) != GOV_VERSION)
+	/* version 1 (before route limits and parameters) reads on */
+	uint8_t version = ist_cur_u8(&c);
+	if (version != 1 && version != GOV_VERSION)
 		goto fail;
 	n->next_id = ist_cur_be64(&c);
 	uint32_t nc = ist_cur_be32(&c);
@@ -689,10 +691,12 @@ int ist_gov_decode(struct ist_gov *g, const uint8_t *p, size_t len)
 		x->chain = ist_cur_be64(&c);
 		x->src = ist_cur_be64(&c);
 		x->dst = ist_cur_be64(&c);
-		get_limits(&c, &x->limits);
-		x->release_through = ist_cur_be64(&c);
-		x->param = ist_cur_be32(&c);
-		x->param_value = ist_cur_be64(&c);
+		if (version >= 2) {
+			get_limits(&c, &x->limits);
+			x->release_through = ist_cur_be64(&c);
+			x->param = ist_cur_be32(&c);
+			x->param_value = ist_cur_be64(&c);
+		}
 		x->created = ist_cur_be64(&c);
 		x->closes = ist_cur_be64(&c);
 		uint8_t st = ist_cur_u8(&c);
@@ -709,6 +713,8 @@ int ist_gov_decode(struct ist_gov *g, const uint8_t *p, size_t len)
 		}
 	}
 	n->n_props = np;
+	if (version == 1)
+		goto done;
 	uint32_t npar = ist_cur_be32(&c);
 	if (!ist_cur_ok(&c) || npar > IST_GOV_MAX_PARAMS)
 		goto fail;
@@ -739,6 +745,7 @@ int ist_gov_decode(struct ist_gov *g, const uint8_t *p, size_t len)
 		}
 	}
 	n->n_rs = nrs;
+done:
 	if (!ist_cur_done(&c))
 		goto fail;
 	free(g->props);

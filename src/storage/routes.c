@@ -307,6 +307,71 @@ int ist_store_route_meta_get(struct ist_txn *txn, uint64_t src_chain, uint64_t d
 	return 0;
 }
 
+int ist_store_route_meta_backfill(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain,
+				  ist_store_value_fn value_fn, void *ctx, uint64_t *ret_filled)
+{
+	*ret_filled = 0;
+	uint64_t size;
+	struct ist_store_leaf_meta m;
+	int r = ist_store_route_size(txn, src_chain, dst_chain, &size);
+	if (r < 0 || size == 0)
+		return r;
+	r = ist_store_route_meta_get(txn, src_chain, dst_chain, size - 1, &m);
+	if (r != -IST_ENOTFOUND)
+		return r;
+	/* the (height, size) records, in height order, read before writing */
+	struct hs_rec {
+		uint64_t height, size;
+	} *hs = NULL;
+	size_t n = 0, cap = 0;
+	uint8_t k[HEIGHT_KEY_BYTES];
+	height_key(k, src_chain, dst_chain, 0);
+	struct ist_store_cursor *cur = NULL;
+	if ((r = ist_store_cursor_open(txn, IST_STORE_DB_ROUTES, &cur)) < 0)
+		return r;
+	const uint8_t *key, *val;
+	size_t klen, vlen;
+	for (r = ist_store_cursor_get(cur, IST_STORE_SEEK_GE, k, sizeof(k), &key, &klen, &val, &vlen); r == 0;
+	     r = ist_store_cursor_get(cur, IST_STORE_NEXT, NULL, 0, &key, &klen, &val, &vlen)) {
+		if (klen != HEIGHT_KEY_BYTES || memcmp(key, k, IST_STORE_ROUTE_KEY_BYTES + 1) != 0)
+			break;
+		if (vlen != 8) {
+			r = -IST_EDB_CORRUPT;
+			break;
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			void *x = realloc(hs, cap * sizeof(*hs));
+			if (!x) {
+				r = -IST_ENOMEM;
+				break;
+			}
+			hs = x;
+		}
+		hs[n].height = ist_get_be64(key + IST_STORE_ROUTE_KEY_BYTES + 1);
+		hs[n++].size = ist_get_be64(val);
+	}
+	ist_store_cursor_close(cur);
+	if (r == -IST_ENOTFOUND)
+		r = 0;
+	uint64_t index = 0;
+	for (size_t i = 0; i < n && r == 0; i++)
+		for (; index < hs[i].size && index < size && r == 0; index++) {
+			const uint8_t *msg;
+			size_t len;
+			uint64_t value = 0;
+			if ((r = ist_store_route_message_get(txn, src_chain, dst_chain, index, &msg, &len)) == 0 &&
+			    (r = value_fn(ctx, msg, len, &value)) == 0)
+				r = ist_store_route_meta_put(txn, src_chain, dst_chain, index, hs[i].height, value);
+		}
+	free(hs);
+	if (r == 0 && index != size)
+		r = -IST_EDB_CORRUPT;   /* leaves no height record covers */
+	if (r == 0)
+		*ret_filled = index;
+	return r;
+}
+
 int ist_store_chain_cursor_put(struct ist_txn *txn, uint64_t chain, uint64_t height,
 			       const uint8_t hash32[IST_HASH_BYTES])
 {

@@ -91,6 +91,18 @@ int ist_store_route_meta_get(struct ist_txn *txn, uint64_t src_chain, uint64_t d
 			     struct ist_store_leaf_meta *ret) IST_WUR;
 
 /*
+ * Writes the leaf facts of a route whose leaves an older binary appended
+ * without them (all of them, when the last leaf has none; nothing
+ * otherwise): the heights from the route's size-per-height records, the
+ * values through value_fn from each stored message. Write transactions
+ * only. Out: *ret_filled, the leaves written. Returns 0, what value_fn
+ * returned, -IST_ENOMEM, -IST_EDB_CORRUPT, -IST_EDB*.
+ */
+typedef int (*ist_store_value_fn)(void *ctx, const uint8_t *msg, size_t len, uint64_t *ret_value);
+int ist_store_route_meta_backfill(struct ist_txn *txn, uint64_t src_chain, uint64_t dst_chain,
+				  ist_store_value_fn value_fn, void *ctx, uint64_t *ret_filled) IST_WUR;
+
+/*
  * A source chain's watch cursor: the last height observed and its block
  * hash (routes: chain (u64) -> height (u64) || hash (32)).
  * get returns 0 or -IST_ENOTFOUND (never observed), -IST_EDB_CORRUPT, -IST_EDB*.

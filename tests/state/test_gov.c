@@ -432,6 +432,47 @@ START_TEST(corrupt_records)
 	ist_gov_free(g);
 }
 
+/* A record of version 1 (before route limits) still loads: its pauses
+ * and proposals, with no limits and no parameters. */
+START_TEST(record_version_1)
+{
+	struct ist_buf b;
+	ist_buf_init(&b, 0);
+	ist_buf_put_u8(&b, 1);
+	ist_buf_put_be64(&b, 3);          /* next id */
+	ist_buf_put_be32(&b, 1);
+	ist_buf_put_be64(&b, 7);          /* chain 7 paused */
+	ist_buf_put_be32(&b, 0);
+	ist_buf_put_be32(&b, 1);          /* one proposal */
+	ist_buf_put_be64(&b, 2);
+	uint8_t proposer[32] = { 1 };
+	ist_buf_put(&b, proposer, 32);
+	ist_buf_put_be32(&b, IST_GOV_PAUSE_CHAIN);
+	ist_buf_put_be64(&b, 7);
+	ist_buf_put_be64(&b, 0);
+	ist_buf_put_be64(&b, 0);
+	ist_buf_put_be64(&b, 10);         /* created */
+	ist_buf_put_be64(&b, 20);         /* closes */
+	ist_buf_put_u8(&b, IST_GOV_PASSED);
+	ist_buf_put_be64(&b, 12);
+	ist_buf_put_be64(&b, 3);
+	ist_buf_put_be64(&b, 4);
+	ist_buf_put_be16(&b, 0);
+	ck_assert_int_eq(ist_buf_err(&b), 0);
+	struct ist_gov *g = ist_gov_new();
+	ck_assert_int_eq(ist_gov_decode(g, b.data, b.len), 0);
+	ck_assert(ist_gov_chain_paused(g, 7));
+	const struct ist_gov_proposal *p = ist_gov_proposal_get(g, 2);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(p->closes, 20);
+	ck_assert_uint_eq(p->decided, 12);
+	const struct ist_gov_route_state *rs;
+	ck_assert_uint_eq(ist_gov_routes(g, &rs), 0);
+	ist_buf_fini(&b);
+	ist_gov_free(g);
+}
+END_TEST
+
 /* ---- route limits ---- */
 
 #define NL 16
@@ -663,6 +704,7 @@ int main(void)
 	tcase_add_test(tc, kept_proposals);
 	tcase_add_test(tc, record_round_trip);
 	tcase_add_test(tc, corrupt_records);
+	tcase_add_test(tc, record_version_1);
 	tcase_add_test(tc, limits_checks);
 	tcase_add_test(tc, window_count);
 	tcase_add_test(tc, window_value_and_delay);

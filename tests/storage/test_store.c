@@ -624,6 +624,85 @@ START_TEST(test_route_heights_and_cursor)
 }
 END_TEST
 
+/* Leaves as an older binary appended them: messages "v=N" (the value as
+ * text), heights 10 (leaves 0, 1) and 12 (leaf 2), no leaf facts. */
+static int old_leaves_fn(struct ist_txn *txn, void *ctx)
+{
+	(void)ctx;
+	static const char *msgs[] = { "v=3", "v=4", "v=10" };
+	static const uint64_t heights[] = { 10, 10, 12 };
+	int r = 0;
+	for (uint64_t i = 0; i < 3 && r == 0; i++) {
+		uint8_t leaf[IST_HASH_BYTES] = { (uint8_t)(i + 1) };
+		r = ist_store_route_leaf_append(txn, 1, 2, leaf, msgs[i], strlen(msgs[i]), NULL);
+		if (r == 0)
+			r = ist_store_route_height_put(txn, 1, 2, heights[i], i + 1);
+	}
+	return r;
+}
+
+static int text_value(void *ctx, const uint8_t *msg, size_t len, uint64_t *ret)
+{
+	(void)ctx;
+	if (len < 3 || memcmp(msg, "v=", 2) != 0)
+		return -IST_EDB_CORRUPT;
+	*ret = strtoull((const char *)msg + 2, NULL, 10);
+	return 0;
+}
+
+static uint64_t filled;
+
+static int backfill_fn(struct ist_txn *txn, void *ctx)
+{
+	(void)ctx;
+	return ist_store_route_meta_backfill(txn, 1, 2, text_value, NULL, &filled);
+}
+
+static int new_leaf_fn(struct ist_txn *txn, void *ctx)
+{
+	(void)ctx;
+	uint8_t leaf[IST_HASH_BYTES] = { 9 };
+	uint64_t idx;
+	int r = ist_store_route_leaf_append(txn, 1, 2, leaf, "v=1", 3, &idx);
+	if (r == 0)
+		r = ist_store_route_meta_put(txn, 1, 2, idx, 15, 1);
+	return r;
+}
+
+/* The route limits' leaf facts: written for an older store's leaves once
+ * (heights from the size records, values from the messages, running sums),
+ * then appended one by one; a leaf after a missing one is refused. */
+START_TEST(test_route_leaf_facts)
+{
+	struct ist_store *s = open_ok(NULL);
+	ck_assert_int_eq(ist_store_write(s, old_leaves_fn, NULL), 0);
+	/* a new leaf cannot follow leaves without facts */
+	ck_assert_int_eq(ist_store_write(s, new_leaf_fn, NULL), -IST_EDB_CORRUPT);
+	ck_assert_int_eq(ist_store_write(s, backfill_fn, NULL), 0);
+	ck_assert_uint_eq(filled, 3);
+	ck_assert_int_eq(ist_store_write(s, backfill_fn, NULL), 0);
+	ck_assert_uint_eq(filled, 0);   /* once */
+	ck_assert_int_eq(ist_store_write(s, new_leaf_fn, NULL), 0);
+	struct ist_txn *t;
+	ck_assert_int_eq(ist_store_read_begin(s, &t), 0);
+	static const struct { uint64_t height, value, cum; } want[] = {
+		{ 10, 3, 3 }, { 10, 4, 7 }, { 12, 10, 17 }, { 15, 1, 18 },
+	};
+	for (uint64_t i = 0; i < 4; i++) {
+		struct ist_store_leaf_meta m;
+		ck_assert_int_eq(ist_store_route_meta_get(t, 1, 2, i, &m), 0);
+		ck_assert_uint_eq(m.height, want[i].height);
+		ck_assert_uint_eq(m.value, want[i].value);
+		ck_assert_uint_eq((uint64_t)m.cum_value, want[i].cum);
+	}
+	struct ist_store_leaf_meta m;
+	ck_assert_int_eq(ist_store_route_meta_get(t, 1, 2, 4, &m), -IST_ENOTFOUND);
+	ck_assert_int_eq(ist_store_route_meta_get(t, 2, 1, 0, &m), -IST_ENOTFOUND);
+	ist_store_read_end(t);
+	ist_store_close(s);
+}
+END_TEST
+
 START_TEST(test_generic_put_get_del)
 {
 	struct ist_store *s = open_ok(NULL);
@@ -1187,6 +1266,7 @@ int main(void)
 	tcase_add_test(tc, test_genesis_and_chain_id_set_once);
 	tcase_add_test(tc, test_typed_accessors_roundtrip);
 	tcase_add_test(tc, test_route_heights_and_cursor);
+	tcase_add_test(tc, test_route_leaf_facts);
 	tcase_add_test(tc, test_generic_put_get_del);
 	tcase_add_test(tc, test_failed_callback_writes_nothing);
 	tcase_add_test(tc, test_u64_keys_in_numeric_order);

@@ -471,7 +471,7 @@ static void print_gov(const struct ist_cli_lj_gov *g)
 	for (size_t i = 0; i < g->n_routes; i++)
 		printf("%s%" PRIu64 "->%" PRIu64, i ? ", " : "", g->routes[i].src, g->routes[i].dst);
 	printf("%s\n", g->n_routes ? "" : "none");
-	printf("route limits   %s\n", g->n_limits ? "" : "none");
+	printf("route limits%s\n", g->n_limits ? "" : "   none");
 	for (size_t i = 0; i < g->n_limits; i++) {
 		const struct ist_cli_lj_route_limits *x = &g->limits[i];
 		char lt[160] = "none", route[48];

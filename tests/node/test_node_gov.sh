@@ -88,7 +88,7 @@ else
 	not_ok "route 1->2 is paused on every validator" "node 1: '$(paused_routes 1)'"
 fi
 "$BIN" gov list --node "$(api 1)" >"$T/list.out" 2>&1 </dev/null &&
-	grep -q '^paused routes  1->2$' "$T/list.out" && grep -q "^ *$P1  pause_route   1->2 *passed" "$T/list.out" &&
+	grep -q '^paused routes  1->2$' "$T/list.out" && grep -q "^ *$P1  pause_route  *1->2 *passed" "$T/list.out" &&
 	ok "gov list shows the paused route and the passed proposal" ||
 	not_ok "gov list" "$(cat "$T/list.out")"
 

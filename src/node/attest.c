@@ -824,8 +824,8 @@ void ist_node_attest_committed(struct ist_node *n, const struct ist_block *b)
 	a->commit_height = b->height;
 	const struct ist_ledger_set *es = ist_ledger_set_get(n->ledger, b->epoch);
 	bool ends = es && es->end_height == b->height;
-	if (!has_checkpoints(b) && !ends)
-		return;
+	if (!has_checkpoints(b) && !ends && !ist_gov_events_at(ist_ledger_gov(n->ledger), b->height, NULL, 0))
+		return;   /* nothing to certify */
 	struct ist_node_root *root = &a->roots[b->height % IST_NODE_RECENT_ROOTS];
 	root->height = 0;
 	struct ist_txn *txn;

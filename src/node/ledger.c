@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "node/internal.h"
 #include "node/ledger.h"
+#include "state/gov.h"
 #include "storage/blocks.h"
 #include "wire/canonical.h"
 #include "wire/codec.h"
@@ -59,6 +60,10 @@ static int sink_put(void *ctx, enum ist_ledger_table t, const uint8_t *key, size
 		return ist_store_put(txn, IST_STORE_DB_VALIDATORS, FROST_KEY, 5, val, vlen);
 	case IST_LEDGER_T_GOV:
 		return ist_store_put(txn, IST_STORE_DB_VALIDATORS, GOV_KEY, 3, val, vlen);
+	case IST_LEDGER_T_PAUSES:
+		k[0] = 'P';
+		memcpy(k + 1, key, klen);
+		return ist_store_put(txn, IST_STORE_DB_VALIDATORS, k, klen + 1, val, vlen);
 	case IST_LEDGER_T_EPOCH:
 		k[0] = 'e';
 		memcpy(k + 1, key, klen);
@@ -311,17 +316,67 @@ int ist_node_handover_leaf(struct ist_node *n, struct ist_txn *txn, const struct
 	return r;
 }
 
+int ist_node_pause_events(struct ist_node *n, struct ist_txn *txn, uint64_t height, struct ist_gov_event *out,
+			  size_t *ret_n)
+{
+	uint8_t k[9] = { 'P' };
+	ist_put_be64(k + 1, height);
+	const uint8_t *v;
+	size_t vlen;
+	int r = ist_store_get(txn, IST_STORE_DB_VALIDATORS, k, sizeof(k), &v, &vlen);
+	if (r == 0)
+		return ist_gov_events_decode(v, vlen, height, out, IST_GOV_MAX_BLOCK_EVENTS, ret_n);
+	if (r != -IST_ENOTFOUND)
+		return r;
+	/* not written yet (the ledger's record goes with a later commit), or
+	 * none: the ledger in memory knows the recent ones */
+	pthread_mutex_lock(&n->ledger_mu);
+	size_t k2 = ist_gov_events_at(ist_ledger_gov(n->ledger), height, out, IST_GOV_MAX_BLOCK_EVENTS);
+	pthread_mutex_unlock(&n->ledger_mu);
+	*ret_n = IST_MIN(k2, (size_t)IST_GOV_MAX_BLOCK_EVENTS);
+	return 0;
+}
+
+/* The extra leaves of committed block b's batch tree, after its
+ * checkpoints: its pause leaves, then the hand-over leaf when it ends its
+ * epoch. leaves: room for IST_GOV_MAX_BLOCK_EVENTS + 1. */
+static int extra_leaves(struct ist_node *n, struct ist_txn *txn, const struct ist_block *b,
+			uint8_t (*leaves)[IST_HASH_BYTES], size_t *ret_pauses, bool *ret_ends)
+{
+	struct ist_gov_event *ev = malloc(IST_GOV_MAX_BLOCK_EVENTS * sizeof(*ev));
+	if (!ev)
+		return -IST_ENOMEM;
+	size_t np = 0;
+	int r = ist_node_pause_events(n, txn, b->height, ev, &np);
+	for (size_t i = 0; i < np && r == 0; i++) {
+		struct ist_pause p;
+		ist_gov_event_pause(&ev[i], n->g.network_id, &p);
+		ist_wire_pause_leaf_hash(&p, leaves[i]);
+	}
+	free(ev);
+	if (r == 0)
+		r = ist_node_handover_leaf(n, txn, b, ret_ends, leaves[np]);
+	*ret_pauses = np;
+	return r;
+}
+
 int ist_node_batch_root(struct ist_node *n, struct ist_txn *txn, const struct ist_block *b,
 			uint8_t ret_root32[IST_HASH_BYTES], size_t *ret_count, bool *ret_ends)
 {
-	uint8_t leaf[IST_HASH_BYTES];
+	uint8_t (*leaves)[IST_HASH_BYTES] = malloc((IST_GOV_MAX_BLOCK_EVENTS + 1) * IST_HASH_BYTES);
+	if (!leaves)
+		return -IST_ENOMEM;
 	bool ends = false;
-	int r = ist_node_handover_leaf(n, txn, b, &ends, leaf);
-	if (r < 0)
-		return r;
-	if (ret_ends)
-		*ret_ends = ends;
-	return ist_wire_block_batch_root_ex(b, ends ? leaf : NULL, ret_root32, ret_count);
+	size_t np = 0;
+	int r = extra_leaves(n, txn, b, leaves, &np, &ends);
+	if (r == 0) {
+		if (ret_ends)
+			*ret_ends = ends;
+		r = ist_wire_block_batch_root_leaves(b, (const uint8_t (*)[IST_HASH_BYTES])leaves, np + ends, ret_root32,
+						     ret_count);
+	}
+	free(leaves);
+	return r;
 }
 
 int ist_node_batch_proof(struct ist_node *n, struct ist_txn *txn, uint64_t height, uint32_t index,
@@ -331,7 +386,7 @@ int ist_node_batch_proof(struct ist_node *n, struct ist_txn *txn, uint64_t heigh
 	int r = ist_node_block_at(txn, height, &b, NULL);
 	if (r < 0)
 		return r;
-	uint8_t (*leaves)[IST_HASH_BYTES] = calloc(b->n_items + 1, IST_HASH_BYTES);
+	uint8_t (*leaves)[IST_HASH_BYTES] = calloc(b->n_items + IST_GOV_MAX_BLOCK_EVENTS + 1, IST_HASH_BYTES);
 	if (!leaves) {
 		ist_wire_block_free(b);
 		return -IST_ENOMEM;
@@ -340,21 +395,24 @@ int ist_node_batch_proof(struct ist_node *n, struct ist_txn *txn, uint64_t heigh
 	for (size_t i = 0; i < b->n_items; i++)
 		if (b->items[i].kind == IST_PAYLOAD_CHECKPOINT)
 			ist_wire_checkpoint_leaf_hash(&b->items[i].u.checkpoint, leaves[k++]);
-	/* a block that ends its epoch has the hand-over as its last leaf */
+	/* then the block's pause leaves, and the hand-over as the last leaf
+	 * of a block that ends its epoch */
 	bool ends = false;
-	size_t cps = k;
-	r = ist_node_handover_leaf(n, txn, b, &ends, leaves[k]);
+	size_t cps = k, np = 0;
+	r = extra_leaves(n, txn, b, leaves + k, &np, &ends);
 	ist_wire_block_free(b);
-	k += ends;
+	k += np + ends;
 	if (r == 0 && index == IST_NODE_HANDOVER_INDEX) {
 		if (!ends)
 			r = -IST_EDB_CORRUPT;   /* the set says this block ended the epoch */
-		else if (ret_leaf32)
-			memcpy(ret_leaf32, leaves[cps], IST_HASH_BYTES);
-		index = (uint32_t)cps;
+		index = (uint32_t)(cps + np);
+	} else if (r == 0 && index >= IST_NODE_PAUSE_INDEX(0) && index - IST_NODE_PAUSE_INDEX(0) < np) {
+		index = (uint32_t)(cps + index - IST_NODE_PAUSE_INDEX(0));
 	} else if (r == 0 && index >= cps) {
 		r = -IST_EDB_CORRUPT;
 	}
+	if (r == 0 && ret_leaf32)
+		memcpy(ret_leaf32, leaves[index], IST_HASH_BYTES);
 	if (r == 0) {
 		memset(ret, 0, sizeof(*ret));
 		ret->leaf_index = index;

@@ -34,18 +34,29 @@ int ist_node_epoch_set_read(struct ist_txn *txn, uint64_t epoch, struct ist_ledg
  * the next set (any thread). */
 int ist_node_handover_leaf(struct ist_node *n, struct ist_txn *txn, const struct ist_block *b, bool *ret_ends,
 			   uint8_t ret_leaf32[IST_HASH_BYTES]) IST_WUR;
-/* The batch root of committed block b: its checkpoints and, when it ends
- * its epoch, the hand-over leaf (any thread). */
+/* The pause events committed block `height` made (at most
+ * IST_GOV_MAX_BLOCK_EVENTS into out): from the ledger's record, or from
+ * the ledger in memory while that record is not written yet (any thread;
+ * takes ledger_mu). Returns 0, -IST_EDB_CORRUPT, -IST_EDB*. */
+struct ist_gov_event;
+int ist_node_pause_events(struct ist_node *n, struct ist_txn *txn, uint64_t height, struct ist_gov_event *out,
+			  size_t *ret_n) IST_WUR;
+/* The batch root of committed block b: its checkpoints, its pause leaves
+ * and, when it ends its epoch, the hand-over leaf (any thread). */
 int ist_node_batch_root(struct ist_node *n, struct ist_txn *txn, const struct ist_block *b,
 			uint8_t ret_root32[IST_HASH_BYTES], size_t *ret_count, bool *ret_ends) IST_WUR;
 
 /* The inclusion proof of leaf `index` of committed block `height`'s batch
- * tree (its checkpoints in block order, then the hand-over leaf when it ends
- * its epoch); with IST_NODE_HANDOVER_INDEX, of the hand-over leaf, whose
- * hash then goes to ret_leaf32 (may be NULL). Any thread. Returns 0,
+ * tree (its checkpoints in block order, its pause leaves, then the hand-over
+ * leaf when it ends its epoch): a checkpoint's position; with
+ * IST_NODE_PAUSE_INDEX(k), of the k-th pause leaf; with
+ * IST_NODE_HANDOVER_INDEX, of the hand-over leaf. The leaf's hash goes to
+ * ret_leaf32 (may be NULL). Any thread. Returns 0,
  * -IST_EDB_CORRUPT (no such leaf: the caller's index came from the store),
  * -IST_ENOTFOUND, -IST_ENOMEM, -IST_EDB*. */
 #define IST_NODE_HANDOVER_INDEX UINT32_MAX
+/* The k-th pause leaf of the block (after its checkpoints). */
+#define IST_NODE_PAUSE_INDEX(k) (0x80000000u + (uint32_t)(k))
 int ist_node_batch_proof(struct ist_node *n, struct ist_txn *txn, uint64_t height, uint32_t index,
 			 struct ist_inclusion_proof *ret, uint8_t ret_leaf32[IST_HASH_BYTES]) IST_WUR;
 

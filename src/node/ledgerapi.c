@@ -9,6 +9,8 @@
  *   GET /v1/epochs/{n}[?scheme=S] an epoch's set and its hand-over certificate (of scheme S:
  *                              multisig-secp256k1, the default, or frost-ed25519)
  *   GET /v1/evidence           evidence the ledger judged
+ *   GET /v1/gov/pauses[?scheme=S] the recent pauses and resumes, each with its leaf, its
+ *                              inclusion proof and its block's certificate
  *
  * API threads: the ledger is read under n->ledger_mu, the store in the
  * caller's read transaction.
@@ -435,6 +437,95 @@ static int get_gov(struct ist_node *n, const char *id_text, struct ist_buf *out)
 	return 0;
 }
 
+/* GET /v1/gov/pauses: the pauses and resumes the ledger keeps (newest
+ * first), each certified as a leaf of its block's batch tree. */
+static int get_pauses(struct ist_node *n, struct ist_txn *txn, const char *query, struct ist_buf *out)
+{
+	enum ist_cert_scheme scheme;
+	int r = ist_node_query_scheme(query, out, &scheme);
+	if (r < 0)
+		return r;
+	struct ist_gov_event *ev = malloc(IST_GOV_MAX_EVENTS * sizeof(*ev));
+	struct ist_inclusion_proof *proof = malloc(sizeof(*proof));
+	if (!ev || !proof) {
+		free(ev);
+		free(proof);
+		return -IST_ENOMEM;
+	}
+	pthread_mutex_lock(&n->ledger_mu);
+	const struct ist_gov_event *all;
+	size_t ne = ist_gov_events(ist_ledger_gov(n->ledger), &all);
+	memcpy(ev, all, ne * sizeof(*ev));
+	pthread_mutex_unlock(&n->ledger_mu);
+	ist_buf_puts(out, "{\"pauses\":[");
+	size_t k = 0;
+	uint64_t last_h = 0;
+	size_t nth = 0;
+	/* oldest first to number each height's events, printed newest first */
+	size_t *pos = calloc(ne ? ne : 1, sizeof(*pos));
+	if (!pos) {
+		free(ev);
+		free(proof);
+		return -IST_ENOMEM;
+	}
+	for (size_t i = 0; i < ne; i++) {
+		nth = i && ev[i].height == last_h ? nth + 1 : 0;
+		last_h = ev[i].height;
+		pos[i] = nth;
+	}
+	for (size_t j = ne; j-- > 0 && r == 0;) {
+		const struct ist_gov_event *e = &ev[j];
+		uint8_t leaf[IST_HASH_BYTES];
+		struct ist_block *b = NULL;
+		uint64_t epoch = 0;
+		if (pos[j] >= IST_GOV_MAX_BLOCK_EVENTS)
+			continue;   /* beyond what one block certifies */
+		if (ist_node_block_at(txn, e->height, &b, NULL) < 0)
+			continue;   /* not committed here yet */
+		epoch = b->epoch;
+		ist_wire_block_free(b);
+		r = ist_node_batch_proof(n, txn, e->height, IST_NODE_PAUSE_INDEX(pos[j]), proof, leaf);
+		if (r == -IST_EDB_CORRUPT || r == -IST_ENOTFOUND) {
+			r = 0;
+			continue;
+		}
+		if (r < 0)
+			break;
+		ist_buf_putf(out, "%s{\"height\":%" PRIu64 ",\"epoch\":%" PRIu64 ",", k++ ? "," : "", e->height, epoch);
+		if (e->scope == IST_PAUSE_CHAIN)
+			ist_buf_putf(out, "\"scope\":\"chain\",\"chain\":\"%" PRIu64 "\",", e->a);
+		else
+			ist_buf_putf(out, "\"scope\":\"route\",\"src_chain\":\"%" PRIu64 "\",\"dst_chain\":\"%" PRIu64 "\",",
+				     e->a, e->b);
+		ist_buf_putf(out, "\"paused\":%s,\"cause\":\"%s\",\"proposal\":", e->paused ? "true" : "false",
+			     e->proposal ? "proposal" : "circuit_breaker");
+		if (e->proposal)
+			ist_buf_putf(out, "%" PRIu64 ",", e->proposal);
+		else
+			ist_buf_puts(out, "null,");
+		put_hexf(out, "leaf", leaf, IST_HASH_BYTES);
+		ist_buf_puts(out, ",\"proof\":");
+		ist_node_json_proof(out, proof);
+		ist_buf_puts(out, ",\"certificate\":");
+		const uint8_t *cv;
+		size_t clen;
+		r = ist_node_certificate_get(txn, scheme, e->height, &cv, &clen);
+		if (r == 0) {
+			ist_buf_puts(out, "\"");
+			ist_buf_put_hex(out, cv, clen);
+			ist_buf_puts(out, "\"}");
+		} else if (r == -IST_ENOTFOUND) {
+			ist_buf_puts(out, "null}");
+			r = 0;
+		}
+	}
+	ist_buf_puts(out, "]}");
+	free(pos);
+	free(ev);
+	free(proof);
+	return r;
+}
+
 /* GET /v1/frost: the DKG run, the groups and the signing jobs. */
 static int get_frost(struct ist_node *n, struct ist_buf *out)
 {
@@ -565,6 +656,10 @@ int ist_node_ledger_get(struct ist_node *n, struct ist_txn *txn, char **seg, siz
 	if (ns == 1 && strcmp(seg[0], "gov") == 0) {
 		*ret_route = "/v1/gov";
 		return get_gov(n, NULL, out);
+	}
+	if (ns == 2 && strcmp(seg[0], "gov") == 0 && strcmp(seg[1], "pauses") == 0) {
+		*ret_route = "/v1/gov/pauses";
+		return get_pauses(n, txn, query, out);
 	}
 	if (ns == 3 && strcmp(seg[0], "gov") == 0 && strcmp(seg[1], "proposals") == 0) {
 		*ret_route = "/v1/gov/proposals/{id}";

@@ -23,6 +23,8 @@ struct ist_gov {
 	size_t n_rs;
 	struct ist_gov_param_set params[IST_GOV_MAX_PARAMS];
 	size_t n_params;
+	struct ist_gov_event events[IST_GOV_MAX_EVENTS];
+	size_t n_events;
 	bool dirty;
 };
 
@@ -275,8 +277,19 @@ int ist_gov_check(const struct ist_gov *g, const struct ist_tx *tx, const uint8_
 	return bad(why, why_len, "not a governance transaction");
 }
 
-static void pause_chain(struct ist_gov *g, uint64_t chain, bool on)
+static void event(struct ist_gov *g, struct ist_gov_event e)
 {
+	if (g->n_events == IST_GOV_MAX_EVENTS) {
+		memmove(&g->events[0], &g->events[1], (IST_GOV_MAX_EVENTS - 1) * sizeof(g->events[0]));
+		g->n_events--;
+	}
+	g->events[g->n_events++] = e;
+}
+
+/* Pauses (on) or resumes a chain; an event when that changed something. */
+static void pause_chain(struct ist_gov *g, uint64_t chain, bool on, uint64_t height, uint64_t proposal)
+{
+	bool was = ist_gov_chain_paused(g, chain);
 	size_t k = 0;
 	for (size_t i = 0; i < g->n_chains; i++)
 		if (g->chains[i] != chain)
@@ -284,10 +297,21 @@ static void pause_chain(struct ist_gov *g, uint64_t chain, bool on)
 	g->n_chains = k;
 	if (on && g->n_chains < IST_GOV_MAX_PAUSED)
 		g->chains[g->n_chains++] = chain;
+	if (was != ist_gov_chain_paused(g, chain))
+		event(g, (struct ist_gov_event){ height, IST_PAUSE_CHAIN, chain, 0, on, proposal });
 }
 
-static void pause_route(struct ist_gov *g, uint64_t src, uint64_t dst, bool on)
+static bool route_listed(const struct ist_gov *g, uint64_t src, uint64_t dst)
 {
+	for (size_t i = 0; i < g->n_routes; i++)
+		if (g->routes[i].src == src && g->routes[i].dst == dst)
+			return true;
+	return false;
+}
+
+static void pause_route(struct ist_gov *g, uint64_t src, uint64_t dst, bool on, uint64_t height, uint64_t proposal)
+{
+	bool was = route_listed(g, src, dst);
 	size_t k = 0;
 	for (size_t i = 0; i < g->n_routes; i++)
 		if (g->routes[i].src != src || g->routes[i].dst != dst)
@@ -295,6 +319,70 @@ static void pause_route(struct ist_gov *g, uint64_t src, uint64_t dst, bool on)
 	g->n_routes = k;
 	if (on && g->n_routes < IST_GOV_MAX_PAUSED)
 		g->routes[g->n_routes++] = (struct ist_gov_route){ src, dst };
+	if (was != route_listed(g, src, dst))
+		event(g, (struct ist_gov_event){ height, IST_PAUSE_ROUTE, src, dst, on, proposal });
+}
+
+size_t ist_gov_events(const struct ist_gov *g, const struct ist_gov_event **ret)
+{
+	*ret = g->events;
+	return g->n_events;
+}
+
+size_t ist_gov_events_at(const struct ist_gov *g, uint64_t height, struct ist_gov_event *out, size_t max)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < g->n_events; i++)
+		if (g->events[i].height == height) {
+			if (k < max)
+				out[k] = g->events[i];
+			k++;
+		}
+	return k;
+}
+
+void ist_gov_events_encode(const struct ist_gov_event *e, size_t n, struct ist_buf *b)
+{
+	n = IST_MIN(n, (size_t)IST_GOV_MAX_BLOCK_EVENTS);
+	ist_buf_put_u8(b, (uint8_t)n);
+	for (size_t i = 0; i < n; i++) {
+		ist_buf_put_u8(b, e[i].scope);
+		ist_buf_put_be64(b, e[i].a);
+		ist_buf_put_be64(b, e[i].b);
+		ist_buf_put_u8(b, e[i].paused);
+		ist_buf_put_be64(b, e[i].proposal);
+	}
+}
+
+int ist_gov_events_decode(const uint8_t *p, size_t len, uint64_t height, struct ist_gov_event *out, size_t max,
+			  size_t *ret_n)
+{
+	struct ist_cur c;
+	ist_cur_init(&c, p, len);
+	size_t n = ist_cur_u8(&c);
+	if (!ist_cur_ok(&c) || n > max || n > IST_GOV_MAX_BLOCK_EVENTS)
+		return -IST_EDB_CORRUPT;
+	for (size_t i = 0; i < n; i++) {
+		out[i].height = height;
+		out[i].scope = ist_cur_u8(&c);
+		out[i].a = ist_cur_be64(&c);
+		out[i].b = ist_cur_be64(&c);
+		uint8_t on = ist_cur_u8(&c);
+		out[i].proposal = ist_cur_be64(&c);
+		if (!ist_cur_ok(&c) || (out[i].scope != IST_PAUSE_CHAIN && out[i].scope != IST_PAUSE_ROUTE) || on > 1)
+			return -IST_EDB_CORRUPT;
+		out[i].paused = on;
+	}
+	if (!ist_cur_done(&c))
+		return -IST_EDB_CORRUPT;
+	*ret_n = n;
+	return 0;
+}
+
+void ist_gov_event_pause(const struct ist_gov_event *e, uint64_t network_id, struct ist_pause *ret)
+{
+	*ret = (struct ist_pause){ .network_id = network_id, .height = e->height, .scope = e->scope, .a = e->a,
+				   .b = e->b, .paused = e->paused };
 }
 
 static void set_limits(struct ist_gov *g, const struct ist_gov_proposal *p, uint64_t height)
@@ -341,16 +429,12 @@ static void execute(struct ist_gov *g, const struct ist_gov_proposal *p, uint64_
 		break;
 	}
 	case IST_GOV_PAUSE_CHAIN:
-		pause_chain(g, p->chain, true);
-		break;
 	case IST_GOV_RESUME_CHAIN:
-		pause_chain(g, p->chain, false);
+		pause_chain(g, p->chain, p->action == IST_GOV_PAUSE_CHAIN, height, p->id);
 		break;
 	case IST_GOV_PAUSE_ROUTE:
-		pause_route(g, p->src, p->dst, true);
-		break;
 	case IST_GOV_RESUME_ROUTE:
-		pause_route(g, p->src, p->dst, false);
+		pause_route(g, p->src, p->dst, p->action == IST_GOV_PAUSE_ROUTE, height, p->id);
 		break;
 	}
 }
@@ -448,8 +532,7 @@ void ist_gov_step(struct ist_gov *g, uint64_t height, const struct ist_gov_set *
 
 void ist_gov_breaker_trip(struct ist_gov *g, uint64_t chain, uint64_t height)
 {
-	(void)height;
-	pause_chain(g, chain, true);
+	pause_chain(g, chain, true, height, 0);
 	g->dirty = true;
 }
 
@@ -636,6 +719,16 @@ void ist_gov_encode(const struct ist_gov *g, struct ist_buf *b)
 		ist_buf_put_be32(b, g->params[i].param);
 		ist_buf_put_be64(b, g->params[i].value);
 	}
+	ist_buf_put_be32(b, (uint32_t)g->n_events);
+	for (size_t i = 0; i < g->n_events; i++) {
+		const struct ist_gov_event *e = &g->events[i];
+		ist_buf_put_be64(b, e->height);
+		ist_buf_put_u8(b, e->scope);
+		ist_buf_put_be64(b, e->a);
+		ist_buf_put_be64(b, e->b);
+		ist_buf_put_u8(b, e->paused);
+		ist_buf_put_be64(b, e->proposal);
+	}
 	ist_buf_put_be32(b, (uint32_t)g->n_rs);
 	for (size_t i = 0; i < g->n_rs; i++) {
 		const struct ist_gov_route_state *rs = &g->rs[i];
@@ -723,6 +816,22 @@ int ist_gov_decode(struct ist_gov *g, const uint8_t *p, size_t len)
 		n->params[i].value = ist_cur_be64(&c);
 	}
 	n->n_params = npar;
+	uint32_t nev = ist_cur_be32(&c);
+	if (!ist_cur_ok(&c) || nev > IST_GOV_MAX_EVENTS)
+		goto fail;
+	for (uint32_t i = 0; i < nev; i++) {
+		struct ist_gov_event *e = &n->events[i];
+		e->height = ist_cur_be64(&c);
+		e->scope = ist_cur_u8(&c);
+		e->a = ist_cur_be64(&c);
+		e->b = ist_cur_be64(&c);
+		uint8_t on = ist_cur_u8(&c);
+		e->proposal = ist_cur_be64(&c);
+		if (!ist_cur_ok(&c) || (e->scope != IST_PAUSE_CHAIN && e->scope != IST_PAUSE_ROUTE) || on > 1)
+			goto fail;
+		e->paused = on;
+	}
+	n->n_events = nev;
 	uint32_t nrs = ist_cur_be32(&c);
 	if (!ist_cur_ok(&c) || nrs > IST_GOV_MAX_ROUTES)
 		goto fail;

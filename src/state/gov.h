@@ -57,6 +57,8 @@
 #define IST_GOV_MAX_WINDOW_COUNT 100000
 #define IST_GOV_MAX_DELAY_BLOCKS 10000000
 #define IST_GOV_MAX_PARAMS 16
+#define IST_GOV_MAX_EVENTS 128        /* pause events kept (oldest drop out) */
+#define IST_GOV_MAX_BLOCK_EVENTS 64   /* pause leaves one block certifies (later ones are not) */
 
 /* Ledger parameters governance may change (set_param). */
 enum ist_gov_param {
@@ -158,6 +160,29 @@ int ist_gov_apply(struct ist_gov *g, const struct ist_tx *tx, const uint8_t vali
 /* After block `height`: tallies the open proposals against `set` (the set
  * may have changed) and closes the expired ones. */
 void ist_gov_step(struct ist_gov *g, uint64_t height, const struct ist_gov_set *set);
+
+/* A pause or resume that changed something, at the height it took effect
+ * (the ledger certifies it as a leaf of that block's batch tree). */
+struct ist_gov_event {
+	uint64_t height;
+	uint8_t scope;               /* enum ist_pause_scope */
+	uint64_t a, b;               /* the chain (b = 0), or the route */
+	bool paused;
+	uint64_t proposal;           /* the passed proposal; 0: the circuit breaker */
+};
+/* The newest IST_GOV_MAX_EVENTS events, oldest first. */
+size_t ist_gov_events(const struct ist_gov *g, const struct ist_gov_event **ret);
+/* The events of `height`, in the order they took effect (at most max).
+ * Returns how many there are (may exceed max). */
+size_t ist_gov_events_at(const struct ist_gov *g, uint64_t height, struct ist_gov_event *out, size_t max);
+/* The record of one height's events (at most IST_GOV_MAX_BLOCK_EVENTS):
+ * count (u8), then per event scope (u8), a, b (be64), paused (u8),
+ * proposal (be64). decode returns 0 or -IST_EDB_CORRUPT. */
+void ist_gov_events_encode(const struct ist_gov_event *e, size_t n, struct ist_buf *b);
+int ist_gov_events_decode(const uint8_t *p, size_t len, uint64_t height, struct ist_gov_event *out, size_t max,
+			  size_t *ret_n) IST_WUR;
+/* The pause leaf content of an event. */
+void ist_gov_event_pause(const struct ist_gov_event *e, uint64_t network_id, struct ist_pause *ret);
 
 /* The ledger calls it for every checkpoint of a committed block. */
 void ist_gov_checkpoint(struct ist_gov *g, uint64_t src, uint64_t dst, uint64_t src_height, uint64_t tree_size);

@@ -1153,22 +1153,61 @@ static bool has_checkpoints(const struct ist_block *b)
 	return false;
 }
 
+/* The pause events of block `height` as a record, for the store. */
+static int pend_pauses(struct ist_ledger *l, uint64_t height)
+{
+	struct ist_gov_event ev[IST_GOV_MAX_BLOCK_EVENTS];
+	size_t n = ist_gov_events_at(l->gov, height, ev, IST_GOV_MAX_BLOCK_EVENTS);
+	if (!n)
+		return 0;
+	struct ist_buf b;
+	uint8_t key[8];
+	ist_buf_init(&b, 0);
+	ist_gov_events_encode(ev, n, &b);
+	ist_put_be64(key, height);
+	int r = pend_add(l, IST_LEDGER_T_PAUSES, key, 8, &b);
+	ist_buf_fini(&b);
+	return r;
+}
+
+size_t ist_ledger_pause_leaves(const struct ist_ledger *l, uint64_t height, uint8_t (*leaves)[IST_HASH_BYTES])
+{
+	struct ist_gov_event ev[IST_GOV_MAX_BLOCK_EVENTS];
+	size_t n = IST_MIN(ist_gov_events_at(l->gov, height, ev, IST_GOV_MAX_BLOCK_EVENTS),
+			   (size_t)IST_GOV_MAX_BLOCK_EVENTS);
+	for (size_t i = 0; i < n; i++) {
+		struct ist_pause p;
+		ist_gov_event_pause(&ev[i], l->network_id, &p);
+		ist_wire_pause_leaf_hash(&p, leaves[i]);
+	}
+	return n;
+}
+
 /* A signing job for block b of the current epoch when it has a group key. */
 static int frost_job(struct ist_ledger *l, const struct ist_block *b, bool ends)
 {
-	if (!l->cur.has_group_key || (!ends && !has_checkpoints(b)))
+	uint8_t (*leaves)[IST_HASH_BYTES] = malloc((IST_GOV_MAX_BLOCK_EVENTS + 1) * IST_HASH_BYTES);
+	if (!leaves)
+		return -IST_ENOMEM;
+	size_t n = ist_ledger_pause_leaves(l, b->height, leaves);
+	if (!l->cur.has_group_key || (!ends && !has_checkpoints(b) && !n)) {
+		free(leaves);
 		return 0;
-	uint8_t leaf[IST_HASH_BYTES], root[IST_HASH_BYTES], digest[IST_HASH_BYTES];
+	}
+	uint8_t root[IST_HASH_BYTES], digest[IST_HASH_BYTES];
 	if (ends) {
 		struct ist_valset *vs = malloc(sizeof(*vs));
-		if (!vs)
+		if (!vs) {
+			free(leaves);
 			return -IST_ENOMEM;
+		}
 		ist_ledger_set_valset(l->network_id, &l->next, vs);
-		ist_handover_leaf_hash(vs, leaf);
+		ist_handover_leaf_hash(vs, leaves[n++]);
 		free(vs);
 	}
 	size_t count;
-	int r = ist_wire_block_batch_root_ex(b, ends ? leaf : NULL, root, &count);
+	int r = ist_wire_block_batch_root_leaves(b, (const uint8_t (*)[IST_HASH_BYTES])leaves, n, root, &count);
+	free(leaves);
 	if (r < 0)
 		return r;
 	ist_wire_attest_digest(l->network_id, l->cur.epoch, b->height, root, digest);
@@ -1267,6 +1306,18 @@ int ist_ledger_apply_block(struct ist_ledger *l, const struct ist_block *b, cons
 		return r;
 	l->height = b->height;
 	l->state_dirty = true;
+	/* governance before the epoch's end and FROST: the pauses this block
+	 * made are leaves of its batch tree */
+	for (size_t i = 0; i < b->n_items; i++)
+		if (b->items[i].kind == IST_PAYLOAD_CHECKPOINT) {
+			const struct ist_checkpoint *cp = &b->items[i].u.checkpoint;
+			ist_gov_checkpoint(l->gov, cp->src_chain, cp->dst_chain, cp->src_height, cp->tree_size);
+		}
+	struct ist_gov_set set = gov_set(l);
+	ist_gov_step(l->gov, b->height, &set);
+	gov_params(l);
+	if ((r = pend_pauses(l, b->height)) < 0)
+		return r;
 	bool scheduled = b->height >= l->cur.start_height + l->p.epoch_length_blocks - 1;
 	bool ends = force_end || scheduled;
 	if (l->fl) {
@@ -1292,14 +1343,6 @@ int ist_ledger_apply_block(struct ist_ledger *l, const struct ist_block *b, cons
 		}
 		ist_fl_jobs_step(l->fl, b->height);
 	}
-	for (size_t i = 0; i < b->n_items; i++)
-		if (b->items[i].kind == IST_PAYLOAD_CHECKPOINT) {
-			const struct ist_checkpoint *cp = &b->items[i].u.checkpoint;
-			ist_gov_checkpoint(l->gov, cp->src_chain, cp->dst_chain, cp->src_height, cp->tree_size);
-		}
-	struct ist_gov_set set = gov_set(l);
-	ist_gov_step(l->gov, b->height, &set);
-	gov_params(l);
 	return 0;
 }
 

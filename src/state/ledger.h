@@ -277,6 +277,7 @@ enum ist_ledger_table {
 	IST_LEDGER_T_EPOCH,         /* key: epoch u64; value: an ended or new set (ist_ledger_set_decode) */
 	IST_LEDGER_T_FROST,         /* key: "frost"; value: ist_fl_encode */
 	IST_LEDGER_T_GOV,           /* key: "gov"; value: ist_gov_encode */
+	IST_LEDGER_T_PAUSES,        /* key: height u64; value: that block's pause events (ist_gov_events_encode) */
 };
 
 struct ist_ledger_sink {
@@ -284,6 +285,11 @@ struct ist_ledger_sink {
 		   size_t vlen);
 	void *ctx;
 };
+
+/* The pause leaves (wire/canonical.h) of the events block `height` made,
+ * while the governance state still keeps them: at most
+ * IST_GOV_MAX_BLOCK_EVENTS into `leaves`. Returns how many. */
+size_t ist_ledger_pause_leaves(const struct ist_ledger *l, uint64_t height, uint8_t (*leaves)[IST_HASH_BYTES]);
 
 /* Writes everything that changed since the last ist_ledger_flushed (or
  * load) through `sink`. Changes no memory, so a write transaction that is

@@ -461,6 +461,29 @@ bool ist_verify_handover(const struct ist_valset *trusted, const struct ist_vals
 	return ist_verify_certificate(trusted, accept, cert, res);
 }
 
+bool ist_verify_pause(const struct ist_valset *vs, const struct ist_pause *p, const struct ist_inclusion_proof *proof,
+		      const struct ist_certificate *cert, unsigned accept, struct ist_verify_result *ret)
+{
+	struct ist_verify_result local;
+	struct ist_verify_result *res = ret ? ret : &local;
+	memset(res, 0, sizeof(*res));
+	if (p->network_id != vs->network_id)
+		return fail(res, IST_VERIFY_NETWORK, "a pause of network %" PRIu64 ", the trusted set is of network %" PRIu64,
+			    p->network_id, vs->network_id);
+	if (cert->height != p->height)
+		return fail(res, IST_VERIFY_PAUSE_PROOF, "the pause took effect at height %" PRIu64
+			    ", the certificate is of height %" PRIu64, p->height, cert->height);
+	uint8_t leaf[IST_HASH_BYTES];
+	ist_wire_pause_leaf_hash(p, leaf);
+	if (proof->tree_size == 0 || proof->leaf_index >= proof->tree_size ||
+	    !ist_merkle_verify_inclusion(leaf, proof->leaf_index, proof->tree_size,
+					 (const uint8_t (*)[IST_HASH_BYTES])proof->path, proof->path_len, cert->batch_root))
+		return fail(res, IST_VERIFY_PAUSE_PROOF,
+			    "pause proof (leaf %" PRIu64 " of %" PRIu64 ") does not lead from the pause leaf to the "
+			    "certificate's batch root", proof->leaf_index, proof->tree_size);
+	return ist_verify_certificate(vs, accept, cert, res);
+}
+
 /* ---- the hand-over document ---------------------------------------------------- */
 
 /* An inclusion proof object {"leaf_index", "tree_size", "path": [hex32...]}

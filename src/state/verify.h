@@ -246,7 +246,8 @@ bool ist_verify_accept_parse(const char *text, unsigned *ret) IST_WUR;
 	X(GROUP_KEY,         "group-key") \
 	X(HANDOVER_EPOCH,    "handover-epoch") \
 	X(HANDOVER_PROOF,    "handover-proof") \
-	X(EPOCH_EXPIRED,     "epoch-expired")
+	X(EPOCH_EXPIRED,     "epoch-expired") \
+	X(PAUSE_PROOF,       "pause-proof")
 
 enum ist_verify_reason {
 #define IST_VERIFY_ENUM(name, str) IST_VERIFY_##name,
@@ -310,5 +311,18 @@ bool ist_verify_delivery(const struct ist_valset *vs, uint64_t my_chain, unsigne
 bool ist_verify_handover(const struct ist_valset *trusted, const struct ist_valset *next,
 			 const struct ist_inclusion_proof *proof, const struct ist_certificate *cert, unsigned accept,
 			 struct ist_verify_result *ret) IST_WUR;
+
+/*
+ * True when pause (or resume) `p` is certified by `vs`: `proof` is the
+ * inclusion proof of its leaf (ist_wire_pause_leaf_hash) in the batch tree
+ * of block p->height, and `cert` that block's certificate, valid for `vs`
+ * in a scheme of `accept`. The checks, in order: p->network_id is vs's
+ * (network); cert->height is p->height and the RFC 9162 path leads from the
+ * leaf to cert->batch_root (pause-proof); then ist_verify_certificate. A
+ * pause leaf's preimage has its own length and tag, so no checkpoint or
+ * hand-over leaf can pose as one. *ret (may be NULL) is always written.
+ */
+bool ist_verify_pause(const struct ist_valset *vs, const struct ist_pause *p, const struct ist_inclusion_proof *proof,
+		      const struct ist_certificate *cert, unsigned accept, struct ist_verify_result *ret) IST_WUR;
 
 #endif

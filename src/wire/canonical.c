@@ -123,7 +123,34 @@ int ist_wire_block_batch_root(const struct ist_block *b, uint8_t ret_root32[IST_
 int ist_wire_block_batch_root_ex(const struct ist_block *b, const uint8_t *extra_leaf32,
 				 uint8_t ret_root32[IST_HASH_BYTES], size_t *ret_count)
 {
-	size_t n = extra_leaf32 != NULL;
+	return ist_wire_block_batch_root_leaves(b, (const uint8_t (*)[IST_HASH_BYTES])extra_leaf32, extra_leaf32 != NULL,
+						ret_root32, ret_count);
+}
+
+void ist_wire_pause_bytes(const struct ist_pause *p, uint8_t out[IST_WIRE_PAUSE_BYTES])
+{
+	struct fixed w = FIXED(out, IST_WIRE_PAUSE_BYTES);
+	fx_tag(&w, IST_TAG_PAUSE);
+	fx_be64(&w, p->network_id);
+	fx_be64(&w, p->height);
+	fx_u8(&w, p->scope);
+	fx_be64(&w, p->a);
+	fx_be64(&w, p->b);
+	fx_u8(&w, p->paused ? 1 : 0);
+	IST_REQUIRE(w.off == IST_WIRE_PAUSE_BYTES);
+}
+
+void ist_wire_pause_leaf_hash(const struct ist_pause *p, uint8_t ret_leaf32[IST_HASH_BYTES])
+{
+	uint8_t bytes[IST_WIRE_PAUSE_BYTES];
+	ist_wire_pause_bytes(p, bytes);
+	ist_merkle_leaf_hash(bytes, sizeof(bytes), ret_leaf32);
+}
+
+int ist_wire_block_batch_root_leaves(const struct ist_block *b, const uint8_t (*extra)[IST_HASH_BYTES],
+				     size_t n_extra, uint8_t ret_root32[IST_HASH_BYTES], size_t *ret_count)
+{
+	size_t n = n_extra;
 	for (size_t i = 0; i < b->n_items; i++)
 		n += b->items[i].kind == IST_PAYLOAD_CHECKPOINT;
 	uint8_t (*leaves)[IST_HASH_BYTES] = NULL;
@@ -133,8 +160,8 @@ int ist_wire_block_batch_root_ex(const struct ist_block *b, const uint8_t *extra
 	for (size_t i = 0; i < b->n_items; i++)
 		if (b->items[i].kind == IST_PAYLOAD_CHECKPOINT)
 			ist_wire_checkpoint_leaf_hash(&b->items[i].u.checkpoint, leaves[k++]);
-	if (extra_leaf32)
-		memcpy(leaves[k++], extra_leaf32, IST_HASH_BYTES);
+	for (size_t i = 0; i < n_extra; i++)
+		memcpy(leaves[k++], extra[i], IST_HASH_BYTES);
 	int r = ist_merkle_root((const uint8_t (*)[IST_HASH_BYTES])leaves, n, ret_root32);
 	free(leaves);
 	if (r < 0)

@@ -91,6 +91,29 @@ int ist_wire_block_batch_root(const struct ist_block *b, uint8_t ret_root32[IST_
 int ist_wire_block_batch_root_ex(const struct ist_block *b, const uint8_t *extra_leaf32,
 				 uint8_t ret_root32[IST_HASH_BYTES], size_t *ret_count) IST_WUR;
 
+/* The batch root over the checkpoint leaves, then n_extra more leaves
+ * (pause leaves, then the hand-over leaf). *ret_count counts every leaf.
+ * Returns 0 or -IST_ENOMEM. */
+int ist_wire_block_batch_root_leaves(const struct ist_block *b, const uint8_t (*extra)[IST_HASH_BYTES],
+				     size_t n_extra, uint8_t ret_root32[IST_HASH_BYTES], size_t *ret_count) IST_WUR;
+
+/* ---- Pause leaf: a certified pause or resume ----
+ *
+ *   off  len  field
+ *     0   16  "isthmus/pause/v1"
+ *    16    8  network_id     be64
+ *    24    8  height         be64   (the block it took effect in)
+ *    32    1  scope          1 chain, 2 route
+ *    33    8  a              be64   (the chain, or the route's source)
+ *    41    8  b              be64   (0, or the route's destination)
+ *    49    1  paused         1 paused, 0 resumed
+ *
+ * Its leaf is SHA-256(0x00 || these 50 bytes): a preimage length no
+ * checkpoint leaf (85 bytes after 0x00) or hand-over leaf (56) has. */
+#define IST_WIRE_PAUSE_BYTES 50
+void ist_wire_pause_bytes(const struct ist_pause *p, uint8_t out[IST_WIRE_PAUSE_BYTES]);
+void ist_wire_pause_leaf_hash(const struct ist_pause *p, uint8_t ret_leaf32[IST_HASH_BYTES]);
+
 /* ---- Attestation digest (DESIGN step 4), signed by both schemes ----
  *
  *   off  len  field

@@ -148,6 +148,21 @@ struct ist_certificate {
 	uint8_t frost_sig[IST_SIG_BYTES];
 };
 
+/* A pause or resume of a source chain or a route, as certified in the
+ * batch tree of the block it took effect in (docs/protocol.md,
+ * "Certified pauses"). Plain memory. */
+enum ist_pause_scope {
+	IST_PAUSE_CHAIN = 1,       /* a: the chain, b: 0 */
+	IST_PAUSE_ROUTE = 2,       /* a: source chain, b: destination chain */
+};
+struct ist_pause {
+	uint64_t network_id;
+	uint64_t height;           /* the block it took effect in */
+	uint8_t scope;             /* enum ist_pause_scope */
+	uint64_t a, b;
+	bool paused;               /* false: resumed */
+};
+
 /* What a relayer delivers to a destination inbox. Heap part: the message's
  * payload. */
 struct ist_delivery {

@@ -501,7 +501,7 @@ START_TEST(test_reason_names)
 					    "message-proof", "checkpoint-proof", "scheme", "network",
 					    "unknown-epoch", "signer-range", "signature-count",
 					    "bad-signature", "quorum", "group-key", "handover-epoch",
-					    "handover-proof", "epoch-expired" };
+					    "handover-proof", "epoch-expired", "pause-proof" };
 	ck_assert_int_eq(IST_VERIFY__COUNT, IST_ARRAY_SIZE(want));
 	for (int i = 0; i < IST_VERIFY__COUNT; i++)
 		ck_assert_str_eq(ist_verify_reason_name((enum ist_verify_reason)i), want[i]);

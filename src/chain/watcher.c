@@ -348,6 +348,12 @@ static bool continuous(struct ist_watcher *w, const struct ist_chain_block *b)
 		      " the parent %s, but the block observed at %" PRIu64 " is %s: a final block was rewritten; "
 		      "this chain is no longer observed", w->chain, b->height, parent, b->height - 1, prev);
 	ist_metric_inc(w->m_violations, w->chain);
+	if (w->cfg.on_violation && !is_halted(w)) {
+		struct ist_watcher_violation v = { .height = b->height - 1 };
+		memcpy(v.observed, w->prev_hash, sizeof(v.observed));
+		memcpy(v.rewritten, b->parent_hash, sizeof(v.rewritten));
+		w->cfg.on_violation(w->cfg.ctx, &v);
+	}
 	halt(w, "finality violation: block %" PRIu64 " has parent %.16s..., the block observed at %" PRIu64
 	     " is %.16s...", b->height, parent, b->height - 1, prev);
 	return false;

@@ -46,6 +46,15 @@
 #include "common/macro.h"
 #include "common/metrics.h"
 
+/* A finality violation: the final block the watcher observed at `height`
+ * (hash `observed`) and the parent hash that block height + 1 names now
+ * (`rewritten`). */
+struct ist_watcher_violation {
+	uint64_t height;
+	uint8_t observed[32];
+	uint8_t rewritten[32];
+};
+
 /* Endpoints of one watcher. */
 #define IST_WATCHER_MAX_ADAPTERS 16
 /* Largest back-off of a failing endpoint. */
@@ -82,6 +91,10 @@ struct ist_watcher_config {
 	 * watcher as for a finality violation: it never observes again, and
 	 * ist_watcher_halted says why. */
 	int (*on_block)(void *ctx, const struct ist_chain_block *b);
+	/* Optional: called on the watcher thread, once, when it halts on a
+	 * finality violation (before ist_watcher_halted says so); `v` is
+	 * borrowed for the call. */
+	void (*on_violation)(void *ctx, const struct ist_watcher_violation *v);
 	void *ctx;
 	/* Optional (NULL: no metrics); borrowed, must outlive the watcher. */
 	struct ist_metrics *metrics;

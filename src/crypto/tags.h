@@ -26,6 +26,7 @@
 #define IST_TAG_EPOCH       "isthmus/epoch/v1"        /* epoch hand-over leaf of a batch tree */
 #define IST_TAG_EVIDENCE    "isthmus/evidence/v1"     /* evidence id */
 #define IST_TAG_PAUSE       "isthmus/pause/v1"        /* pause leaf of a batch tree (a certified pause) */
+#define IST_TAG_FINALITY_REPORT "isthmus/finality-report/v1" /* a validator's finality-violation report */
 /* DKG (crypto/dkg.h): SHA-512(tag || ...) reduced mod L, the challenges of
  * the proof of knowledge of round 1 and of a complaint's DLEQ proof */
 #define IST_TAG_DKG_POK       "isthmus/dkg/pok/v1"
@@ -36,7 +37,7 @@
 	X(IST_TAG_MSG) X(IST_TAG_ATTEST) X(IST_TAG_PROPOSAL) X(IST_TAG_VOTE) \
 	X(IST_TAG_TIMEOUT) X(IST_TAG_BLOCK) X(IST_TAG_TX) X(IST_TAG_CHECKPOINT) \
 	X(IST_TAG_HANDSHAKE) X(IST_TAG_KEYSTORE) X(IST_TAG_GENESIS) X(IST_TAG_DEVCHAIN_BLOCK) \
-	X(IST_TAG_VALSET) X(IST_TAG_EPOCH) X(IST_TAG_EVIDENCE) X(IST_TAG_PAUSE) \
+	X(IST_TAG_VALSET) X(IST_TAG_EPOCH) X(IST_TAG_EVIDENCE) X(IST_TAG_PAUSE) X(IST_TAG_FINALITY_REPORT) \
 	X(IST_TAG_DKG_POK) X(IST_TAG_DKG_COMPLAINT)
 
 #endif

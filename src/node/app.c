@@ -52,6 +52,16 @@ int ist_node_tx_check(const struct ist_node *n, const struct ist_tx *tx, char *w
 	return 0;
 }
 
+/* Whether `chain` is a chain of the genesis (what a finality report may
+ * name: a block with another is invalid, so the API refuses it too). */
+static bool genesis_chain(const struct ist_node *n, uint64_t chain)
+{
+	for (size_t i = 0; i < n->g.n_chains; i++)
+		if (n->g.chains[i].id == chain)
+			return true;
+	return false;
+}
+
 enum ist_cons_verdict ist_node_validate(void *ctx, const struct ist_block *b)
 {
 	struct ist_node *n = ctx;
@@ -86,6 +96,14 @@ enum ist_cons_verdict ist_node_validate(void *ctx, const struct ist_block *b)
 					     b->height, b->view, i, ewhy ? ewhy : "?");
 				return IST_CONS_INVALID;
 			}
+			/* a finality report names a chain of this network (the
+			 * ledger does not know the genesis chains) */
+			if (ev.kind == IST_EVIDENCE_FINALITY_REPORT && !genesis_chain(n, ev.u.report.chain)) {
+				ist_log_warn(SUBSYS, "block %" PRIu64 " view %" PRIu64 " item %zu: a finality report for "
+					     "chain %" PRIu64 ", not a chain of the genesis", b->height, b->view, i,
+					     ev.u.report.chain);
+				return IST_CONS_INVALID;
+			}
 			break;
 		}
 		case IST_PAYLOAD_DKG:
@@ -112,6 +130,7 @@ size_t ist_node_payload(struct ist_node *n, uint64_t epoch, uint64_t view, struc
 {
 	size_t budget = n->g.consensus.max_block_bytes;
 	budget = budget > BLOCK_OVERHEAD_BYTES + 4 ? budget - BLOCK_OVERHEAD_BYTES - 4 : 0;
+	ist_node_breaker_poll(n);   /* finality reports join the mempool first */
 	/* checkpoints first: they are what the network is for */
 	size_t k = ist_node_attest_propose(n, out, n->g.consensus.max_block_items);
 	for (size_t i = 0; i < k; i++) {
@@ -134,6 +153,13 @@ static int submit_evidence(struct ist_node *n, json_t *evid, struct ist_buf *out
 	char why[IST_LEDGER_REASON_MAX];
 	if (!json_is_string(evid) || ist_hex_decode_alloc(json_string_value(evid), &raw, &len) < 0)
 		return ist_node_reason(out, -IST_EBADHEX, "evidence: must be a hex string");
+	struct ist_evidence ev;
+	if (ist_evidence_decode(raw, len, &ev, NULL) == 0 && ev.kind == IST_EVIDENCE_FINALITY_REPORT &&
+	    !genesis_chain(n, ev.u.report.chain)) {
+		free(raw);
+		return ist_node_reason(out, -IST_EINVAL, "evidence: a finality report for chain %" PRIu64
+				       ", not a chain of this network's genesis", ev.u.report.chain);
+	}
 	pthread_mutex_lock(&n->ledger_mu);
 	int r = ist_ledger_evidence_check(n->ledger, raw, len, why, sizeof(why));
 	pthread_mutex_unlock(&n->ledger_mu);

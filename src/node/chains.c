@@ -84,6 +84,7 @@ int ist_node_chains_start(struct ist_node *n, char *errbuf, size_t errlen)
 			.next_height = n->att.chains[i].observed + 1,
 			.has_prev_hash = n->att.chains[i].observed > 0,
 			.on_block = on_block,
+			.on_violation = ist_node_breaker_violation,
 			.ctx = w,
 			.metrics = n->metrics,
 		};

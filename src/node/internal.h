@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "api/api.h"
+#include "chain/watcher.h"
 #include "common/metrics.h"
 #include "consensus/consensus.h"
 #include "net/net.h"
@@ -143,7 +144,6 @@ struct ist_node_events {
 };
 
 struct ist_chain_adapter;
-struct ist_watcher;
 
 /* A chain's watcher and its RPC adapters (chains.c). */
 struct ist_node_watch {
@@ -152,6 +152,14 @@ struct ist_node_watch {
 	struct ist_chain_adapter *adapters[IST_NODE_MAX_RPC_URLS];
 	size_t n_adapters;
 	struct ist_watcher *watcher;
+};
+
+/* A finality violation a watcher met (breaker.c), kept for the consensus
+ * thread to report: under the node's brk_mu. */
+struct ist_node_violation {
+	bool set;
+	bool noted;                         /* consensus thread: the report was logged */
+	struct ist_watcher_violation v;
 };
 
 /* One key -> value put in its own write transaction (ist_node_kv_write). */
@@ -230,6 +238,10 @@ struct ist_node {
 	struct ist_metric *m_drops, *m_queue_dropped;
 	struct ist_metric *m_txs, *m_evidence_applied, *m_epoch, *m_evidence_sent;
 	struct ist_node_seen_vote *seen_votes;  /* IST_NODE_SEEN_VOTES; consensus thread */
+	/* the automatic circuit breakers (breaker.c): violations by chain index */
+	pthread_mutex_t brk_mu;
+	struct ist_node_violation violations[IST_NODE_MAX_CHAINS];
+	struct ist_metric *m_breaker_reports, *m_breaker_tripped, *m_breaker_reporters;
 	struct ist_node_frost *fr;              /* frost.c; NULL without a DKG key */
 };
 
@@ -253,6 +265,19 @@ void ist_node_events_push(struct ist_node *n, uint64_t height);
  * Any thread. */
 size_t ist_node_events_since(struct ist_node *n, uint64_t after, struct ist_node_event *out, size_t max,
 			     uint64_t *ret_last);
+
+/* breaker.c: the automatic circuit breakers' node side */
+/* The metrics (isthmus_breaker_*). Returns 0 or -IST_ENOMEM. */
+int ist_node_breaker_metrics_init(struct ist_node *n) IST_WUR;
+/* A watcher's on_violation (ctx: its struct ist_node_watch). Any thread. */
+void ist_node_breaker_violation(void *ctx, const struct ist_watcher_violation *v);
+/* Consensus thread, before this node proposes: puts a signed finality
+ * report for each chain whose watcher met a violation into the mempool,
+ * while the ledger would count it (once it is committed, or stale after a
+ * resume, it stops). */
+void ist_node_breaker_poll(struct ist_node *n);
+/* Consensus thread, after a block applied: the breaker gauges. */
+void ist_node_breaker_metrics(struct ist_node *n);
 
 /* loop.c */
 /* The committed block at `height` (decoded; ist_wire_block_free it) and its

@@ -11,6 +11,7 @@
  *   validators  "state"                  -> the rest of the ledger
  *               "frost"                  -> the FROST state (state/frost_ledger.h)
  *               "gov"                    -> governance (state/gov.h)
+ *               "breaker"                -> the circuit breakers (state/breaker.h)
  *   epochs      'e' || epoch (u64)       -> set (ist_ledger_set_decode)
  *               'p' || epoch (u64)       -> proof that the epoch ended:
  *                                           u32 count, count x (u32 len, block),
@@ -37,6 +38,7 @@
 static const uint8_t STATE_KEY[] = "state";
 static const uint8_t FROST_KEY[] = "frost";
 static const uint8_t GOV_KEY[] = "gov";
+static const uint8_t BREAKER_KEY[] = "breaker";
 
 static int sink_put(void *ctx, enum ist_ledger_table t, const uint8_t *key, size_t klen, const uint8_t *val,
 		    size_t vlen)
@@ -64,6 +66,8 @@ static int sink_put(void *ctx, enum ist_ledger_table t, const uint8_t *key, size
 		k[0] = 'P';
 		memcpy(k + 1, key, klen);
 		return ist_store_put(txn, IST_STORE_DB_VALIDATORS, k, klen + 1, val, vlen);
+	case IST_LEDGER_T_BREAKER:
+		return ist_store_put(txn, IST_STORE_DB_VALIDATORS, BREAKER_KEY, 7, val, vlen);
 	case IST_LEDGER_T_EPOCH:
 		k[0] = 'e';
 		memcpy(k + 1, key, klen);
@@ -142,6 +146,20 @@ static void epoch_from_set(const struct ist_ledger_set *s, const uint8_t root_id
 	}
 }
 
+/* Loads the optional record `key` (NUL-terminated) of the validators
+ * database into l with `load`. Returns 0 (also when there is none) or the
+ * error. */
+static int load_record(struct ist_txn *txn, struct ist_ledger *l, const uint8_t *key,
+		       int (*load)(struct ist_ledger *, const uint8_t *, size_t))
+{
+	const uint8_t *v;
+	size_t vlen;
+	int r = ist_store_get(txn, IST_STORE_DB_VALIDATORS, key, strlen((const char *)key), &v, &vlen);
+	if (r == 0)
+		r = load(l, v, vlen);
+	return r == -IST_ENOTFOUND ? 0 : r;
+}
+
 int ist_node_ledger_load(struct ist_node *n, uint64_t committed_height, char *errbuf, size_t errlen)
 {
 	struct ist_ledger *l = NULL;
@@ -170,16 +188,13 @@ int ist_node_ledger_load(struct ist_node *n, uint64_t committed_height, char *er
 		if ((r = ist_ledger_load_state(l, v, vlen)) < 0)
 			goto out;
 		what = "the governance state";
-		r = ist_store_get(txn, IST_STORE_DB_VALIDATORS, GOV_KEY, 3, &v, &vlen);
-		if (r == 0)
-			r = ist_ledger_load_gov(l, v, vlen);
-		if (r < 0 && r != -IST_ENOTFOUND)
+		if ((r = load_record(txn, l, GOV_KEY, ist_ledger_load_gov)) < 0)
+			goto out;
+		what = "the circuit breakers";
+		if ((r = load_record(txn, l, BREAKER_KEY, ist_ledger_load_breaker)) < 0)
 			goto out;
 		what = "the FROST state";
-		r = ist_store_get(txn, IST_STORE_DB_VALIDATORS, FROST_KEY, 5, &v, &vlen);
-		if (r == 0)
-			r = ist_ledger_load_frost(l, v, vlen);
-		if (r < 0 && r != -IST_ENOTFOUND)
+		if ((r = load_record(txn, l, FROST_KEY, ist_ledger_load_frost)) < 0)
 			goto out;
 		what = "the accounts";
 		if ((r = ist_store_cursor_open(txn, IST_STORE_DB_ACCOUNTS, &cur)) < 0)
@@ -274,6 +289,7 @@ int ist_node_apply(void *ctx, const struct ist_block *b, struct ist_cons_epoch *
 		ist_metric_add(n->m_txs, "failed", o.n_failed);
 	if (o.n_evidence)
 		ist_metric_add(n->m_evidence_applied, NULL, o.n_evidence);
+	ist_node_breaker_metrics(n);
 	if (!o.epoch_ended)
 		return 0;
 	memset(ret_next, 0, sizeof(*ret_next));

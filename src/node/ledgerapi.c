@@ -27,6 +27,7 @@
 #include "crypto/merkle.h"
 #include "node/internal.h"
 #include "node/ledger.h"
+#include "state/breaker.h"
 #include "state/evidence.h"
 #include "state/frost_ledger.h"
 #include "state/gov.h"
@@ -432,7 +433,9 @@ static int get_gov(struct ist_node *n, const char *id_text, struct ist_buf *out)
 			ist_buf_puts(out, ",");
 		put_proposal(out, ist_gov_proposal_at(g, np - 1 - i));
 	}
-	ist_buf_puts(out, "]}");
+	ist_buf_puts(out, "],\"breakers\":");
+	ist_breaker_json(ist_ledger_breaker(n->ledger), out);
+	ist_buf_puts(out, "}");
 	pthread_mutex_unlock(&n->ledger_mu);
 	return 0;
 }
@@ -604,7 +607,8 @@ static int get_evidence(struct ist_txn *txn, struct ist_buf *out)
 		ist_buf_puts(out, count ? ",{" : "{");
 		put_hexf(out, "id", rec.id, IST_HASH_BYTES);
 		ist_buf_putf(out, ",\"kind\":\"%s\",\"height\":%" PRIu64 ",\"result\":\"%s\"", ist_evidence_kind_name(rec.kind),
-			     ist_get_be64(k + 1), rec.ok ? "slashed" : "refused");
+			     ist_get_be64(k + 1),
+			     !rec.ok ? "refused" : rec.kind == IST_EVIDENCE_FINALITY_REPORT ? "counted" : "slashed");
 		if (rec.ok) {
 			ist_buf_putf(out, ",\"epoch\":%" PRIu64 ",", rec.epoch);
 			put_hexf(out, "offender", rec.offender, IST_ED25519_PUBKEY_BYTES);

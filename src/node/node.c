@@ -240,7 +240,7 @@ static int metrics_setup(struct ist_node *n)
 					 "Certificates this node formed.", NULL);
 	if (!n->m_height || !n->m_view || !n->m_commits || !n->m_timeouts || !n->m_latency || !n->m_db_bytes ||
 	    !n->m_drops || !n->m_queue_dropped || !a->m_observed || !a->m_ignored || !a->m_evidence || !a->m_refused ||
-	    !a->m_signed || !a->m_shares || !a->m_certs)
+	    !a->m_signed || !a->m_shares || !a->m_certs || ist_node_breaker_metrics_init(n) < 0)
 		return -IST_ENOMEM;
 	ist_metric_add(a->m_evidence, "checkpoint", 0);
 	ist_metric_add(a->m_shares, "valid", 0);
@@ -265,6 +265,7 @@ int ist_node_new(const struct ist_node_options *opts, struct ist_node **ret, cha
 	n->opts = *opts;
 	pthread_mutex_init(&n->st_mu, NULL);
 	pthread_mutex_init(&n->ledger_mu, NULL);
+	pthread_mutex_init(&n->brk_mu, NULL);
 	if (!(n->seen_votes = calloc(IST_NODE_SEEN_VOTES, sizeof(*n->seen_votes)))) {
 		free(n);
 		errf(errbuf, errlen, "out of memory");
@@ -456,6 +457,7 @@ int ist_node_free(struct ist_node *n)
 	ist_ledger_free(n->ledger);
 	free(n->seen_votes);
 	pthread_mutex_destroy(&n->ledger_mu);
+	pthread_mutex_destroy(&n->brk_mu);
 	if (n->seed)
 		sodium_free(n->seed);   /* wipes */
 	if (n->att.seckey)

@@ -16,6 +16,8 @@ const char *ist_evidence_kind_name(uint8_t kind)
 		return "double-vote";
 	case IST_EVIDENCE_CONFLICTING_CHECKPOINTS:
 		return "conflicting-checkpoints";
+	case IST_EVIDENCE_FINALITY_REPORT:
+		return "finality-report";
 	default:
 		return "unknown";
 	}
@@ -28,6 +30,13 @@ void ist_evidence_id(const uint8_t *p, size_t len, uint8_t ret_id32[IST_HASH_BYT
 
 /* ---- decoding ---- */
 
+
+/* A decoding refusal: its reason in *why. */
+static int refuse(const char **why, const char *msg)
+{
+	*why = msg;
+	return -IST_EPARSE;
+}
 
 static int cp_from_bytes(const uint8_t b[IST_WIRE_CHECKPOINT_BYTES], struct ist_checkpoint *cp)
 {
@@ -54,29 +63,19 @@ static int rd_signed_cp(struct ist_cur *r, struct ist_evidence_signed_cp *s, con
 	s->proof.leaf_index = ist_cur_be64(r);
 	s->proof.tree_size = ist_cur_be64(r);
 	const uint8_t *pl = ist_cur_ptr(r, 1);
-	if (r->failed) {
-		*why = "truncated";
-		return -IST_EPARSE;
-	}
-	if (cp_from_bytes(cpb, &s->cp) < 0) {
-		*why = "checkpoint bytes without the checkpoint tag";
-		return -IST_EPARSE;
-	}
-	if (*pl > IST_WIRE_MAX_PROOF_DEPTH) {
-		*why = "proof longer than the deepest tree";
-		return -IST_EPARSE;
-	}
+	if (r->failed)
+		return refuse(why, "truncated");
+	if (cp_from_bytes(cpb, &s->cp) < 0)
+		return refuse(why, "checkpoint bytes without the checkpoint tag");
+	if (*pl > IST_WIRE_MAX_PROOF_DEPTH)
+		return refuse(why, "proof longer than the deepest tree");
 	s->proof.path_len = *pl;
 	for (size_t i = 0; i < s->proof.path_len; i++)
 		ist_cur_get(r, s->proof.path[i], IST_HASH_BYTES);
-	if (r->failed) {
-		*why = "truncated";
-		return -IST_EPARSE;
-	}
-	if (s->signer >= IST_WIRE_MAX_VALIDATORS) {
-		*why = "signer index out of range";
-		return -IST_EPARSE;
-	}
+	if (r->failed)
+		return refuse(why, "truncated");
+	if (s->signer >= IST_WIRE_MAX_VALIDATORS)
+		return refuse(why, "signer index out of range");
 	return 0;
 }
 
@@ -96,10 +95,8 @@ int ist_evidence_decode(const uint8_t *p, size_t len, struct ist_evidence *ret, 
 	memset(&ev, 0, sizeof(ev));
 	struct ist_cur r;
 	ist_cur_init(&r, p, len);
-	if (!len || len > IST_EVIDENCE_MAX_BYTES) {
-		*why = len ? "longer than any evidence" : "empty";
-		return -IST_EPARSE;
-	}
+	if (!len || len > IST_EVIDENCE_MAX_BYTES)
+		return refuse(why, len ? "longer than any evidence" : "empty");
 	ev.kind = p[0];
 	ist_cur_ptr(&r, 1);
 	switch (ev.kind) {
@@ -111,35 +108,39 @@ int ist_evidence_decode(const uint8_t *p, size_t len, struct ist_evidence *ret, 
 		ist_cur_get(&r, ev.u.vote.sig_a, IST_SIG_BYTES);
 		ist_cur_get(&r, ev.u.vote.block_b, IST_HASH_BYTES);
 		ist_cur_get(&r, ev.u.vote.sig_b, IST_SIG_BYTES);
-		if (r.failed) {
-			*why = "truncated";
-			return -IST_EPARSE;
-		}
-		if (ev.u.vote.voter >= IST_WIRE_MAX_VALIDATORS) {
-			*why = "voter index out of range";
-			return -IST_EPARSE;
-		}
-		if (memcmp(ev.u.vote.block_a, ev.u.vote.block_b, IST_HASH_BYTES) >= 0) {
-			*why = "the two block ids are equal or not in increasing order";
-			return -IST_EPARSE;
-		}
+		if (r.failed)
+			return refuse(why, "truncated");
+		if (ev.u.vote.voter >= IST_WIRE_MAX_VALIDATORS)
+			return refuse(why, "voter index out of range");
+		if (memcmp(ev.u.vote.block_a, ev.u.vote.block_b, IST_HASH_BYTES) >= 0)
+			return refuse(why, "the two block ids are equal or not in increasing order");
 		break;
 	case IST_EVIDENCE_CONFLICTING_CHECKPOINTS:
 		if (rd_signed_cp(&r, &ev.u.cps.a, why) < 0 || rd_signed_cp(&r, &ev.u.cps.b, why) < 0)
 			return -IST_EPARSE;
-		if (cp_order(&ev.u.cps.a, &ev.u.cps.b) >= 0) {
-			*why = "the two signed checkpoints are equal or not in canonical order";
-			return -IST_EPARSE;
-		}
+		if (cp_order(&ev.u.cps.a, &ev.u.cps.b) >= 0)
+			return refuse(why, "the two signed checkpoints are equal or not in canonical order");
+		break;
+	case IST_EVIDENCE_FINALITY_REPORT:
+		ev.u.report.network_id = ist_cur_be64(&r);
+		ev.u.report.chain = ist_cur_be64(&r);
+		ev.u.report.height = ist_cur_be64(&r);
+		ist_cur_get(&r, ev.u.report.observed, IST_HASH_BYTES);
+		ist_cur_get(&r, ev.u.report.rewritten, IST_HASH_BYTES);
+		ist_cur_get(&r, ev.u.report.reporter, IST_ED25519_PUBKEY_BYTES);
+		ist_cur_get(&r, ev.u.report.sig, IST_SIG_BYTES);
+		if (r.failed)
+			return refuse(why, "truncated");
+		if (!ev.u.report.chain)
+			return refuse(why, "a finality report for chain 0 (chain ids are 1 or more)");
+		if (!memcmp(ev.u.report.observed, ev.u.report.rewritten, IST_HASH_BYTES))
+			return refuse(why, "a finality report whose two hashes are equal (no violation)");
 		break;
 	default:
-		*why = "unknown evidence kind";
-		return -IST_EPARSE;
+		return refuse(why, "unknown evidence kind");
 	}
-	if (r.len) {
-		*why = "trailing bytes";
-		return -IST_EPARSE;
-	}
+	if (r.len)
+		return refuse(why, "trailing bytes");
 	*ret = ev;
 	return 0;
 }
@@ -204,6 +205,17 @@ int ist_evidence_encode(const struct ist_evidence *ev, struct ist_buf *out)
 		put_signed_cp(out, &ev->u.cps.a);
 		put_signed_cp(out, &ev->u.cps.b);
 		break;
+	case IST_EVIDENCE_FINALITY_REPORT:
+		if (!ev->u.report.chain || !memcmp(ev->u.report.observed, ev->u.report.rewritten, IST_HASH_BYTES))
+			return -IST_EINVAL;
+		ist_buf_put_be64(out, ev->u.report.network_id);
+		ist_buf_put_be64(out, ev->u.report.chain);
+		ist_buf_put_be64(out, ev->u.report.height);
+		ist_buf_put(out, ev->u.report.observed, IST_HASH_BYTES);
+		ist_buf_put(out, ev->u.report.rewritten, IST_HASH_BYTES);
+		ist_buf_put(out, ev->u.report.reporter, IST_ED25519_PUBKEY_BYTES);
+		ist_buf_put(out, ev->u.report.sig, IST_SIG_BYTES);
+		break;
 	default:
 		return -IST_EINVAL;
 	}
@@ -215,6 +227,8 @@ void ist_evidence_epochs(const struct ist_evidence *ev, uint64_t *ret_a, uint64_
 	if (ev->kind == IST_EVIDENCE_CONFLICTING_CHECKPOINTS) {
 		*ret_a = ev->u.cps.a.epoch;
 		*ret_b = ev->u.cps.b.epoch;
+	} else if (ev->kind == IST_EVIDENCE_FINALITY_REPORT) {
+		*ret_a = *ret_b = 0;
 	} else {
 		*ret_a = *ret_b = ev->u.vote.epoch;
 	}
@@ -270,6 +284,8 @@ bool ist_evidence_verify(const struct ist_evidence *ev, const struct ist_evidenc
 		memcpy(ret_offender, key, IST_ED25519_PUBKEY_BYTES);
 		return true;
 	}
+	if (ev->kind == IST_EVIDENCE_FINALITY_REPORT)
+		return fail(why, why_len, "a finality report accuses nobody");
 	if (ev->kind != IST_EVIDENCE_CONFLICTING_CHECKPOINTS)
 		return fail(why, why_len, "unknown evidence kind");
 	const struct ist_evidence_signed_cp *a = &ev->u.cps.a, *b = &ev->u.cps.b;
@@ -284,5 +300,33 @@ bool ist_evidence_verify(const struct ist_evidence *ev, const struct ist_evidenc
 	if (memcmp(set_a->node_keys[a->signer], set_b->node_keys[b->signer], IST_ED25519_PUBKEY_BYTES) != 0)
 		return fail(why, why_len, "the two checkpoints are signed by different validators");
 	memcpy(ret_offender, set_a->node_keys[a->signer], IST_ED25519_PUBKEY_BYTES);
+	return true;
+}
+
+/* ---- finality reports ---- */
+
+void ist_evidence_report_signing_bytes(const struct ist_evidence *ev,
+				       uint8_t ret[IST_EVIDENCE_REPORT_SIGNING_BYTES])
+{
+	size_t tl = sizeof(IST_TAG_FINALITY_REPORT) - 1;
+	memcpy(ret, IST_TAG_FINALITY_REPORT, tl);
+	ist_put_be64(ret + tl, ev->u.report.network_id);
+	ist_put_be64(ret + tl + 8, ev->u.report.chain);
+	ist_put_be64(ret + tl + 16, ev->u.report.height);
+	memcpy(ret + tl + 24, ev->u.report.observed, IST_HASH_BYTES);
+	memcpy(ret + tl + 24 + IST_HASH_BYTES, ev->u.report.rewritten, IST_HASH_BYTES);
+	memcpy(ret + tl + 24 + 2 * IST_HASH_BYTES, ev->u.report.reporter, IST_ED25519_PUBKEY_BYTES);
+}
+
+bool ist_evidence_report_verify(const struct ist_evidence *ev, uint64_t network_id, char *why, size_t why_len)
+{
+	if (ev->kind != IST_EVIDENCE_FINALITY_REPORT)
+		return fail(why, why_len, "not a finality report");
+	if (ev->u.report.network_id != network_id)
+		return fail(why, why_len, "a finality report of another network");
+	uint8_t m[IST_EVIDENCE_REPORT_SIGNING_BYTES];
+	ist_evidence_report_signing_bytes(ev, m);
+	if (!ist_ed25519_verify(ev->u.report.reporter, m, sizeof(m), ev->u.report.sig))
+		return fail(why, why_len, "the finality report's signature does not verify with the reporter's node key");
 	return true;
 }

@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "crypto/dkg.h"
+#include "state/breaker.h"
 #include "state/evidence.h"
 #include "state/frost_ledger.h"
 #include "state/gov.h"
@@ -48,6 +49,7 @@ struct ist_ledger {
 	uint64_t dkg_tried;                 /* epoch + 1 of the last in-epoch DKG started */
 	struct ist_fl *fl;                  /* NULL: FROST off */
 	struct ist_gov *gov;
+	struct ist_breaker *brk;
 	bool state_dirty;
 	struct pend *pend;
 	size_t n_pend, cap_pend;
@@ -391,7 +393,7 @@ int ist_ledger_new(const struct ist_ledger_params *p, uint64_t network_id,
 	if (p->frost_round_blocks &&
 	    !(l->fl = ist_fl_new(network_id, p->frost_round_blocks, p->frost_sign_timeout_blocks)))
 		goto fail;
-	if (!(l->gov = ist_gov_new()))
+	if (!(l->gov = ist_gov_new()) || !(l->brk = ist_breaker_new()))
 		goto fail;
 	uint64_t supply = 0;
 	for (size_t i = 0; i < n_accts; i++) {
@@ -461,11 +463,13 @@ void ist_ledger_free(struct ist_ledger *l)
 	free(l->hist);
 	ist_fl_free(l->fl);
 	ist_gov_free(l->gov);
+	ist_breaker_free(l->brk);
 	free(l);
 }
 
 const struct ist_fl *ist_ledger_frost(const struct ist_ledger *l) { return l->fl; }
 const struct ist_gov *ist_ledger_gov(const struct ist_ledger *l) { return l->gov; }
+const struct ist_breaker *ist_ledger_breaker(const struct ist_ledger *l) { return l->brk; }
 
 static struct ist_gov_set gov_set(const struct ist_ledger *l)
 {
@@ -934,10 +938,32 @@ static int evidence_verify(const struct ist_ledger *l, const uint8_t *p, size_t 
 	return 0;
 }
 
+/* Verifies a finality report (state/breaker.h): its shape, network and
+ * signature, and whether its reporter may report now. */
+static int report_verify(const struct ist_ledger *l, const uint8_t *p, size_t len, struct ist_evidence *ev,
+			 char *why, size_t why_len)
+{
+	const char *dwhy = NULL;
+	if (ist_evidence_decode(p, len, ev, &dwhy) < 0)
+		return bad(why, why_len, "malformed evidence: %s", dwhy ? dwhy : "?");
+	if (!ist_evidence_report_verify(ev, l->network_id, why, why_len))
+		return -IST_EINVAL;
+	struct ist_gov_set set = gov_set(l);
+	return ist_breaker_report_check(l->brk, &set, ev->u.report.chain, ev->u.report.reporter, ev->u.report.height,
+					why, why_len);
+}
+
+static bool is_report(const uint8_t *p, size_t len)
+{
+	return len && p[0] == IST_EVIDENCE_FINALITY_REPORT;
+}
+
 int ist_ledger_evidence_check(const struct ist_ledger *l, const uint8_t *ev, size_t len, char *why, size_t why_len)
 {
 	struct ist_evidence e;
 	struct ist_ledger_validator *v;
+	if (is_report(ev, len))
+		return report_verify(l, ev, len, &e, why, why_len);
 	return evidence_verify(l, ev, len, &e, &v, why, why_len);
 }
 
@@ -958,11 +984,33 @@ static int apply_evidence(struct ist_ledger *l, const uint8_t *p, size_t len, ui
 	rec.height = height;
 	rec.kind = len ? p[0] : 0;
 	*ret_in_set = false;
-	if (evidence_verify(l, p, len, &ev, &v, why, sizeof(why)) == 0) {
+	int r;
+	if (is_report(p, len)) {
+		/* counted for the breaker, not slashed: the reporter is recorded
+		 * as the record's "offender" */
+		if (report_verify(l, p, len, &ev, why, sizeof(why)) == 0) {
+			if ((r = ist_breaker_report_add(l->brk, ev.u.report.chain, ev.u.report.reporter,
+							ev.u.report.height, height)) < 0)
+				return r;
+			rec.epoch = l->cur.epoch;
+			rec.ok = true;
+			memcpy(rec.offender, ev.u.report.reporter, IST_ED25519_PUBKEY_BYTES);
+		} else {
+			snprintf(rec.reason, sizeof(rec.reason), "%s", why);
+		}
+	} else if (evidence_verify(l, p, len, &ev, &v, why, sizeof(why)) == 0) {
 		uint64_t ea, eb;
 		ist_evidence_epochs(&ev, &ea, &eb);
 		rec.epoch = ea;
 		rec.ok = true;
+		if (ev.kind == IST_EVIDENCE_CONFLICTING_CHECKPOINTS) {
+			/* f+1 stake signing conflicting checkpoints of a source
+			 * chain trips its breaker: the offender's stake then */
+			const struct ist_ledger_set *sa = ist_ledger_set_get(l, ea);
+			if ((r = ist_breaker_offence(l->brk, ev.u.cps.a.cp.src_chain, v->node_key, ea,
+						     sa->stakes[ev.u.cps.a.signer], sa->total)) < 0)
+				return r;
+		}
 		memcpy(rec.offender, v->node_key, IST_ED25519_PUBKEY_BYTES);
 		uint32_t bps = l->p.slash_fraction_bps;
 		for (size_t i = 0; i < l->n_bonds; i++)
@@ -998,7 +1046,7 @@ static int apply_evidence(struct ist_ledger *l, const uint8_t *p, size_t len, ui
 	uint8_t ok = rec.ok;
 	ist_buf_put(&b, &ok, 1);
 	putstr(&b, rec.reason);
-	int r = pend_add(l, IST_LEDGER_T_EVIDENCE, key, sizeof(key), &b);
+	r = pend_add(l, IST_LEDGER_T_EVIDENCE, key, sizeof(key), &b);
 	ist_buf_fini(&b);
 	return r;
 }
@@ -1315,6 +1363,7 @@ int ist_ledger_apply_block(struct ist_ledger *l, const struct ist_block *b, cons
 		}
 	struct ist_gov_set set = gov_set(l);
 	ist_gov_step(l->gov, b->height, &set);
+	ist_breaker_step(l->brk, l->gov, b->height, &set);
 	gov_params(l);
 	if ((r = pend_pauses(l, b->height)) < 0)
 		return r;
@@ -1396,6 +1445,16 @@ static void put_state(const struct ist_ledger *l, struct ist_buf *b)
 	ist_buf_put_be64(b, l->dkg_tried);
 }
 
+/* Writes one record (key: the name) from b, which it finalises. */
+static int put_record(const struct ist_ledger_sink *sink, enum ist_ledger_table t, const char *name, struct ist_buf *b)
+{
+	int r = ist_buf_err(b);
+	if (r == 0)
+		r = sink->put(sink->ctx, t, (const uint8_t *)name, strlen(name), b->data, b->len);
+	ist_buf_fini(b);
+	return r;
+}
+
 int ist_ledger_flush(const struct ist_ledger *l, const struct ist_ledger_sink *sink)
 {
 	int r = 0;
@@ -1403,11 +1462,7 @@ int ist_ledger_flush(const struct ist_ledger *l, const struct ist_ledger_sink *s
 		struct ist_buf b;
 		ist_buf_init(&b, 0);
 		put_state(l, &b);
-		r = ist_buf_err(&b);
-		if (r == 0)
-			r = sink->put(sink->ctx, IST_LEDGER_T_STATE, (const uint8_t *)"state", 5, b.data, b.len);
-		ist_buf_fini(&b);
-		if (r < 0)
+		if ((r = put_record(sink, IST_LEDGER_T_STATE, "state", &b)) < 0)
 			return r;
 	}
 	for (size_t i = 0; i < l->n_accts; i++) {
@@ -1424,22 +1479,21 @@ int ist_ledger_flush(const struct ist_ledger *l, const struct ist_ledger_sink *s
 		struct ist_buf b;
 		ist_buf_init(&b, 0);
 		ist_gov_encode(l->gov, &b);
-		r = ist_buf_err(&b);
-		if (r == 0)
-			r = sink->put(sink->ctx, IST_LEDGER_T_GOV, (const uint8_t *)"gov", 3, b.data, b.len);
-		ist_buf_fini(&b);
-		if (r < 0)
+		if ((r = put_record(sink, IST_LEDGER_T_GOV, "gov", &b)) < 0)
+			return r;
+	}
+	if (ist_breaker_dirty(l->brk)) {
+		struct ist_buf b;
+		ist_buf_init(&b, 0);
+		ist_breaker_encode(l->brk, &b);
+		if ((r = put_record(sink, IST_LEDGER_T_BREAKER, "breaker", &b)) < 0)
 			return r;
 	}
 	if (l->fl && ist_fl_dirty(l->fl)) {
 		struct ist_buf b;
 		ist_buf_init(&b, 0);
 		ist_fl_encode(l->fl, &b);
-		r = ist_buf_err(&b);
-		if (r == 0)
-			r = sink->put(sink->ctx, IST_LEDGER_T_FROST, (const uint8_t *)"frost", 5, b.data, b.len);
-		ist_buf_fini(&b);
-		if (r < 0)
+		if ((r = put_record(sink, IST_LEDGER_T_FROST, "frost", &b)) < 0)
 			return r;
 	}
 	for (size_t i = 0; i < l->n_pend; i++)
@@ -1455,6 +1509,7 @@ void ist_ledger_flushed(struct ist_ledger *l)
 	if (l->fl)
 		ist_fl_clean(l->fl);
 	ist_gov_clean(l->gov);
+	ist_breaker_clean(l->brk);
 	for (size_t i = 0; i < l->n_accts; i++)
 		l->accts[i].dirty = false;
 	for (size_t i = 0; i < l->n_pend; i++)
@@ -1580,6 +1635,11 @@ int ist_ledger_load_gov(struct ist_ledger *l, const uint8_t *val, size_t len)
 	if (r == 0)
 		gov_params(l);
 	return r;
+}
+
+int ist_ledger_load_breaker(struct ist_ledger *l, const uint8_t *val, size_t len)
+{
+	return ist_breaker_decode(l->brk, val, len);
 }
 
 int ist_ledger_load_frost(struct ist_ledger *l, const uint8_t *val, size_t len)

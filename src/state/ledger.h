@@ -31,6 +31,9 @@
  *  - unjail: the sender's validator, jailed, after its cooldown.
  *  - gov_propose, gov_vote: governance by the current set's operators
  *    (state/gov.h): pause or resume a chain or a route.
+ *  - Finality reports (evidence kind 3) and conflicting-checkpoints
+ *    evidence feed the automatic circuit breakers (state/breaker.h): more
+ *    than 1/3 of the stake pauses the chain as governance would.
  *  - Epochs: epoch e starts after its root block; it ends at the block of
  *    height start + epoch_length_blocks - 1 (or earlier, at a block whose
  *    evidence removes a member of the set). Then the next set is the top
@@ -255,6 +258,10 @@ const struct ist_fl *ist_ledger_frost(const struct ist_ledger *l);
 /* Governance (state/gov.h): proposals, votes, paused chains and routes. */
 struct ist_gov;
 const struct ist_gov *ist_ledger_gov(const struct ist_ledger *l);
+/* The automatic circuit breakers (state/breaker.h): finality reports and
+ * their tally per chain. */
+struct ist_breaker;
+const struct ist_breaker *ist_ledger_breaker(const struct ist_ledger *l);
 /* The next epoch's set while its DKG runs before the hand-over, or NULL. */
 const struct ist_ledger_set *ist_ledger_pending_next(const struct ist_ledger *l);
 
@@ -278,6 +285,7 @@ enum ist_ledger_table {
 	IST_LEDGER_T_FROST,         /* key: "frost"; value: ist_fl_encode */
 	IST_LEDGER_T_GOV,           /* key: "gov"; value: ist_gov_encode */
 	IST_LEDGER_T_PAUSES,        /* key: height u64; value: that block's pause events (ist_gov_events_encode) */
+	IST_LEDGER_T_BREAKER,       /* key: "breaker"; value: ist_breaker_encode */
 };
 
 struct ist_ledger_sink {
@@ -300,11 +308,13 @@ void ist_ledger_flushed(struct ist_ledger *l);
 
 /* Restores a ledger made by ist_ledger_new with the same genesis to a
  * persisted state: first the IST_LEDGER_T_STATE value, then every
- * IST_LEDGER_T_ACCOUNT record. Returns 0, -IST_EDB_CORRUPT (a malformed
+ * IST_LEDGER_T_ACCOUNT record (and the gov, breaker and frost records when
+ * stored). Returns 0, -IST_EDB_CORRUPT (a malformed
  * record), -IST_ENOMEM. */
 int ist_ledger_load_state(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_frost(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_gov(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
+int ist_ledger_load_breaker(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_account(struct ist_ledger *l, const uint8_t *key, size_t klen, const uint8_t *val,
 			    size_t vlen) IST_WUR;
 
@@ -325,7 +335,7 @@ struct ist_ledger_evidence_record {
 	uint64_t height;              /* committed in */
 	uint64_t epoch;               /* of the offence */
 	uint8_t kind;                 /* IST_EVIDENCE_* */
-	uint8_t offender[IST_ED25519_PUBKEY_BYTES];
+	uint8_t offender[IST_ED25519_PUBKEY_BYTES];   /* a finality report: its reporter */
 	uint64_t slashed;
 	bool ok;                      /* false: refused (reason) */
 	char reason[IST_LEDGER_REASON_MAX];

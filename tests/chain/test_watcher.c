@@ -191,7 +191,18 @@ struct obs {
 	int fail_with;           /* answer this (an error) when nonzero */
 	bool mismatch;           /* a block was not the honest one of its height */
 	uint64_t variant, fork_from;  /* what an honest block is */
+	size_t violations;       /* on_violation calls */
+	struct ist_watcher_violation violation;   /* the last one */
 };
+
+static void on_violation(void *ctx, const struct ist_watcher_violation *v)
+{
+	struct obs *o = ctx;
+	pthread_mutex_lock(&g_lock);
+	o->violations++;
+	o->violation = *v;
+	pthread_mutex_unlock(&g_lock);
+}
 
 static int on_block(void *ctx, const struct ist_chain_block *b)
 {
@@ -393,6 +404,7 @@ static struct rig *rig_new(size_t n, uint64_t head, uint64_t finalized)
 	r->cfg.poll_ms = 1;
 	r->cfg.next_height = 1;
 	r->cfg.on_block = on_block;
+	r->cfg.on_violation = on_violation;
 	r->cfg.ctx = &r->o;
 	r->cfg.metrics = r->m;
 	obs_init(&r->o);
@@ -602,7 +614,8 @@ END_TEST
 
 /* A final block rewritten on the source: block 6 of the new history does not
  * extend the block observed at 5. The watcher halts, says why, counts it,
- * keeps polling and never observes again. */
+ * hands the violation to on_violation once, keeps polling and never
+ * observes again. */
 START_TEST(test_parent_break_halts)
 {
 	struct rig *r = rig_new(3, 5, 5);
@@ -623,6 +636,15 @@ START_TEST(test_parent_break_halts)
 	ck_assert_msg(strstr(why, "finality violation") != NULL, "why: %s", why);
 	ck_assert_msg(strstr(why, "block 6") != NULL, "why: %s", why);
 	ck_assert(rig_metric(r, VIOLATIONS) == 1);
+	/* on_violation had it once: the block observed at 5 and the parent
+	 * block 6 names now */
+	pthread_mutex_lock(&g_lock);
+	ck_assert_uint_eq(r->o.violations, 1);
+	ck_assert_uint_eq(r->o.violation.height, 5);
+	ck_assert_uint_eq(r->o.heights[4], 5);
+	ck_assert(!memcmp(r->o.violation.observed, r->o.hashes[4], 32));
+	ck_assert(memcmp(r->o.violation.rewritten, r->o.hashes[4], 32) != 0);
+	pthread_mutex_unlock(&g_lock);
 	/* still polling, never observing */
 	wait_polls(&r->f[0], 4);
 	assert_observed_range(&r->o, 1, 5);

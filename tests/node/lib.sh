@@ -115,14 +115,15 @@ stop() {
 # nodes (BASE+200+K-1)
 chain_url() { echo "http://127.0.0.1:$((BASE + 199 + $1))"; }
 
-# start_devchains M: devchains 1..M ($ISTHMUS_DEVCHAIN_BIN) at chain_url K,
-# a block every 200 ms, finality depth 1, trusting $T/net's genesis set;
-# logs $T/chainK.log, pids ${PIDS[7+K]}
+# start_devchains M [FLAG...]: devchains 1..M ($ISTHMUS_DEVCHAIN_BIN) at
+# chain_url K, a block every 200 ms, finality depth 1, trusting $T/net's
+# genesis set, with the extra flags (e.g. --test-hooks); logs $T/chainK.log,
+# pids ${PIDS[7+K]}
 start_devchains() {
 	local k
 	for k in $(seq 1 "$1"); do
 		"${ISTHMUS_DEVCHAIN_BIN:?}" --data "$T/chain$k" --chain-id "$k" --listen "$(chain_url "$k")" \
-			--block-ms 200 --finality-depth 1 --trust "$T/net/validator-set.json" \
+			--block-ms 200 --finality-depth 1 --trust "$T/net/validator-set.json" "${@:2}" \
 			>>"$T/chain$k.log" 2>&1 </dev/null &
 		PIDS[$((7 + k))]=$!
 	done
@@ -146,3 +147,30 @@ poll() {
 	done
 	return 1
 }
+
+# ---- messages and governance (the devchains of start_devchains, the
+# validators of $T/net) ----
+
+R32=3333333333333333333333333333333333333333333333333333333333333333
+# send SRC DST: sends a message on chain SRC to chain DST; its nonce in $NONCE
+send() {
+	local out
+	out=$(curl -s --max-time 10 -X POST -d "{\"dst_chain\":$2,\"recipient\":\"$R32\",\"value\":1,\"payload\":\"00\"}" \
+		"$(chain_url "$1")/v1/messages")
+	NONCE=$(printf '%s' "$out" | sed -n 's/.*"nonce":\([0-9]*\).*/\1/p')
+	[ -n "$NONCE" ]
+}
+# delivered SRC DST NONCE: the message is in DST's inbox
+delivered() { curl -s --max-time 5 "$(chain_url "$2")/v1/inbox/$1/$3" | grep -q '"delivered":true'; }
+
+# gov ARGS...: `isthmus gov` as validator I's operator (GOV_AS), output in $T/gov.out
+GOV_AS=0
+gov() {
+	"$BIN" gov "$@" --keystore "$T/net/node$GOV_AS/keys" --key validator \
+		--passphrase-file "$T/net/node$GOV_AS/passphrase" --node "$(api 1)" --timeout 60 \
+		>"$T/gov.out" 2>&1 </dev/null
+	local rc=$?
+	cat "$T/gov.out" >>"$T/cli.log"
+	return $rc
+}
+as() { GOV_AS=$1; shift; gov "$@"; }

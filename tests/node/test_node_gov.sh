@@ -27,30 +27,8 @@ wait_heights 3 0 1 2 3 && ok "4 validators commit" || bail "no commits"
 	--state "$T/relay.json" --wait-ms 1000 >"$T/relay.log" 2>&1 </dev/null &
 PIDS[10]=$!
 
-R32=3333333333333333333333333333333333333333333333333333333333333333
-# send SRC DST: sends a message on chain SRC to chain DST; its nonce in $NONCE
-send() {
-	local out
-	out=$(curl -s --max-time 10 -X POST -d "{\"dst_chain\":$2,\"recipient\":\"$R32\",\"value\":1,\"payload\":\"00\"}" \
-		"$(chain_url "$1")/v1/messages")
-	NONCE=$(printf '%s' "$out" | sed -n 's/.*"nonce":\([0-9]*\).*/\1/p')
-	[ -n "$NONCE" ]
-}
-# delivered SRC DST NONCE: the message is in DST's inbox
-delivered() { curl -s --max-time 5 "$(chain_url "$2")/v1/inbox/$1/$3" | grep -q '"delivered":true'; }
 inbox_height() { jget "$(chain_url "$2")/v1/inbox/$1/$3" 'd["height"]'; }
 
-# gov ARGS...: `isthmus gov` as validator I's operator (GOV_AS), output in $T/gov.out
-GOV_AS=0
-gov() {
-	"$BIN" gov "$@" --keystore "$T/net/node$GOV_AS/keys" --key validator \
-		--passphrase-file "$T/net/node$GOV_AS/passphrase" --node "$(api 1)" --timeout 60 \
-		>"$T/gov.out" 2>&1 </dev/null
-	local rc=$?
-	cat "$T/gov.out" >>"$T/cli.log"
-	return $rc
-}
-as() { GOV_AS=$1; shift; gov "$@"; }
 prop_field() { jget "$(api "${3:-1}")/v1/gov/proposals/$1" "$2"; }
 paused_routes() { jget "$(api "${1:-1}")/v1/gov" '",".join(r["src_chain"]+"->"+r["dst_chain"] for r in d["paused_routes"])'; }
 paused_chains() { jget "$(api "${1:-1}")/v1/gov" '",".join(d["paused_chains"])'; }

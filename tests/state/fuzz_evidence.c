@@ -7,7 +7,7 @@
  * small set must not crash whatever it says.
  *
  * Seed corpus: tests/fuzz/corpus/state-evidence/ (a double vote, a pair of
- * conflicting checkpoints, truncations).
+ * conflicting checkpoints, finality reports, truncations).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,6 +43,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(ist_evidence_encode(&ev, &b) == 0);
 	check(b.len == size && memcmp(b.data, data, size) == 0);
 	ist_buf_fini(&b);
+	if (ev.kind == IST_EVIDENCE_FINALITY_REPORT) {
+		char rw[160];
+		if (!ist_evidence_report_verify(&ev, 1, rw, sizeof(rw)))
+			check(rw[0] != '\0');
+	}
 	static const uint8_t nk[2][32] = { { 1 }, { 2 } };
 	static const uint8_t ak[2][33] = { { 2, 1 }, { 3, 1 } };
 	struct ist_evidence_set s = { .network_id = 1, .epoch = ev.kind == 1 ? ev.u.vote.epoch : ev.u.cps.a.epoch,

@@ -4,8 +4,9 @@
  * withdraw after the unbonding epochs; jailing from missed QCs and unjail
  * after the cooldown; slashing from double-vote and conflicting-checkpoint
  * evidence (the epoch ends at once); submission prechecks with their
- * reasons; a flush/load round trip that continues identically; and
- * governance transactions with their receipts (the proposal number).
+ * reasons; a flush/load round trip that continues identically;
+ * governance transactions with their receipts (the proposal number); and
+ * signed finality reports that trip a chain's circuit breaker.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "crypto/secp256k1.h"
 #include "crypto/x25519.h"
 #include "lib/ist_test.h"
+#include "state/breaker.h"
 #include "state/evidence.h"
 #include "state/gov.h"
 #include "state/ledger.h"
@@ -652,6 +654,99 @@ START_TEST(governance_params)
 }
 END_TEST
 
+/* A finality report of chain `chain` at source height sh by `who`, signed
+ * for network `net`. */
+static void finality_report(int who, uint64_t net, uint64_t chain, uint64_t sh, struct ist_payload_item *it)
+{
+	struct ist_evidence ev = { .kind = IST_EVIDENCE_FINALITY_REPORT };
+	ev.u.report.network_id = net;
+	ev.u.report.chain = chain;
+	ev.u.report.height = sh;
+	memset(ev.u.report.observed, 0x11, 32);
+	memset(ev.u.report.rewritten, 0x22, 32);
+	memcpy(ev.u.report.reporter, vals[who].pub, 32);
+	uint8_t m[IST_EVIDENCE_REPORT_SIGNING_BYTES];
+	ist_evidence_report_signing_bytes(&ev, m);
+	ck_assert_int_eq(ist_ed25519_sign(vals[who].seed, m, sizeof(m), ev.u.report.sig), 0);
+	encode(&ev, it);
+}
+
+static void report_refused(struct ist_ledger *l, const struct ist_payload_item *it, const char *want)
+{
+	char why[IST_LEDGER_REASON_MAX];
+	ck_assert_int_eq(ist_ledger_evidence_check(l, it->u.opaque.data, it->u.opaque.len, why, sizeof(why)),
+			 -IST_EINVAL);
+	ck_assert_msg(strstr(why, want) != NULL, "reason '%s' lacks '%s'", why, want);
+}
+
+/* Signed finality reports in blocks: checked (network, signature, set,
+ * one per validator), recorded, and two of four equal stakes (more than
+ * 1/3) pause the chain at the end of the block; the record persists. */
+START_TEST(finality_reports)
+{
+	struct mem *m = calloc(1, sizeof(*m));
+	struct ist_ledger_sink sink = { .put = mem_put, .ctx = m };
+	struct ist_ledger *l = new_ledger();
+	struct ist_payload_item r0, r0b, r1, other_net, outsider, forged;
+	finality_report(0, NET, 3, 40, &r0);
+	finality_report(0, NET, 3, 41, &r0b);
+	finality_report(1, NET, 3, 42, &r1);
+	finality_report(1, NET + 1, 3, 42, &other_net);
+	finality_report(NV, NET, 3, 42, &outsider);
+	finality_report(2, NET, 3, 42, &forged);
+	forged.u.opaque.data[20] ^= 1;   /* the height: the signature no longer covers it */
+	char why[IST_LEDGER_REASON_MAX];
+	ck_assert_int_eq(ist_ledger_evidence_check(l, r0.u.opaque.data, r0.u.opaque.len, why, sizeof(why)), 0);
+	report_refused(l, &other_net, "another network");
+	report_refused(l, &outsider, "not a validator of the current set");
+	report_refused(l, &forged, "does not verify");
+	/* one report: 1/4, nothing paused; it is not slashing */
+	struct ist_ledger_outcome o = apply(l, &r0, 1, 0x0f);
+	ck_assert(!o.epoch_ended);
+	ck_assert(!ist_gov_chain_paused(ist_ledger_gov(l), 3));
+	ck_assert_uint_eq(ist_ledger_validator_find(l, vals[0].pub)->slashed, 0);
+	report_refused(l, &r0b, "counted already");
+	/* the same validator again and validator 1 in one block: 2/4 */
+	struct ist_payload_item two[2] = { r0b, r1 };
+	apply(l, two, 2, 0x0f);
+	ck_assert(ist_gov_chain_paused(ist_ledger_gov(l), 3));
+	ck_assert(ist_gov_route_paused(ist_ledger_gov(l), 1, 3));
+	ck_assert(!ist_gov_route_paused(ist_ledger_gov(l), 1, 2));
+	const struct ist_breaker_chain *c = ist_breaker_chain_get(ist_ledger_breaker(l), 3);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(c->tripped);
+	ck_assert_uint_eq(c->tripped_at, ist_ledger_height(l));
+	ck_assert_uint_eq(c->n_reports, 2);
+	ck_assert_int_eq(ist_ledger_flush(l, &sink), 0);
+	/* the records: counted, refused (the duplicate), counted */
+	size_t counted = 0, refusals = 0;
+	struct ist_ledger *k = new_ledger();
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->r[i].t == IST_LEDGER_T_EVIDENCE) {
+			struct ist_ledger_evidence_record rec;
+			ck_assert_int_eq(ist_ledger_evidence_record_decode(m->r[i].val, m->r[i].vlen, &rec), 0);
+			ck_assert_int_eq(rec.kind, IST_EVIDENCE_FINALITY_REPORT);
+			counted += rec.ok;
+			refusals += !rec.ok && strstr(rec.reason, "counted already") != NULL;
+		}
+		if (m->r[i].t == IST_LEDGER_T_BREAKER)
+			ck_assert_int_eq(ist_ledger_load_breaker(k, m->r[i].val, m->r[i].vlen), 0);
+	}
+	ck_assert_uint_eq(counted, 2);
+	ck_assert_uint_eq(refusals, 1);
+	c = ist_breaker_chain_get(ist_ledger_breaker(k), 3);
+	ck_assert(c && c->tripped && c->n_reports == 2);
+	struct ist_payload_item *all[] = { &r0, &r0b, &r1, &other_net, &outsider, &forged };
+	for (size_t i = 0; i < IST_ARRAY_SIZE(all); i++)
+		free(all[i]->u.opaque.data);
+	for (size_t i = 0; i < m->n; i++)
+		free(m->r[i].val);
+	free(m);
+	ist_ledger_free(k);
+	ist_ledger_free(l);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ledger");
@@ -666,6 +761,7 @@ int main(void)
 	tcase_add_test(tc, flush_load_round_trip);
 	tcase_add_test(tc, governance);
 	tcase_add_test(tc, governance_params);
+	tcase_add_test(tc, finality_reports);
 	suite_add_tcase(s, tc);
 	return ist_test_run(s);
 }

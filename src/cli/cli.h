@@ -119,6 +119,8 @@ int ist_cli_relay(int argc, char **argv);
 int ist_cli_tx(int argc, char **argv);
 int ist_cli_stake(int argc, char **argv);
 int ist_cli_gov(int argc, char **argv);
+/* `isthmus gov pauses` (cli/gov_pauses.c). */
+int ist_cli_gov_pauses(int argc, char **argv);
 int ist_cli_query(int argc, char **argv);
 
 #endif

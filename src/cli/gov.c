@@ -26,6 +26,7 @@ static const struct ist_cli_cmd gov_cmds[] = {
 	{ "vote", gov_vote, "vote yes or no on an open proposal" },
 	{ "show", gov_show, "show a proposal, its tally and its votes" },
 	{ "list", gov_list, "list the proposals and what is paused" },
+	{ "pauses", ist_cli_gov_pauses, "the recent pauses and resumes, and whether their certificates prove them" },
 };
 
 static const char gov_head[] =

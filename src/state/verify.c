@@ -486,10 +486,8 @@ bool ist_verify_pause(const struct ist_valset *vs, const struct ist_pause *p, co
 
 /* ---- the hand-over document ---------------------------------------------------- */
 
-/* An inclusion proof object {"leaf_index", "tree_size", "path": [hex32...]}
- * at parent.key. */
-static void proof_read(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key,
-		       struct ist_inclusion_proof *ret)
+void ist_json_proof_read(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key,
+			 struct ist_inclusion_proof *ret)
 {
 	static const char *const fields[] = { "leaf_index", "tree_size", "path", NULL };
 	char path[IST_JSON_ERR_FIELD_MAX], pp[IST_JSON_ERR_FIELD_MAX];
@@ -564,7 +562,7 @@ void ist_handover_read(struct ist_json_reader *jr, json_t *doc, const char *pare
 		goto out;
 	h->has_handover = true;
 	h->height = ist_json_u64(jr, ho, hp, "height", true, 0, 0);
-	proof_read(jr, ho, hp, "proof", &h->proof);
+	ist_json_proof_read(jr, ho, hp, "proof", &h->proof);
 	if (ist_json_ok(jr) && json_object_get(ho, "leaf")) {
 		uint8_t got[IST_HASH_BYTES], want[IST_HASH_BYTES];
 		ist_json_hex(jr, ho, hp, "leaf", got, sizeof(got), "a hash");

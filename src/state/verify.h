@@ -325,4 +325,10 @@ bool ist_verify_handover(const struct ist_valset *trusted, const struct ist_vals
 bool ist_verify_pause(const struct ist_valset *vs, const struct ist_pause *p, const struct ist_inclusion_proof *proof,
 		      const struct ist_certificate *cert, unsigned accept, struct ist_verify_result *ret) IST_WUR;
 
+/* An inclusion proof object {"leaf_index", "tree_size", "path": [hex32...]}
+ * (the counts as decimal strings, as the node's API gives them) at
+ * parent.key, into *ret; failures go to jr. */
+void ist_json_proof_read(struct ist_json_reader *jr, json_t *obj, const char *parent, const char *key,
+			 struct ist_inclusion_proof *ret);
+
 #endif

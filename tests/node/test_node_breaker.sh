@@ -89,6 +89,13 @@ rc=$(metric 1 'isthmus_breaker_reporters{chain="1"}')
 ev=$(jget "$(api 0)/v1/evidence" 'sum(1 for e in d["evidence"] if e["kind"] == "finality-report" and e["result"] == "counted")')
 [ -n "$ev" ] && [ "$ev" -ge 2 ] && ok "GET /v1/evidence lists $ev counted finality reports" ||
 	not_ok "the reports are recorded as evidence" "'$ev'"
+# the automatic pause is certified like any: a destination can check it
+breaker_certified() {
+	"$BIN" gov pauses --validators "$T/net/validator-set.json" --node "$(api 3)" >"$T/pauses.out" 2>&1 </dev/null &&
+		grep -q 'pause chain 1 (circuit breaker): valid, certified at height' "$T/pauses.out"
+}
+poll breaker_certified && ok "gov pauses: the breaker's pause of chain 1 is certified, and the genesis set verifies it" ||
+	not_ok "the automatic pause is certified" "$(cat "$T/pauses.out")"
 
 # ---- the paused chain gets no checkpoint; everything else goes on ----
 send 3 1 && H=$NONCE || bail "cannot send on chain 3"

@@ -70,6 +70,24 @@ fi
 	ok "gov list shows the paused route and the passed proposal" ||
 	not_ok "gov list" "$(cat "$T/list.out")"
 
+# ---- the pause is certified: a destination can check it ----
+# pauses_valid WHAT: `gov pauses` checks every certificate against the
+# genesis set and lists WHAT as valid
+pauses_valid() {
+	"$BIN" gov pauses --validators "$T/net/validator-set.json" --node "$(api 2)" >"$T/pauses.out" 2>&1 </dev/null &&
+		grep -q "$1: valid, certified at height [0-9]* by validators holding [0-9]* of 4000000 stake" "$T/pauses.out"
+}
+if poll pauses_valid "pause route 1->2 (proposal $P1)"; then
+	ok "gov pauses: the pause of route 1->2 is a leaf of its block, whose certificate the genesis set verifies"
+else
+	not_ok "the pause is certified" "$(cat "$T/pauses.out")"
+fi
+"$BIN" gov pauses --validators "$T/net/validator-set.json" --accept frost --node "$(api 2)" >"$T/pauses-frost.out" 2>&1 </dev/null
+rc=$?
+[ $rc -eq 1 ] && grep -q "pause route 1->2 (proposal $P1): invalid: scheme:" "$T/pauses-frost.out" &&
+	ok "a verifier that accepts only FROST refuses that multisig certificate (exit 1, invalid: scheme)" ||
+	not_ok "an unaccepted scheme is refused" "exit $rc: $(cat "$T/pauses-frost.out")"
+
 # ---- while paused: 1->2 waits, 2->1 goes on ----
 send 1 2 && H1=$NONCE && send 1 2 && H2=$NONCE || bail "cannot send on chain 1"
 send 2 1 && B=$NONCE || bail "cannot send on chain 2"
@@ -100,6 +118,8 @@ fi
 as 1 vote "$P2" --yes && as 3 vote "$P2" --yes ||
 	not_ok "validators 1 and 3 vote yes" "$(cat "$T/gov.out")"
 st=$(prop_field "$P2" 'd["status"]')
+poll pauses_valid "resume route 1->2 (proposal $P2)" &&
+	ok "gov pauses: the resume is certified too" || not_ok "the resume is certified" "$(cat "$T/pauses.out")"
 [ "$st" = passed ] && [ -z "$(paused_routes)" ] && ok "proposal $P2 passes and nothing is paused any more" ||
 	not_ok "the resume passes" "status '$st', paused '$(paused_routes)'"
 if poll delivered 1 2 "$H2" && delivered 1 2 "$H1"; then

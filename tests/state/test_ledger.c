@@ -602,6 +602,23 @@ START_TEST(governance)
 			found = true;
 		}
 	ck_assert(found);
+	/* the pause is recorded at the height it took effect, for its leaf */
+	size_t pauses = 0;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->r[i].t == IST_LEDGER_T_PAUSES) {
+			struct ist_gov_event ev[IST_GOV_MAX_BLOCK_EVENTS];
+			size_t ne = 0;
+			ck_assert_uint_eq(m->r[i].klen, 8);
+			ck_assert_int_eq(ist_gov_events_decode(m->r[i].val, m->r[i].vlen, ist_get_be64(m->r[i].key), ev,
+							       IST_GOV_MAX_BLOCK_EVENTS, &ne), 0);
+			ck_assert_uint_eq(ne, 1);
+			ck_assert_int_eq(ev[0].scope, IST_PAUSE_ROUTE);
+			ck_assert(ev[0].paused && ev[0].a == 1 && ev[0].b == 2 && ev[0].proposal == 1);
+			uint8_t leaves[IST_GOV_MAX_BLOCK_EVENTS][IST_HASH_BYTES];
+			ck_assert_uint_eq(ist_ledger_pause_leaves(l, ev[0].height, leaves), 1);
+			pauses++;
+		}
+	ck_assert_uint_eq(pauses, 1);
 	ck_assert(ist_gov_route_paused(ist_ledger_gov(k), 1, 2));
 	ck_assert_uint_eq(ist_gov_n_proposals(ist_ledger_gov(k)), 2);
 	for (size_t i = 0; i < m->n; i++)

@@ -494,6 +494,88 @@ START_TEST(test_message_proof_shape)
 }
 END_TEST
 
+/* A pause certified in a batch tree of [checkpoint, pause, checkpoint],
+ * signed per w's spec. */
+static void pause_world(struct world *w, struct ist_pause *p, struct ist_inclusion_proof *proof,
+			struct ist_certificate *cert)
+{
+	*p = (struct ist_pause){ .network_id = w->spec.network_id, .height = w->spec.height, .scope = IST_PAUSE_ROUTE,
+				 .a = 1, .b = 2, .paused = true };
+	uint8_t leaves[3][IST_HASH_BYTES];
+	for (int i = 0; i < 3; i += 2) {
+		struct ist_checkpoint cp = { .src_chain = 1, .dst_chain = 2, .src_height = 7 + i, .tree_size = 1 + i };
+		ist_wire_checkpoint_leaf_hash(&cp, leaves[i]);
+	}
+	ist_wire_pause_leaf_hash(p, leaves[1]);
+	memset(cert, 0, sizeof(*cert));
+	cert->scheme = w->spec.scheme;
+	cert->network_id = w->spec.network_id;
+	cert->epoch = w->spec.epoch;
+	cert->height = w->spec.height;
+	ck_assert_int_eq(ist_merkle_root((const uint8_t (*)[IST_HASH_BYTES])leaves, 3, cert->batch_root), 0);
+	memset(proof, 0, sizeof(*proof));
+	ck_assert_int_eq(ist_merkle_inclusion_proof((const uint8_t (*)[IST_HASH_BYTES])leaves, 3, 1, proof->path,
+						    &proof->path_len), 0);
+	proof->leaf_index = 1;
+	proof->tree_size = 3;
+	ck_assert_int_eq(fx_sign(&w->spec, cert), 0);
+}
+
+static void expect_pause(const struct world *w, const struct ist_pause *p, const struct ist_inclusion_proof *proof,
+			 const struct ist_certificate *cert, enum ist_verify_reason want, const char *what)
+{
+	struct ist_verify_result res;
+	bool ok = ist_verify_pause(&w->vs, p, proof, cert, ALL, &res);
+	ck_assert_msg(res.reason == want, "%s: reason %s (%s), want %s", what, ist_verify_reason_name(res.reason),
+		      res.detail, ist_verify_reason_name(want));
+	ck_assert_int_eq(ok, want == IST_VERIFY_OK);
+}
+
+/* A certified pause verifies in both schemes; a resume posing as the
+ * pause, another height, another network, a checkpoint leaf's proof, a
+ * flipped path bit and a certificate of another set are refused. */
+START_TEST(test_pause)
+{
+	for (int frost = 0; frost < 2; frost++) {
+		struct world *w = world_new(4, 91 + frost);
+		if (frost)
+			w->spec.scheme = IST_CERT_FROST_ED25519;
+		world_build(w);
+		struct ist_pause p;
+		struct ist_inclusion_proof proof;
+		struct ist_certificate cert;
+		pause_world(w, &p, &proof, &cert);
+		expect_pause(w, &p, &proof, &cert, IST_VERIFY_OK, "the certified pause");
+		struct ist_pause x = p;
+		x.paused = false;
+		expect_pause(w, &x, &proof, &cert, IST_VERIFY_PAUSE_PROOF, "a resume posing as the pause");
+		x = p;
+		x.height++;
+		expect_pause(w, &x, &proof, &cert, IST_VERIFY_PAUSE_PROOF, "another height");
+		x = p;
+		x.network_id++;
+		expect_pause(w, &x, &proof, &cert, IST_VERIFY_NETWORK, "another network");
+		x = p;
+		x.scope = IST_PAUSE_CHAIN;
+		expect_pause(w, &x, &proof, &cert, IST_VERIFY_PAUSE_PROOF, "a chain pause posing as a route pause");
+		struct ist_inclusion_proof q = proof;
+		q.leaf_index = 0;   /* the checkpoint's position */
+		expect_pause(w, &p, &q, &cert, IST_VERIFY_PAUSE_PROOF, "the proof of another leaf");
+		q = proof;
+		q.path[0][5] ^= 0x10;
+		expect_pause(w, &p, &q, &cert, IST_VERIFY_PAUSE_PROOF, "a flipped path bit");
+		struct world *o = world_new(4, 7 + frost);
+		if (frost)
+			o->spec.scheme = IST_CERT_FROST_ED25519;
+		world_build(o);
+		expect_pause(o, &p, &proof, &cert, frost ? IST_VERIFY_GROUP_KEY : IST_VERIFY_BAD_SIGNATURE,
+			     "a certificate of another set");
+		world_free(o);
+		world_free(w);
+	}
+}
+END_TEST
+
 START_TEST(test_reason_names)
 {
 	/* stable: these are metric labels and HTTP error codes */
@@ -681,6 +763,7 @@ int main(void)
 	tcase_add_test(tc, test_frost_forgeries);
 	tcase_add_test(tc, test_destination_and_route);
 	tcase_add_test(tc, test_message_proof_shape);
+	tcase_add_test(tc, test_pause);
 	tcase_add_test(tc, test_reason_names);
 	tcase_add_test(tc, test_accept_parse);
 	tcase_add_test(tc, test_valset_round_trip);

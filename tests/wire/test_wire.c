@@ -338,6 +338,34 @@ START_TEST(test_golden_checkpoint_and_attest)
 }
 END_TEST
 
+/* The pause leaf, literally as docs/protocol-wire.md lays it out:
+ * SHA-256(0x00 || "isthmus/pause/v1" || network id || height || scope ||
+ * a || b || paused); one field changed changes it. */
+START_TEST(test_pause_leaf)
+{
+	struct ist_pause p = { .network_id = SAMPLE_NETWORK_ID, .height = 21, .scope = IST_PAUSE_ROUTE, .a = 1, .b = 2,
+			       .paused = true };
+	uint8_t pre[1 + IST_WIRE_PAUSE_BYTES];
+	pre[0] = 0x00;
+	memcpy(pre + 1, "isthmus/pause/v1", 16);
+	ist_put_be64(pre + 17, SAMPLE_NETWORK_ID);
+	ist_put_be64(pre + 25, 21);
+	pre[33] = 2;
+	ist_put_be64(pre + 34, 1);
+	ist_put_be64(pre + 42, 2);
+	pre[50] = 1;
+	uint8_t bytes[IST_WIRE_PAUSE_BYTES], want[IST_HASH_BYTES], leaf[IST_HASH_BYTES];
+	ist_wire_pause_bytes(&p, bytes);
+	ck_assert_mem_eq(bytes, pre + 1, sizeof(bytes));
+	ist_sha256(pre, sizeof(pre), want);
+	ist_wire_pause_leaf_hash(&p, leaf);
+	ck_assert_mem_eq(leaf, want, sizeof(want));
+	p.paused = false;
+	ist_wire_pause_leaf_hash(&p, leaf);
+	ck_assert(memcmp(leaf, want, sizeof(want)) != 0);
+}
+END_TEST
+
 START_TEST(test_golden_vote_timeout)
 {
 	struct ist_vote v;
@@ -1492,6 +1520,7 @@ int main(void)
 	tcase_add_test(tc, test_equal_sees_every_field);
 	tcase_add_test(tc, test_golden_message);
 	tcase_add_test(tc, test_golden_checkpoint_and_attest);
+	tcase_add_test(tc, test_pause_leaf);
 	tcase_add_test(tc, test_golden_vote_timeout);
 	tcase_add_test(tc, test_golden_tx);
 	tcase_add_test(tc, test_golden_block_and_proposal);

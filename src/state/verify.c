@@ -431,6 +431,14 @@ void ist_handover_leaf_hash(const struct ist_valset *next, uint8_t ret_leaf32[IS
 	ist_merkle_leaf_hash(data, sizeof(data), ret_leaf32);
 }
 
+/* The RFC 9162 path of `proof` leads from `leaf` to `root`. */
+static bool leads_to(const uint8_t leaf[IST_HASH_BYTES], const struct ist_inclusion_proof *proof,
+		     const uint8_t root[IST_HASH_BYTES])
+{
+	return ist_merkle_verify_inclusion(leaf, proof->leaf_index, proof->tree_size,
+					   (const uint8_t (*)[IST_HASH_BYTES])proof->path, proof->path_len, root);
+}
+
 bool ist_verify_handover(const struct ist_valset *trusted, const struct ist_valset *next,
 			 const struct ist_inclusion_proof *proof, const struct ist_certificate *cert, unsigned accept,
 			 struct ist_verify_result *ret)
@@ -452,8 +460,7 @@ bool ist_verify_handover(const struct ist_valset *trusted, const struct ist_vals
 			    "the batch tree", proof->leaf_index, proof->tree_size);
 	uint8_t leaf[IST_HASH_BYTES];
 	ist_handover_leaf_hash(next, leaf);
-	if (!ist_merkle_verify_inclusion(leaf, proof->leaf_index, proof->tree_size,
-					 (const uint8_t (*)[IST_HASH_BYTES])proof->path, proof->path_len, cert->batch_root))
+	if (!leads_to(leaf, proof, cert->batch_root))
 		return fail(res, IST_VERIFY_HANDOVER_PROOF,
 			    "hand-over proof (leaf %" PRIu64 " of %" PRIu64 ") does not lead from the hand-over leaf of the "
 			    "epoch %" PRIu64 " set to the certificate's batch root", proof->leaf_index, proof->tree_size,
@@ -475,9 +482,7 @@ bool ist_verify_pause(const struct ist_valset *vs, const struct ist_pause *p, co
 			    ", the certificate is of height %" PRIu64, p->height, cert->height);
 	uint8_t leaf[IST_HASH_BYTES];
 	ist_wire_pause_leaf_hash(p, leaf);
-	if (proof->tree_size == 0 || proof->leaf_index >= proof->tree_size ||
-	    !ist_merkle_verify_inclusion(leaf, proof->leaf_index, proof->tree_size,
-					 (const uint8_t (*)[IST_HASH_BYTES])proof->path, proof->path_len, cert->batch_root))
+	if (proof->tree_size == 0 || proof->leaf_index >= proof->tree_size || !leads_to(leaf, proof, cert->batch_root))
 		return fail(res, IST_VERIFY_PAUSE_PROOF,
 			    "pause proof (leaf %" PRIu64 " of %" PRIu64 ") does not lead from the pause leaf to the "
 			    "certificate's batch root", proof->leaf_index, proof->tree_size);

@@ -151,17 +151,40 @@ poll() {
 # ---- messages and governance (the devchains of start_devchains, the
 # validators of $T/net) ----
 
+# start_net N M [DEVCHAIN FLAGS...]: an `isthmus testnet` of N validators and
+# M chains in $T/net, its devchains (start_devchains M FLAGS...), its
+# validators (committing), and `isthmus relay` over every chain through
+# validators 1 and 2 (log $T/relay.log, pid ${PIDS[11]})
+start_net() {
+	local nv=$1 m=$2 i k chains=()
+	shift 2
+	pick_base_port "$nv" "$m" || bail "no free base port found"
+	"$BIN" testnet --validators "$nv" --chains "$m" --output "$T/net" --base-port "$BASE" --kdf-fast \
+		>"$T/testnet.out" 2>&1 </dev/null || bail "isthmus testnet failed: $(head -3 "$T/testnet.out")"
+	start_devchains "$m" "$@"
+	for i in $(seq 0 $((nv - 1))); do start "$i"; done
+	wait_heights 3 $(seq 0 $((nv - 1))) && ok "$nv validators commit" || bail "no commits"
+	for k in $(seq 1 "$m"); do chains+=(--chain "$k=$(chain_url "$k")"); done
+	"$BIN" relay --validator "$(api 1)" --validator "$(api 2)" "${chains[@]}" \
+		--state "$T/relay.json" --wait-ms 1000 >"$T/relay.log" 2>&1 </dev/null &
+	PIDS[11]=$!
+}
+
 R32=3333333333333333333333333333333333333333333333333333333333333333
-# send SRC DST: sends a message on chain SRC to chain DST; its nonce in $NONCE
+# send SRC DST [VALUE]: sends a message on chain SRC to chain DST (declared
+# value VALUE, default 1); its nonce in $NONCE
 send() {
 	local out
-	out=$(curl -s --max-time 10 -X POST -d "{\"dst_chain\":$2,\"recipient\":\"$R32\",\"value\":1,\"payload\":\"00\"}" \
+	out=$(curl -s --max-time 10 -X POST \
+		-d "{\"dst_chain\":$2,\"recipient\":\"$R32\",\"value\":${3:-1},\"payload\":\"00\"}" \
 		"$(chain_url "$1")/v1/messages")
 	NONCE=$(printf '%s' "$out" | sed -n 's/.*"nonce":\([0-9]*\).*/\1/p')
 	[ -n "$NONCE" ]
 }
 # delivered SRC DST NONCE: the message is in DST's inbox
 delivered() { curl -s --max-time 5 "$(chain_url "$2")/v1/inbox/$1/$3" | grep -q '"delivered":true'; }
+# inbox_height SRC DST NONCE: the height of DST's block that took it
+inbox_height() { jget "$(chain_url "$2")/v1/inbox/$1/$3" 'd["height"]'; }
 
 # gov ARGS...: `isthmus gov` as validator I's operator (GOV_AS), output in $T/gov.out
 GOV_AS=0

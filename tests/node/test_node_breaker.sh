@@ -20,15 +20,7 @@ TEST_NAME=breaker
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 N=4
 
-pick_base_port $N 3 || bail "no free base port found"
-"$BIN" testnet --validators $N --chains 3 --output "$T/net" --base-port "$BASE" --kdf-fast \
-	>"$T/testnet.out" 2>&1 </dev/null || bail "isthmus testnet failed: $(head -3 "$T/testnet.out")"
-start_devchains 3 --test-hooks
-for i in $(seq 0 $((N - 1))); do start "$i"; done
-wait_heights 3 0 1 2 3 && ok "4 validators commit" || bail "no commits"
-"$BIN" relay --validator "$(api 1)" --validator "$(api 2)" --chain "1=$(chain_url 1)" --chain "2=$(chain_url 2)" \
-	--chain "3=$(chain_url 3)" --state "$T/relay.json" --wait-ms 1000 >"$T/relay.log" 2>&1 </dev/null &
-PIDS[11]=$!
+start_net $N 3 --test-hooks
 
 # msg_height SRC DST NONCE: the height of the source block holding the message
 msg_height() {

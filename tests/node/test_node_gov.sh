@@ -17,17 +17,7 @@ TEST_NAME=gov
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 N=4
 
-pick_base_port $N 2 || bail "no free base port found"
-"$BIN" testnet --validators $N --chains 2 --output "$T/net" --base-port "$BASE" --kdf-fast \
-	>"$T/testnet.out" 2>&1 </dev/null || bail "isthmus testnet failed: $(head -3 "$T/testnet.out")"
-start_devchains 2
-for i in $(seq 0 $((N - 1))); do start "$i"; done
-wait_heights 3 0 1 2 3 && ok "4 validators commit" || bail "no commits"
-"$BIN" relay --validator "$(api 1)" --validator "$(api 2)" --chain "1=$(chain_url 1)" --chain "2=$(chain_url 2)" \
-	--state "$T/relay.json" --wait-ms 1000 >"$T/relay.log" 2>&1 </dev/null &
-PIDS[10]=$!
-
-inbox_height() { jget "$(chain_url "$2")/v1/inbox/$1/$3" 'd["height"]'; }
+start_net $N 2
 
 prop_field() { jget "$(api "${3:-1}")/v1/gov/proposals/$1" "$2"; }
 paused_routes() { jget "$(api "${1:-1}")/v1/gov" '",".join(r["src_chain"]+"->"+r["dst_chain"] for r in d["paused_routes"])'; }

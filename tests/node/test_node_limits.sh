@@ -21,29 +21,8 @@ TEST_NAME=limits
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 N=4
 
-pick_base_port $N 2 || bail "no free base port found"
-"$BIN" testnet --validators $N --chains 2 --output "$T/net" --base-port "$BASE" --kdf-fast \
-	>"$T/testnet.out" 2>&1 </dev/null || bail "isthmus testnet failed: $(head -3 "$T/testnet.out")"
-start_devchains 2
-for i in $(seq 0 $((N - 1))); do start "$i"; done
-wait_heights 3 0 1 2 3 && ok "4 validators commit" || bail "no commits"
-"$BIN" relay --validator "$(api 1)" --validator "$(api 2)" --chain "1=$(chain_url 1)" --chain "2=$(chain_url 2)" \
-	--state "$T/relay.json" --wait-ms 1000 >"$T/relay.log" 2>&1 </dev/null &
-PIDS[10]=$!
+start_net $N 2
 
-R32=3333333333333333333333333333333333333333333333333333333333333333
-# send SRC DST [VALUE]: sends a message on chain SRC to chain DST; its nonce in $NONCE
-send() {
-	local out
-	out=$(curl -s --max-time 10 -X POST \
-		-d "{\"dst_chain\":$2,\"recipient\":\"$R32\",\"value\":${3:-1},\"payload\":\"00\"}" \
-		"$(chain_url "$1")/v1/messages")
-	NONCE=$(printf '%s' "$out" | sed -n 's/.*"nonce":\([0-9]*\).*/\1/p')
-	[ -n "$NONCE" ]
-}
-# delivered SRC DST NONCE: the message is in DST's inbox
-delivered() { curl -s --max-time 5 "$(chain_url "$2")/v1/inbox/$1/$3" | grep -q '"delivered":true'; }
-inbox_height() { jget "$(chain_url "$2")/v1/inbox/$1/$3" 'd["height"]'; }
 head_height() { jget "$(chain_url "$1")/v1/head" 'd["height"]'; }
 # hold I NONCE EXPR: EXPR over the hold of message NONCE of 1->2 on validator I ('' when not held)
 hold() { jget "$(api "$1")/v1/deliveries/1/2/$2" "(lambda h: $3)(d['hold']) if d.get('reason') == 'held' else ''"; }
@@ -52,17 +31,6 @@ metric() {
 	curl -s --max-time 2 "$(api "$1")/metrics" | awk -v m="$2" '$1 == m { s += $2 } END { print s + 0 }'
 }
 
-# gov ARGS...: `isthmus gov` as validator GOV_AS's operator, output in $T/gov.out
-GOV_AS=0
-gov() {
-	"$BIN" gov "$@" --keystore "$T/net/node$GOV_AS/keys" --key validator \
-		--passphrase-file "$T/net/node$GOV_AS/passphrase" --node "$(api 1)" --timeout 60 \
-		>"$T/gov.out" 2>&1 </dev/null
-	local rc=$?
-	cat "$T/gov.out" >>"$T/cli.log"
-	return $rc
-}
-as() { GOV_AS=$1; shift; gov "$@"; }
 prop_status() { jget "$(api "${2:-1}")/v1/gov/proposals/$1" 'd["status"]'; }
 # pass WHAT ARGS...: validator 0 proposes, 1 and 2 vote yes (75% of the stake); the proposal passes
 pass() {

@@ -472,6 +472,14 @@ static void print_gov(const struct ist_cli_lj_gov *g)
 	for (size_t i = 0; i < g->n_routes; i++)
 		printf("%s%" PRIu64 "->%" PRIu64, i ? ", " : "", g->routes[i].src, g->routes[i].dst);
 	printf("%s\n", g->n_routes ? "" : "none");
+	printf("breakers       ");
+	size_t nb = 0;
+	for (size_t i = 0; i < g->n_breakers; i++)
+		if (g->breakers[i].tripped)
+			printf("%schain %" PRIu64 " tripped at height %" PRIu64 " (%s, %zu reporters)", nb++ ? ", " : "",
+			       g->breakers[i].chain, g->breakers[i].tripped_at, g->breakers[i].reason,
+			       g->breakers[i].n_reporters);
+	printf("%s\n", nb ? "" : "none tripped");
 	printf("route limits%s\n", g->n_limits ? "" : "   none");
 	for (size_t i = 0; i < g->n_limits; i++) {
 		const struct ist_cli_lj_route_limits *x = &g->limits[i];

@@ -10,15 +10,13 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/ledger_json.h"
 #include "cli/txsubmit.h"
 #include "common/bytes.h"
 #include "common/err.h"
 #include "common/json.h"
 #include "state/verify.h"
 #include "wire/codec.h"
-
-/* Entries of GET /v1/gov/pauses read at most. */
-#define PAUSES_MAX 1024
 
 static const char pauses_help[] =
 	"usage: isthmus gov pauses [--validators FILE] [--accept SCHEMES] [--scheme frost]\n"
@@ -47,53 +45,9 @@ static const char pauses_help[] =
 
 enum { OPT_VALIDATORS = IST_CLI_LOPT_OWN, OPT_ACCEPT, OPT_SCHEME };
 
-struct pause_entry {
-	struct ist_pause p;
-	uint64_t epoch, proposal;
-	struct ist_inclusion_proof proof;
-	uint8_t *cert;          /* the encoded certificate; NULL: not formed yet */
-	size_t cert_len;
-};
-
-/* Reads element i of "pauses" into *e (network_id left to the caller). */
-static void entry_read(struct ist_json_reader *jr, json_t *arr, size_t i, struct pause_entry *e)
-{
-	char path[IST_JSON_ERR_FIELD_MAX];
-	ist_json_index(path, "pauses", i);
-	json_t *o = json_array_get(arr, i);
-	if (!json_is_object(o)) {
-		ist_json_fail(jr, -IST_ECONFIG, path, "must be an object");
-		return;
-	}
-	e->p.height = ist_json_u64(jr, o, path, "height", true, 0, 1);
-	e->epoch = ist_json_u64(jr, o, path, "epoch", true, 0, 0);
-	const char *scope = ist_json_string(jr, o, path, "scope", true, "");
-	if (ist_json_ok(jr) && strcmp(scope, "chain") == 0) {
-		e->p.scope = IST_PAUSE_CHAIN;
-		e->p.a = ist_json_u64(jr, o, path, "chain", true, 0, 1);
-	} else if (ist_json_ok(jr) && strcmp(scope, "route") == 0) {
-		e->p.scope = IST_PAUSE_ROUTE;
-		e->p.a = ist_json_u64(jr, o, path, "src_chain", true, 0, 1);
-		e->p.b = ist_json_u64(jr, o, path, "dst_chain", true, 0, 1);
-	} else if (ist_json_ok(jr)) {
-		ist_json_fail(jr, -IST_ECONFIG, path, "scope must be \"chain\" or \"route\"");
-	}
-	json_t *paused = json_object_get(o, "paused");
-	if (ist_json_ok(jr) && !json_is_boolean(paused))
-		ist_json_fail(jr, -IST_ECONFIG, path, "paused must be true or false");
-	e->p.paused = json_is_true(paused);
-	json_t *prop = json_object_get(o, "proposal");
-	if (prop && !json_is_null(prop))
-		e->proposal = ist_json_u64(jr, o, path, "proposal", true, 0, 1);
-	ist_json_proof_read(jr, o, path, "proof", &e->proof);
-	json_t *c = json_object_get(o, "certificate");
-	if (c && !json_is_null(c))
-		ist_json_hex_alloc(jr, o, path, "certificate", true, IST_WIRE_MAX_CERTIFICATE_BYTES, &e->cert, &e->cert_len);
-}
-
 /* One line (two with a verdict) for entry e; returns false when its
  * certificate was checked and is invalid. */
-static bool print_entry(const struct pause_entry *e, const struct ist_valset *vs, unsigned accept)
+static bool print_entry(const struct ist_cli_lj_pause *e, const struct ist_valset *vs, unsigned accept)
 {
 	char what[96], why[48] = "circuit breaker";
 	if (e->p.scope == IST_PAUSE_CHAIN)
@@ -196,39 +150,26 @@ int ist_cli_gov_pauses(int argc, char **argv)
 	}
 	const char *path = frost ? "/v1/gov/pauses?scheme=frost-ed25519" : "/v1/gov/pauses";
 	struct ist_cli_rpc_answer a = { 0 };
-	struct pause_entry *es = NULL;
-	size_t n = 0;
+	struct ist_cli_lj_pauses ps = { 0 };
 	bool all_valid = true;
 	if ((r = ist_cli_node_get(&node, path, false, &a)) < 0)
 		goto out;
-	struct ist_json_reader jr;
-	ist_json_reader_init(&jr, path, &jerr);
-	json_t *arr = ist_json_array(&jr, a.doc, "", "pauses", true, 0, PAUSES_MAX);
-	n = arr ? json_array_size(arr) : 0;
-	if (n && !(es = calloc(n, sizeof(*es)))) {
-		r = -IST_ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n && ist_json_ok(&jr); i++)
-		entry_read(&jr, arr, i, &es[i]);
-	if (!ist_json_ok(&jr)) {
-		r = ist_cli_node_bad_answer(&node, path, ist_json_code(&jr), &jerr);
+	if ((r = ist_cli_lj_pauses_parse(a.doc, path, &ps, &jerr)) < 0) {
+		r = ist_cli_node_bad_answer(&node, path, r, &jerr);
 		goto out;
 	}
 	if (o.json) {
 		r = ist_cli_print_json(json_incref(a.doc));
 		goto out;
 	}
-	if (!n)
+	if (!ps.n)
 		printf("no pauses or resumes kept\n");
-	for (size_t i = 0; i < n; i++)
-		all_valid &= print_entry(&es[i], vs, accept);
+	for (size_t i = 0; i < ps.n; i++)
+		all_valid &= print_entry(&ps.v[i], vs, accept);
 	if (!all_valid)
 		r = -IST_EINVAL;
 out:
-	for (size_t i = 0; i < n && es; i++)
-		free(es[i].cert);
-	free(es);
+	ist_cli_lj_pauses_fini(&ps);
 	free(vs);
 	ist_cli_rpc_answer_fini(&a);
 	ist_cli_node_close(&node);

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "state/verify.h"
+#include "wire/codec.h"
 
 /* Starts a decoder: the reader, and `doc` must be an object. */
 static bool begin(struct ist_json_reader *jr, json_t *doc, const char *label, struct ist_json_err *err)
@@ -581,7 +583,24 @@ int ist_cli_lj_gov_parse(json_t *doc, const char *label, struct ist_cli_lj_gov *
 		ret->routes[i].src = ist_json_u64(&jr, e, path, "src_chain", true, 0, 0);
 		ret->routes[i].dst = ist_json_u64(&jr, e, path, "dst_chain", true, 0, 0);
 	}
-	arr = ist_json_array(&jr, doc, "", "route_limits", true, 0, IST_CLI_LJ_MAX_PAUSED);
+	arr = ist_json_array(&jr, doc, "", "breakers", false, 0, IST_CLI_LJ_MAX_PAUSED);
+	n = arr ? json_array_size(arr) : 0;
+	ret->breakers = alloc_n(&jr, n, sizeof(*ret->breakers));
+	ret->n_breakers = ret->breakers ? n : 0;
+	for (size_t i = 0; i < ret->n_breakers && !jr.code; i++) {
+		struct ist_cli_lj_breaker *x = &ret->breakers[i];
+		json_t *e = element(&jr, arr, "breakers", i, path);
+		x->chain = ist_json_u64(&jr, e, path, "chain", true, 0, 1);
+		ist_json_member(&jr, e, path, "tripped", true);
+		x->tripped = ist_json_bool(&jr, e, path, "tripped", false);
+		if (x->tripped) {
+			x->tripped_at = ist_json_u64(&jr, e, path, "tripped_at", true, 0, 0);
+			string_into(&jr, e, path, "reason", true, x->reason, sizeof(x->reason));
+		}
+		json_t *rep = ist_json_array(&jr, e, path, "reporters", true, 0, IST_CLI_LJ_MAX_VOTES);
+		x->n_reporters = rep ? json_array_size(rep) : 0;
+	}
+	arr = ist_json_array(&jr, doc, "", "route_limits", false, 0, IST_CLI_LJ_MAX_PAUSED);
 	n = arr ? json_array_size(arr) : 0;
 	ret->limits = alloc_n(&jr, n, sizeof(*ret->limits));
 	ret->n_limits = ret->limits ? n : 0;
@@ -628,5 +647,115 @@ void ist_cli_lj_gov_fini(struct ist_cli_lj_gov *g)
 	free(g->chains);
 	free(g->routes);
 	free(g->limits);
+	free(g->breakers);
 	memset(g, 0, sizeof(*g));
+}
+
+/* ---- GET /v1/gov/pauses ---- */
+
+static void pause_read(struct ist_json_reader *jr, json_t *e, const char *path, struct ist_cli_lj_pause *x)
+{
+	x->p.height = ist_json_u64(jr, e, path, "height", true, 0, 1);
+	x->epoch = ist_json_u64(jr, e, path, "epoch", true, 0, 0);
+	char scope[IST_CLI_LJ_WORD_MAX];
+	string_into(jr, e, path, "scope", true, scope, sizeof(scope));
+	if (jr->code)
+		return;
+	if (strcmp(scope, "chain") == 0) {
+		x->p.scope = IST_PAUSE_CHAIN;
+		x->p.a = ist_json_u64(jr, e, path, "chain", true, 0, 1);
+	} else if (strcmp(scope, "route") == 0) {
+		x->p.scope = IST_PAUSE_ROUTE;
+		x->p.a = ist_json_u64(jr, e, path, "src_chain", true, 0, 1);
+		x->p.b = ist_json_u64(jr, e, path, "dst_chain", true, 0, 1);
+	} else {
+		char sp[IST_JSON_ERR_FIELD_MAX];
+		member_path(sp, path, "scope");
+		ist_json_fail(jr, -IST_ECONFIG, sp, "must be \"chain\" or \"route\"");
+		return;
+	}
+	ist_json_member(jr, e, path, "paused", true);
+	x->p.paused = ist_json_bool(jr, e, path, "paused", false);
+	if (nullable(jr, e, "proposal"))
+		x->proposal = ist_json_u64(jr, e, path, "proposal", true, 0, 1);
+	ist_json_proof_read(jr, e, path, "proof", &x->proof);
+	if (nullable(jr, e, "certificate"))
+		ist_json_hex_alloc(jr, e, path, "certificate", true, IST_WIRE_MAX_CERTIFICATE_BYTES, &x->cert,
+				   &x->cert_len);
+}
+
+int ist_cli_lj_pauses_parse(json_t *doc, const char *label, struct ist_cli_lj_pauses *ret, struct ist_json_err *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct ist_json_reader jr;
+	if (!begin(&jr, doc, label, err))
+		return ist_json_code(&jr);
+	json_t *arr = ist_json_array(&jr, doc, "", "pauses", true, 0, IST_CLI_LJ_MAX_PAUSED);
+	size_t n = arr ? json_array_size(arr) : 0;
+	ret->v = alloc_n(&jr, n, sizeof(*ret->v));
+	ret->n = ret->v ? n : 0;
+	char path[IST_JSON_ERR_FIELD_MAX];
+	for (size_t i = 0; i < ret->n && !jr.code; i++) {
+		json_t *e = element(&jr, arr, "pauses", i, path);
+		pause_read(&jr, e, path, &ret->v[i]);
+	}
+	return ist_json_code(&jr);
+}
+
+void ist_cli_lj_pauses_fini(struct ist_cli_lj_pauses *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i].cert);
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- GET /v1/deliveries/{src}/{dst}/{nonce} ---- */
+
+int ist_cli_lj_delivery_status_parse(json_t *doc, const char *label, struct ist_cli_lj_delivery_status *ret,
+				     struct ist_json_err *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct ist_json_reader jr;
+	if (!begin(&jr, doc, label, err))
+		return ist_json_code(&jr);
+	char status[IST_CLI_LJ_WORD_MAX];
+	string_into(&jr, doc, "", "status", true, status, sizeof(status));
+	if (jr.code)
+		return ist_json_code(&jr);
+	if (strcmp(status, "ready") == 0) {
+		ret->ready = true;
+		json_t *cp = nullable(&jr, doc, "checkpoint");
+		if (cp) {
+			ret->cp_tree_size = ist_json_u64(&jr, cp, "checkpoint", "tree_size", true, 0, 1);
+			ret->cp_src_height = ist_json_u64(&jr, cp, "checkpoint", "src_height", true, 0, 0);
+			ret->has_checkpoint = true;
+		}
+		return ist_json_code(&jr);
+	}
+	if (strcmp(status, "pending") != 0) {
+		ist_json_fail(&jr, -IST_ECONFIG, "status", "must be \"ready\" or \"pending\"");
+		return ist_json_code(&jr);
+	}
+	string_into(&jr, doc, "", "reason", true, ret->reason, sizeof(ret->reason));
+	string_into(&jr, doc, "", "detail", false, ret->detail, sizeof(ret->detail));
+	if (jr.code || strcmp(ret->reason, "held") != 0)
+		return ist_json_code(&jr);
+	json_t *h = ist_json_member(&jr, doc, "", "hold", true);
+	if (!jr.code && !json_is_object(h))
+		ist_json_fail(&jr, -IST_ECONFIG, "hold", "must be an object when the reason is \"held\"");
+	if (jr.code)
+		return ist_json_code(&jr);
+	ret->held = true;
+	string_into(&jr, h, "hold", "rule", true, ret->rule, sizeof(ret->rule));
+	ret->first_held = ist_json_u64(&jr, h, "hold", "first_held", true, 0, 0);
+	ret->source_height = ist_json_u64(&jr, h, "hold", "source_height", true, 0, 0);
+	ist_json_member(&jr, h, "hold", "release_height", true);
+	if (nullable(&jr, h, "release_height")) {
+		ret->release_height = ist_json_u64(&jr, h, "hold", "release_height", true, 0, 0);
+		ret->has_release = true;
+	}
+	return ist_json_code(&jr);
 }

@@ -2,8 +2,8 @@
  * Decoders of the node's JSON answers that the ledger commands read
  * (`isthmus tx`, `isthmus stake`, `isthmus query`): GET /v1/status (its
  * network id), POST /v1/txs (the id), GET /v1/accounts/{key}, /v1/txs/{id}, /v1/staking,
- * /v1/validators, /v1/epochs, /v1/epochs/{n}, /v1/evidence, /v1/gov and
- * /v1/gov/proposals/{id} (docs/api.md). They are decoders of outside input (fuzz target
+ * /v1/validators, /v1/epochs, /v1/epochs/{n}, /v1/evidence, /v1/gov,
+ * /v1/gov/proposals/{id}, /v1/gov/pauses and /v1/deliveries/... (docs/api.md). They are decoders of outside input (fuzz target
  * 'cli-ledger-json', tests/cli/fuzz_ledger_json.c).
  *
  * Every decoder takes the parsed answer `doc` (borrowed; any JSON value) and
@@ -36,6 +36,7 @@
 #include "crypto/hash.h"
 #include "crypto/secp256k1.h"
 #include "crypto/x25519.h"
+#include "wire/types.h"
 
 /* Bounds on the lists an answer may carry (more is refused as malformed). */
 #define IST_CLI_LJ_MAX_BONDS 4096        /* bonds, unbonding entries of an account */
@@ -270,9 +271,19 @@ struct ist_cli_lj_route_limits {
 	uint64_t since, released_below, cp_height, cp_size;
 };
 
+/* One entry of "breakers" (the automatic circuit breakers). */
+struct ist_cli_lj_breaker {
+	uint64_t chain;
+	bool tripped;
+	uint64_t tripped_at;                /* meaningful when tripped */
+	char reason[IST_CLI_LJ_WORD_MAX];   /* finality_violation, conflicting_checkpoints; "" when not tripped */
+	size_t n_reporters;
+};
+
 struct ist_cli_lj_gov {
-	size_t n_chains, n_routes, n, n_limits;
+	size_t n_chains, n_routes, n, n_limits, n_breakers;
 	struct ist_cli_lj_route_limits *limits;   /* malloc'd, NULL when none */
+	struct ist_cli_lj_breaker *breakers;      /* malloc'd, NULL when none */
 	uint64_t *chains;                   /* paused; malloc'd, NULL when none */
 	struct ist_cli_lj_route *routes;    /* paused; malloc'd, NULL when none */
 	struct ist_cli_lj_proposal *proposals;   /* newest first; malloc'd, NULL when none */
@@ -290,9 +301,57 @@ void ist_cli_lj_proposal_fini(struct ist_cli_lj_proposal *p);
 /* {"paused_chains":["1",...],"paused_routes":[{"src_chain","dst_chain"}],
  * "route_limits":[{"src_chain","dst_chain","limits": {...} | null,"since",
  * "released_below","checkpoint":{"src_height","tree_size"}}],
- * "params":[...] (not read), "proposals":[proposal...]}. Out: *ret (release with _fini, also after a
+ * "params":[...] (not read), "breakers":[{"chain","tripped","tripped_at",
+ * "reason","reporters":[...]}], "proposals":[proposal...]}; route_limits
+ * and breakers may be absent (an older node). Out: *ret (release with _fini, also after a
  * failure). Returns 0, -IST_ECONFIG or -IST_ENOMEM. */
 int ist_cli_lj_gov_parse(json_t *doc, const char *label, struct ist_cli_lj_gov *ret, struct ist_json_err *err) IST_WUR;
 void ist_cli_lj_gov_fini(struct ist_cli_lj_gov *g);
+
+/* ---- GET /v1/gov/pauses ---- */
+
+struct ist_cli_lj_pause {
+	struct ist_pause p;                 /* network_id 0: the answer does not carry it */
+	uint64_t epoch;
+	uint64_t proposal;                  /* 0: the circuit breaker */
+	struct ist_inclusion_proof proof;
+	uint8_t *cert;                      /* the encoded certificate, malloc'd; NULL: not formed yet */
+	size_t cert_len;
+};
+
+struct ist_cli_lj_pauses {
+	size_t n;
+	struct ist_cli_lj_pause *v;         /* newest first; malloc'd, NULL when none */
+};
+
+/* {"pauses":[{"height","epoch","scope":"chain"|"route","chain" |
+ * "src_chain","dst_chain","paused","cause","proposal": n|null,"leaf",
+ * "proof":{...},"certificate": hex|null}]}. Out: *ret (release with
+ * _fini, also after a failure). Returns 0, -IST_ECONFIG or -IST_ENOMEM. */
+int ist_cli_lj_pauses_parse(json_t *doc, const char *label, struct ist_cli_lj_pauses *ret,
+			    struct ist_json_err *err) IST_WUR;
+void ist_cli_lj_pauses_fini(struct ist_cli_lj_pauses *p);
+
+/* ---- GET /v1/deliveries/{src}/{dst}/{nonce} (where a message stands) ---- */
+
+struct ist_cli_lj_delivery_status {
+	bool ready;                         /* else pending */
+	char reason[IST_CLI_LJ_WORD_MAX];   /* pending: not_observed, awaiting_checkpoint, held, ... */
+	char detail[IST_CLI_LJ_REASON_MAX];
+	bool has_checkpoint;                /* ready: its checkpoint */
+	uint64_t cp_tree_size, cp_src_height;
+	bool held;                          /* pending, reason held: the hold below */
+	char rule[IST_CLI_LJ_WORD_MAX];
+	uint64_t first_held, source_height;
+	bool has_release;
+	uint64_t release_height;
+};
+
+/* {"status":"ready","checkpoint":{...},...} or {"status":"pending",
+ * "reason","detail","hold":{"rule","first_held","release_height": h|null,
+ * "source_height"}} (hold with reason "held" only). Plain memory. Returns 0
+ * or -IST_ECONFIG. */
+int ist_cli_lj_delivery_status_parse(json_t *doc, const char *label, struct ist_cli_lj_delivery_status *ret,
+				     struct ist_json_err *err) IST_WUR;
 
 #endif

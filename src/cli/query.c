@@ -639,36 +639,12 @@ static int query_message(int argc, char **argv)
 	char path[96];
 	snprintf(path, sizeof(path), "/v1/deliveries/%" PRIu64 "/%" PRIu64 "/%" PRIu64, src, dst, nonce);
 	struct ist_cli_rpc_answer a = { 0 };
+	struct ist_cli_lj_delivery_status d;
+	struct ist_json_err jerr;
 	if ((r = ist_cli_node_get(&node, path, false, &a)) < 0)
 		goto out;
-	struct ist_json_err jerr;
-	struct ist_json_reader jr;
-	ist_json_reader_init(&jr, path, &jerr);
-	const char *status = ist_json_string(&jr, a.doc, "", "status", true, "");
-	const char *reason = ist_json_string(&jr, a.doc, "", "reason", false, "");
-	const char *detail = ist_json_string(&jr, a.doc, "", "detail", false, "");
-	json_t *hold = json_object_get(a.doc, "hold");
-	const char *rule = "";
-	uint64_t first = 0, release = 0, at = 0;
-	bool has_release = false;
-	if (ist_json_ok(&jr) && strcmp(status, "pending") == 0 && strcmp(reason, "held") == 0) {
-		if (!json_is_object(hold)) {
-			ist_json_fail(&jr, -IST_ECONFIG, "hold", "must be an object when the reason is \"held\"");
-		} else {
-			rule = ist_json_string(&jr, hold, "hold", "rule", true, "");
-			first = ist_json_u64(&jr, hold, "hold", "first_held", true, 0, 0);
-			at = ist_json_u64(&jr, hold, "hold", "source_height", true, 0, 0);
-			json_t *rh = json_object_get(hold, "release_height");
-			if (rh && !json_is_null(rh)) {
-				release = ist_json_u64(&jr, hold, "hold", "release_height", true, 0, 0);
-				has_release = true;
-			}
-		}
-	} else if (ist_json_ok(&jr) && strcmp(status, "ready") != 0 && strcmp(status, "pending") != 0) {
-		ist_json_fail(&jr, -IST_ECONFIG, "status", "must be \"ready\" or \"pending\"");
-	}
-	if (!ist_json_ok(&jr)) {
-		r = ist_cli_node_bad_answer(&node, path, ist_json_code(&jr), &jerr);
+	if ((r = ist_cli_lj_delivery_status_parse(a.doc, path, &d, &jerr)) < 0) {
+		r = ist_cli_node_bad_answer(&node, path, r, &jerr);
 		goto out;
 	}
 	if (o.json) {
@@ -676,28 +652,26 @@ static int query_message(int argc, char **argv)
 		goto out;
 	}
 	printf("message      %" PRIu64 "->%" PRIu64 " nonce %" PRIu64 "\n", src, dst, nonce);
-	if (strcmp(status, "ready") == 0) {
-		json_t *cp = json_object_get(a.doc, "checkpoint");
+	if (d.ready) {
 		printf("status       ready (certified; a relayer can deliver it)\n");
-		if (json_is_object(cp))
-			printf("checkpoint   tree size %s at source height %s\n",
-			       json_string_value(json_object_get(cp, "tree_size")) ?: "?",
-			       json_string_value(json_object_get(cp, "src_height")) ?: "?");
-	} else if (*rule) {
+		if (d.has_checkpoint)
+			printf("checkpoint   tree size %" PRIu64 " at source height %" PRIu64 "\n", d.cp_tree_size,
+			       d.cp_src_height);
+	} else if (d.held) {
 		printf("status       held\n");
-		printf("rule         %s\n", rule);
-		if (first != nonce)
-			printf("behind       message %" PRIu64 " (held messages pass in nonce order)\n", first);
-		if (has_release)
-			printf("release      at source height %" PRIu64 " (chain %" PRIu64 " is at %" PRIu64 ")\n", release, src,
-			       at);
+		printf("rule         %s\n", d.rule);
+		if (d.first_held != nonce)
+			printf("behind       message %" PRIu64 " (held messages pass in nonce order)\n", d.first_held);
+		if (d.has_release)
+			printf("release      at source height %" PRIu64 " (chain %" PRIu64 " is at %" PRIu64 ")\n",
+			       d.release_height, src, d.source_height);
 		else
 			printf("release      once the messages before it are checkpointed and the window slides\n");
 	} else {
-		printf("status       pending (%s)\n", reason);
+		printf("status       pending (%s)\n", d.reason);
 	}
-	if (*detail)
-		printf("detail       %s\n", detail);
+	if (d.detail[0])
+		printf("detail       %s\n", d.detail);
 out:
 	ist_cli_rpc_answer_fini(&a);
 	ist_cli_node_close(&node);

@@ -99,6 +99,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(g.proposals[i].id >= 1 && g.proposals[i].n_votes <= IST_CLI_LJ_MAX_VOTES);
 	ist_cli_lj_gov_fini(&g);
 
+	struct ist_cli_lj_pauses ps;
+	r = ist_cli_lj_pauses_parse(doc, "pauses", &ps, &err);
+	check_code(r);
+	for (size_t i = 0; r == 0 && i < ps.n; i++)
+		check(ps.v[i].p.height >= 1 && ps.v[i].proof.path_len <= IST_WIRE_MAX_PROOF_DEPTH &&
+		      (ps.v[i].cert == NULL) == (ps.v[i].cert_len == 0));
+	ist_cli_lj_pauses_fini(&ps);
+
+	struct ist_cli_lj_delivery_status ds;
+	r = ist_cli_lj_delivery_status_parse(doc, "delivery", &ds, &err);
+	check_code(r);
+	check(r < 0 || !ds.held || (!ds.ready && strcmp(ds.reason, "held") == 0));
+
 	char line[1024];
 	(void)ist_json_err_format(&err, line, sizeof(line));
 	json_decref(doc);

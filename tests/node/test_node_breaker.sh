@@ -81,6 +81,10 @@ rc=$(metric 1 'isthmus_breaker_reporters{chain="1"}')
 ev=$(jget "$(api 0)/v1/evidence" 'sum(1 for e in d["evidence"] if e["kind"] == "finality-report" and e["result"] == "counted")')
 [ -n "$ev" ] && [ "$ev" -ge 2 ] && ok "GET /v1/evidence lists $ev counted finality reports" ||
 	not_ok "the reports are recorded as evidence" "'$ev'"
+"$BIN" gov list --node "$(api 1)" >"$T/list.out" 2>&1 </dev/null &&
+	grep -q '^breakers       chain 1 tripped at height [0-9]* (finality_violation, [2-4] reporters)$' "$T/list.out" &&
+	ok "gov list shows the tripped breaker: $(sed -n 's/^breakers *//p' "$T/list.out")" ||
+	not_ok "gov list shows the breaker" "$(cat "$T/list.out")"
 # the automatic pause is certified like any: a destination can check it
 breaker_certified() {
 	"$BIN" gov pauses --validators "$T/net/validator-set.json" --node "$(api 3)" >"$T/pauses.out" 2>&1 </dev/null &&

@@ -152,6 +152,35 @@ te=$(curl -s --max-time 5 "$(chain 2)/v1/inbox/epochs" | sed -n 's/.*"current":\
 [ -n "$te" ] && [ "$te" -ge 2 ] && ok "the FROST-only inbox followed the hand-overs to epoch $te" ||
 	not_ok "the FROST-only inbox followed the hand-overs" "$(curl -s --max-time 5 "$(chain 2)/v1/inbox/epochs")"
 
+# ---- a pause, certified by the group key ----
+# pass_gov ARGS...: validator 0 proposes, 1 and 2 vote yes; the number in $P
+pass_gov() {
+	as 0 propose "$@" --voting-blocks 200 && P=$(sed -n 's/^proposal \([0-9]*\)$/\1/p' "$T/gov.out") &&
+		[ -n "$P" ] && as 1 vote "$P" --yes && as 2 vote "$P" --yes
+}
+# frost_pause: the epoch of proposal $P's pause once its FROST certificate is formed, in $PE
+frost_pause() {
+	PE=$(json "$(api 1)/v1/gov/pauses?scheme=frost-ed25519" \
+		"[str(p['epoch']) for p in d['pauses'] if p['certificate'] and p['proposal'] == $P][0]")
+	[ -n "$PE" ]
+}
+if pass_gov --pause-route 2:1; then
+	if wait_for frost_pause; then
+		curl -s --max-time 5 "$(api 1)/v1/validators?epoch=$PE" >"$T/set-$PE.json"
+		"$BIN" gov pauses --scheme frost --accept frost --validators "$T/set-$PE.json" --node "$(api 1)" \
+			>"$T/pauses.out" 2>&1 </dev/null
+		grep -q "pause route 2->1 (proposal $P): valid, certified at height [0-9]* by the FROST group key of epoch $PE" \
+			"$T/pauses.out" &&
+			ok "a governance pause is a leaf of its block's FROST certificate: epoch $PE's group key proves it" ||
+			not_ok "the pause's FROST certificate proves it" "$(cat "$T/pauses.out")"
+	else
+		not_ok "the pause block gets a FROST certificate" "$(curl -s --max-time 5 "$(api 1)/v1/gov/pauses?scheme=frost-ed25519")"
+	fi
+	pass_gov --resume-route 2:1 || not_ok "the route is resumed" "$(cat "$T/gov.out")"
+else
+	not_ok "governance pauses route 2->1" "$(cat "$T/gov.out")"
+fi
+
 # ---- a signer that sends wrong shares ----
 if [ "$FAULTS" = 1 ]; then
 	stop 3

@@ -14,29 +14,14 @@
 
 #include "common/bytes.h"
 #include "common/err.h"
+#include "gov_fixture.h"
 #include "lib/ist_test.h"
 #include "state/breaker.h"
 #include "state/gov.h"
 
-#define NV 4
-
-static uint8_t keys[NV + 1][32];   /* validators 0..3; 4 is outside the set */
-static uint64_t stakes[NV];
-
 static void make_keys(void)
 {
-	for (int i = 0; i <= NV; i++)
-		memset(keys[i], 0xb0 + i, 32);
-}
-
-static struct ist_gov_set set_of(uint32_t n, const uint64_t *s)
-{
-	uint64_t total = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		stakes[i] = s[i];
-		total += s[i];
-	}
-	return (struct ist_gov_set){ .n = n, .node_keys = (const uint8_t (*)[32])keys, .stakes = stakes, .total = total };
+	make_keys_from(0xb0);
 }
 
 /* Validator v reports chain at source height sh in block h: the check must pass. */

@@ -39,6 +39,7 @@ static const uint8_t STATE_KEY[] = "state";
 static const uint8_t FROST_KEY[] = "frost";
 static const uint8_t GOV_KEY[] = "gov";
 static const uint8_t BREAKER_KEY[] = "breaker";
+static const uint8_t ROUTES_KEY[] = "routes";
 
 static int sink_put(void *ctx, enum ist_ledger_table t, const uint8_t *key, size_t klen, const uint8_t *val,
 		    size_t vlen)
@@ -66,6 +67,8 @@ static int sink_put(void *ctx, enum ist_ledger_table t, const uint8_t *key, size
 		k[0] = 'P';
 		memcpy(k + 1, key, klen);
 		return ist_store_put(txn, IST_STORE_DB_VALIDATORS, k, klen + 1, val, vlen);
+	case IST_LEDGER_T_GOV_ROUTES:
+		return ist_store_put(txn, IST_STORE_DB_VALIDATORS, ROUTES_KEY, 6, val, vlen);
 	case IST_LEDGER_T_BREAKER:
 		return ist_store_put(txn, IST_STORE_DB_VALIDATORS, BREAKER_KEY, 7, val, vlen);
 	case IST_LEDGER_T_EPOCH:
@@ -189,6 +192,9 @@ int ist_node_ledger_load(struct ist_node *n, uint64_t committed_height, char *er
 			goto out;
 		what = "the governance state";
 		if ((r = load_record(txn, l, GOV_KEY, ist_ledger_load_gov)) < 0)
+			goto out;
+		what = "the routes' governance state (last checkpoints, limits)";
+		if ((r = load_record(txn, l, ROUTES_KEY, ist_ledger_load_gov_routes)) < 0)
 			goto out;
 		what = "the circuit breakers";
 		if ((r = load_record(txn, l, BREAKER_KEY, ist_ledger_load_breaker)) < 0)

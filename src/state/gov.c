@@ -25,7 +25,7 @@ struct ist_gov {
 	size_t n_params;
 	struct ist_gov_event events[IST_GOV_MAX_EVENTS];
 	size_t n_events;
-	bool dirty;
+	bool dirty, routes_dirty;
 };
 
 struct ist_gov *ist_gov_new(void)
@@ -126,7 +126,8 @@ const char *ist_gov_hold_rule_name(enum ist_gov_hold_rule r)
 }
 
 bool ist_gov_dirty(const struct ist_gov *g) { return g->dirty; }
-void ist_gov_clean(struct ist_gov *g) { g->dirty = false; }
+bool ist_gov_routes_dirty(const struct ist_gov *g) { return g->routes_dirty; }
+void ist_gov_clean(struct ist_gov *g) { g->dirty = g->routes_dirty = false; }
 size_t ist_gov_n_proposals(const struct ist_gov *g) { return g->n_props; }
 const struct ist_gov_proposal *ist_gov_proposal_at(const struct ist_gov *g, size_t i) { return i < g->n_props ? &g->props[i] : NULL; }
 
@@ -413,10 +414,12 @@ static void execute(struct ist_gov *g, const struct ist_gov_proposal *p, uint64_
 	switch (p->action) {
 	case IST_GOV_SET_ROUTE_LIMITS:
 		set_limits(g, p, height);
+		g->routes_dirty = true;
 		break;
 	case IST_GOV_RELEASE_HELD:
 		if ((rs = route_get(g, p->src, p->dst)) && p->release_through < UINT64_MAX)
 			rs->released = IST_MAX(rs->released, p->release_through + 1);
+		g->routes_dirty = true;
 		break;
 	case IST_GOV_SET_PARAM: {
 		size_t i = 0;
@@ -543,7 +546,7 @@ void ist_gov_checkpoint(struct ist_gov *g, uint64_t src, uint64_t dst, uint64_t 
 		return;
 	rs->cp_height = src_height;
 	rs->cp_size = tree_size;
-	g->dirty = true;
+	g->routes_dirty = true;
 	if (!rs->limited)
 		return;
 	if (rs->n_log == IST_GOV_LOG_MAX) {
@@ -729,23 +732,6 @@ void ist_gov_encode(const struct ist_gov *g, struct ist_buf *b)
 		ist_buf_put_u8(b, e->paused);
 		ist_buf_put_be64(b, e->proposal);
 	}
-	ist_buf_put_be32(b, (uint32_t)g->n_rs);
-	for (size_t i = 0; i < g->n_rs; i++) {
-		const struct ist_gov_route_state *rs = &g->rs[i];
-		ist_buf_put_be64(b, rs->src);
-		ist_buf_put_be64(b, rs->dst);
-		ist_buf_put_be64(b, rs->cp_height);
-		ist_buf_put_be64(b, rs->cp_size);
-		ist_buf_put_u8(b, rs->limited);
-		put_limits(b, &rs->lim);
-		ist_buf_put_be64(b, rs->limits_since);
-		ist_buf_put_be64(b, rs->released);
-		ist_buf_put_be16(b, rs->n_log);
-		for (uint16_t k = 0; k < rs->n_log; k++) {
-			ist_buf_put_be64(b, rs->log[k].src_height);
-			ist_buf_put_be64(b, rs->log[k].tree_size);
-		}
-	}
 }
 
 int ist_gov_decode(struct ist_gov *g, const uint8_t *p, size_t len)
@@ -832,6 +818,59 @@ int ist_gov_decode(struct ist_gov *g, const uint8_t *p, size_t len)
 		e->paused = on;
 	}
 	n->n_events = nev;
+done:
+	if (!ist_cur_done(&c))
+		goto fail;
+	/* the routes are the other record's */
+	free(n->rs);
+	n->rs = g->rs;
+	n->n_rs = g->n_rs;
+	n->routes_dirty = g->routes_dirty;
+	free(g->props);
+	*g = *n;
+	free(n);
+	g->dirty = false;
+	return 0;
+fail:
+	ist_gov_free(n);
+	return -IST_EDB_CORRUPT;
+}
+
+#define GOV_ROUTES_VERSION 1
+
+void ist_gov_routes_encode(const struct ist_gov *g, struct ist_buf *b)
+{
+	ist_buf_put_u8(b, GOV_ROUTES_VERSION);
+	ist_buf_put_be32(b, (uint32_t)g->n_rs);
+	for (size_t i = 0; i < g->n_rs; i++) {
+		const struct ist_gov_route_state *rs = &g->rs[i];
+		ist_buf_put_be64(b, rs->src);
+		ist_buf_put_be64(b, rs->dst);
+		ist_buf_put_be64(b, rs->cp_height);
+		ist_buf_put_be64(b, rs->cp_size);
+		ist_buf_put_u8(b, rs->limited);
+		put_limits(b, &rs->lim);
+		ist_buf_put_be64(b, rs->limits_since);
+		ist_buf_put_be64(b, rs->released);
+		ist_buf_put_be16(b, rs->n_log);
+		for (uint16_t k = 0; k < rs->n_log; k++) {
+			ist_buf_put_be64(b, rs->log[k].src_height);
+			ist_buf_put_be64(b, rs->log[k].tree_size);
+		}
+	}
+}
+
+int ist_gov_routes_decode(struct ist_gov *g, const uint8_t *p, size_t len)
+{
+	struct ist_gov_route_state *rs_all = calloc(IST_GOV_MAX_ROUTES, sizeof(*rs_all));
+	if (!rs_all)
+		return -IST_ENOMEM;
+	struct ist_gov tmp = { .rs = rs_all };
+	struct ist_gov *n = &tmp;
+	struct ist_cur c;
+	ist_cur_init(&c, p, len);
+	if (ist_cur_u8(&c) != GOV_ROUTES_VERSION)
+		goto fail;
 	uint32_t nrs = ist_cur_be32(&c);
 	if (!ist_cur_ok(&c) || nrs > IST_GOV_MAX_ROUTES)
 		goto fail;
@@ -854,16 +893,14 @@ int ist_gov_decode(struct ist_gov *g, const uint8_t *p, size_t len)
 		}
 	}
 	n->n_rs = nrs;
-done:
 	if (!ist_cur_done(&c))
 		goto fail;
-	free(g->props);
 	free(g->rs);
-	*g = *n;
-	free(n);
-	g->dirty = false;
+	g->rs = n->rs;
+	g->n_rs = n->n_rs;
+	g->routes_dirty = false;
 	return 0;
 fail:
-	ist_gov_free(n);
+	free(rs_all);
 	return -IST_EDB_CORRUPT;
 }

@@ -255,11 +255,18 @@ const struct ist_gov_proposal *ist_gov_proposal_get(const struct ist_gov *g, uin
 size_t ist_gov_paused_chains(const struct ist_gov *g, const uint64_t **ret);
 size_t ist_gov_paused_routes(const struct ist_gov *g, const struct ist_gov_route **ret);
 
-/* ---- persistence (one record) ---- */
+/* ---- persistence (two records) ----
+ * The governance record (proposals, pauses, parameters, events) changes
+ * with governance; the routes record (each route's last checkpoint, its
+ * limits and window log) with most blocks, so it is kept apart and small.
+ * Each decode leaves the other record's part alone. */
 bool ist_gov_dirty(const struct ist_gov *g);
-void ist_gov_clean(struct ist_gov *g);
+bool ist_gov_routes_dirty(const struct ist_gov *g);
+void ist_gov_clean(struct ist_gov *g);   /* both */
 void ist_gov_encode(const struct ist_gov *g, struct ist_buf *b);
 /* Returns 0 or -IST_EDB_CORRUPT (nothing changed). */
 int ist_gov_decode(struct ist_gov *g, const uint8_t *p, size_t len) IST_WUR;
+void ist_gov_routes_encode(const struct ist_gov *g, struct ist_buf *b);
+int ist_gov_routes_decode(struct ist_gov *g, const uint8_t *p, size_t len) IST_WUR;
 
 #endif

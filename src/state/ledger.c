@@ -1482,6 +1482,13 @@ int ist_ledger_flush(const struct ist_ledger *l, const struct ist_ledger_sink *s
 		if ((r = put_record(sink, IST_LEDGER_T_GOV, "gov", &b)) < 0)
 			return r;
 	}
+	if (ist_gov_routes_dirty(l->gov)) {
+		struct ist_buf b;
+		ist_buf_init(&b, 0);
+		ist_gov_routes_encode(l->gov, &b);
+		if ((r = put_record(sink, IST_LEDGER_T_GOV_ROUTES, "routes", &b)) < 0)
+			return r;
+	}
 	if (ist_breaker_dirty(l->brk)) {
 		struct ist_buf b;
 		ist_buf_init(&b, 0);
@@ -1627,6 +1634,11 @@ fail:
 	free(hist);
 	free(cur);
 	return rc;
+}
+
+int ist_ledger_load_gov_routes(struct ist_ledger *l, const uint8_t *val, size_t len)
+{
+	return ist_gov_routes_decode(l->gov, val, len);
 }
 
 int ist_ledger_load_gov(struct ist_ledger *l, const uint8_t *val, size_t len)

@@ -284,6 +284,7 @@ enum ist_ledger_table {
 	IST_LEDGER_T_EPOCH,         /* key: epoch u64; value: an ended or new set (ist_ledger_set_decode) */
 	IST_LEDGER_T_FROST,         /* key: "frost"; value: ist_fl_encode */
 	IST_LEDGER_T_GOV,           /* key: "gov"; value: ist_gov_encode */
+	IST_LEDGER_T_GOV_ROUTES,    /* key: "routes"; value: ist_gov_routes_encode */
 	IST_LEDGER_T_PAUSES,        /* key: height u64; value: that block's pause events (ist_gov_events_encode) */
 	IST_LEDGER_T_BREAKER,       /* key: "breaker"; value: ist_breaker_encode */
 };
@@ -314,6 +315,7 @@ void ist_ledger_flushed(struct ist_ledger *l);
 int ist_ledger_load_state(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_frost(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_gov(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
+int ist_ledger_load_gov_routes(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_breaker(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_account(struct ist_ledger *l, const uint8_t *key, size_t klen, const uint8_t *val,
 			    size_t vlen) IST_WUR;

@@ -8,7 +8,8 @@
 # of 5 messages: 2 are delivered, 3 are held (the API and the CLI say so,
 # with the rule and the message they wait behind), a message 2->1 sent
 # after them is delivered (other routes are untouched) while they stay
-# held, and the held-messages gauge counts them. Governance releases two of
+# held, and the held-messages gauge counts them; a validator SIGKILLed and
+# restarted holds them by the same rule. Governance releases two of
 # them early: those two are delivered, the last stays held. A short window
 # then lets the last one through as the window slides, after the others.
 # A high-value message waits its delay (it is delivered only once the
@@ -115,6 +116,18 @@ fi
 held_gauge() { [ "$(metric 1 'isthmus_route_held_messages{route="1->2"}')" = 3 ]; }
 poll held_gauge && ok "isthmus_route_held_messages{route=\"1->2\"} is 3" ||
 	not_ok "the held gauge counts 3" "$(curl -s "$(api 1)/metrics" | grep held)"
+
+# ---- a validator killed and restarted still holds them, by the same rule ----
+R2=$(hold 3 "$B2" 'h["release_height"]')
+kill -KILL "${PIDS[3]}" 2>/dev/null
+wait "${PIDS[3]}" 2>/dev/null
+start 3
+same_hold() { [ "$(hold 3 "$B4" 'h["rule"]+" "+h["first_held"]+" "+str(h["release_height"])')" = "window_count $B2 $R2" ]; }
+if poll same_hold; then
+	ok "validator 3, SIGKILLed and restarted, still holds $B2..$B4 by window_count until source height $R2"
+else
+	not_ok "the limits survive a restart" "$(curl -s "$(api 3)/v1/deliveries/1/2/$B4")"
+fi
 
 # ---- governance releases two of them early ----
 pass "release of 1->2 messages up to $B3" --release-held "1:2:$B3" --voting-blocks 200

@@ -569,14 +569,24 @@ START_TEST(window_count)
 	ck_assert_uint_eq(allowed(g, 109, NULL), 3);
 	ck_assert_uint_eq(allowed(g, 110, &h), 6);   /* the window slid: 3, 4 and 5 fit */
 	ck_assert_int_eq(h.rule, IST_GOV_HOLD_NONE);
-	/* the record keeps it */
-	struct ist_buf b;
-	encode(g, &b);
+	/* the routes record keeps it; the governance record does not touch it */
+	ck_assert(ist_gov_routes_dirty(g));
+	struct ist_buf b, b2;
+	ist_buf_init(&b, 0);
+	ist_gov_routes_encode(g, &b);
+	ck_assert_int_eq(ist_buf_err(&b), 0);
+	encode(g, &b2);
 	struct ist_gov *k = ist_gov_new();
-	ck_assert_int_eq(ist_gov_decode(k, b.data, b.len), 0);
+	ck_assert_int_eq(ist_gov_routes_decode(k, b.data, b.len), 0);
+	ck_assert_int_eq(ist_gov_decode(k, b2.data, b2.len), 0);
 	ck_assert_uint_eq(allowed(k, 105, NULL), 3);
 	ck_assert_uint_eq(allowed(k, 110, NULL), 6);
+	/* every truncation of the routes record is refused, nothing changed */
+	for (size_t len = 0; len < b.len; len++)
+		ck_assert_int_eq(ist_gov_routes_decode(k, b.data, len), -IST_EDB_CORRUPT);
+	ck_assert_uint_eq(allowed(k, 105, NULL), 3);
 	ist_buf_fini(&b);
+	ist_buf_fini(&b2);
 	ist_gov_free(k);
 	/* limits removed: everything again */
 	pass_limits(g, 8, (struct ist_gov_limits){ 0 });

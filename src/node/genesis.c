@@ -10,6 +10,7 @@
  */
 #include "node/genesis.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -403,6 +404,54 @@ static void parse_frost(struct ist_json_reader *jr, json_t *root, struct ist_led
 	p->frost_sign_timeout_blocks = (uint32_t)ist_json_uint(jr, o, "frost", "sign_timeout_blocks", true, 0, 1, 1000);
 }
 
+/* "route_limits" (optional): [{"src_chain","dst_chain","window_blocks",
+ * "max_count","max_value","high_value","delay_blocks"}], routes between
+ * two different chains of "chains" (parsed before), each once. */
+static void parse_route_limits(struct ist_json_reader *jr, json_t *root, struct ist_node_genesis *g)
+{
+	static const char *const fields[] = { "src_chain", "dst_chain", "window_blocks", "max_count", "max_value",
+					      "high_value", "delay_blocks", NULL };
+	json_t *a = ist_json_member(jr, root, "", "route_limits", false);
+	if (!a || !ist_json_ok(jr))
+		return;
+	if (!json_is_array(a) || json_array_size(a) > IST_NODE_MAX_ROUTE_LIMITS) {
+		ist_json_fail(jr, -IST_ECONFIG, "route_limits", "must be an array of at most %d routes' limits",
+			      IST_NODE_MAX_ROUTE_LIMITS);
+		return;
+	}
+	for (size_t i = 0; i < json_array_size(a) && ist_json_ok(jr); i++) {
+		char base[IST_JSON_ERR_FIELD_MAX];
+		ist_json_index(base, "route_limits", i);
+		json_t *o = json_array_get(a, i);
+		if (!ist_json_object(jr, o, base, fields))
+			return;
+		struct ist_node_route_limit *x = &g->route_limits[i];
+		x->src = ist_json_u64(jr, o, base, "src_chain", true, 0, 1);
+		x->dst = ist_json_u64(jr, o, base, "dst_chain", true, 0, 1);
+		x->lim.window_blocks = ist_json_u64(jr, o, base, "window_blocks", false, 0, 0);
+		x->lim.max_count = ist_json_u64(jr, o, base, "max_count", false, 0, 0);
+		x->lim.max_value = ist_json_u64(jr, o, base, "max_value", false, 0, 0);
+		x->lim.high_value = ist_json_u64(jr, o, base, "high_value", false, 0, 0);
+		x->lim.delay_blocks = ist_json_u64(jr, o, base, "delay_blocks", false, 0, 0);
+		if (!ist_json_ok(jr))
+			return;
+		char why[160];
+		if (x->src == x->dst || !ist_node_genesis_chain(g, x->src) || !ist_node_genesis_chain(g, x->dst))
+			ist_json_fail(jr, -IST_ECONFIG, base, "must be a route between two different chains of \"chains\" "
+				      "(got %" PRIu64 " -> %" PRIu64 ")", x->src, x->dst);
+		else if (ist_gov_limits_check(&x->lim, why, sizeof(why)) < 0)
+			ist_json_fail(jr, -IST_ECONFIG, base, "%s", why);
+		else if (!x->lim.window_blocks && !x->lim.high_value)
+			ist_json_fail(jr, -IST_ECONFIG, base, "limits nothing: give a window (window_blocks, max_count) "
+				      "or a delay (high_value, delay_blocks)");
+		for (size_t k = 0; k < i && ist_json_ok(jr); k++)
+			if (g->route_limits[k].src == x->src && g->route_limits[k].dst == x->dst)
+				ist_json_fail(jr, -IST_ECONFIG, base, "route %" PRIu64 " -> %" PRIu64 " is limited twice "
+					      "(also route_limits[%zu])", x->src, x->dst, k);
+		g->n_route_limits = i + 1;
+	}
+}
+
 static void parse_validator(struct ist_json_reader *jr, json_t *o, size_t i, struct ist_node_validator *v)
 {
 	static const char *const fields[] = { "name", "node_key", "attestation_key", "attestation_address", "dkg_key",
@@ -480,7 +529,7 @@ int ist_node_genesis_parse(const char *json, size_t len, const char *label, stru
 			   struct ist_json_err *err)
 {
 	static const char *const fields[] = { "chain_id", "network_id", "genesis_time", "consensus", "validators",
-					      "accounts", "chains", "staking", "frost", NULL };
+					      "accounts", "chains", "staking", "frost", "route_limits", NULL };
 	struct ist_json_reader jr;
 	ist_json_reader_init(&jr, label, err);
 	if (len > IST_NODE_GENESIS_FILE_MAX)
@@ -555,6 +604,7 @@ int ist_node_genesis_parse(const char *json, size_t len, const char *label, stru
 				 "must be 1 to 64 of a-z 0-9 -");
 		}
 	}
+	parse_route_limits(&jr, root, &g);
 	if (ist_json_ok(&jr)) {
 		int r = ist_node_genesis_check(&g, label, err);
 		if (r < 0)
@@ -626,6 +676,20 @@ int ist_node_genesis_bytes(const struct ist_node_genesis *g, uint8_t **ret_bytes
 		ist_buf_put_u8(&b, 1);
 		ist_buf_put_be32(&b, g->staking.frost_round_blocks);
 		ist_buf_put_be32(&b, g->staking.frost_sign_timeout_blocks);
+	}
+	if (g->n_route_limits) {
+		ist_buf_put_u8(&b, 2);
+		ist_buf_put_be32(&b, (uint32_t)g->n_route_limits);
+		for (size_t i = 0; i < g->n_route_limits; i++) {
+			const struct ist_node_route_limit *x = &g->route_limits[i];
+			ist_buf_put_be64(&b, x->src);
+			ist_buf_put_be64(&b, x->dst);
+			ist_buf_put_be64(&b, x->lim.window_blocks);
+			ist_buf_put_be64(&b, x->lim.max_count);
+			ist_buf_put_be64(&b, x->lim.max_value);
+			ist_buf_put_be64(&b, x->lim.high_value);
+			ist_buf_put_be64(&b, x->lim.delay_blocks);
+		}
 	}
 	return ist_buf_take(&b, ret_bytes, ret_len);
 }
@@ -712,6 +776,24 @@ int ist_node_genesis_format(const struct ist_node_genesis *g, char **ret_json)
 		bad |= json_object_set_new(fr, "dkg_round_blocks", json_integer(g->staking.frost_round_blocks));
 		bad |= json_object_set_new(fr, "sign_timeout_blocks", json_integer(g->staking.frost_sign_timeout_blocks));
 		bad |= json_object_set_new(root, "frost", fr);
+	}
+	if (g->n_route_limits) {
+		json_t *rl = json_array();
+		bad |= !rl;
+		for (size_t i = 0; i < g->n_route_limits; i++) {
+			const struct ist_node_route_limit *x = &g->route_limits[i];
+			json_t *o = json_object();
+			bad |= !o;
+			bad |= json_object_set_new(o, "src_chain", ist_json_from_u64(x->src));
+			bad |= json_object_set_new(o, "dst_chain", ist_json_from_u64(x->dst));
+			bad |= json_object_set_new(o, "window_blocks", ist_json_from_u64(x->lim.window_blocks));
+			bad |= json_object_set_new(o, "max_count", ist_json_from_u64(x->lim.max_count));
+			bad |= json_object_set_new(o, "max_value", ist_json_from_u64(x->lim.max_value));
+			bad |= json_object_set_new(o, "high_value", ist_json_from_u64(x->lim.high_value));
+			bad |= json_object_set_new(o, "delay_blocks", ist_json_from_u64(x->lim.delay_blocks));
+			bad |= json_array_append_new(rl, o);
+		}
+		bad |= json_object_set_new(root, "route_limits", rl);
 	}
 	int r = ist_json_dump_text(bad ? NULL : root, ret_json);
 	json_decref(cons);

@@ -47,6 +47,7 @@
 #include "crypto/secp256k1.h"
 #include "crypto/x25519.h"
 #include "node/home.h"
+#include "state/gov.h"
 #include "state/ledger.h"
 
 #define IST_NODE_CHAIN_ID_MAX 64          /* [a-z0-9-], at least 1 */
@@ -98,6 +99,16 @@ struct ist_node_chain {
 
 /* A parsed genesis. The arrays are heap memory owned by the struct
  * (ist_node_genesis_fini). */
+#define IST_NODE_MAX_ROUTE_LIMITS 256
+
+/* A route's limits from the genesis (optional "route_limits"; docs/
+ * configuration.md): in force from the first block, as if governance had
+ * set them at height 0. */
+struct ist_node_route_limit {
+	uint64_t src, dst;                     /* two different chains of "chains" */
+	struct ist_gov_limits lim;             /* ist_gov_limits_check holds */
+};
+
 struct ist_node_genesis {
 	char chain_id[IST_NODE_CHAIN_ID_MAX + 1];
 	uint64_t network_id;
@@ -111,6 +122,8 @@ struct ist_node_genesis {
 	struct ist_node_chain chains[IST_NODE_MAX_CHAINS];
 	/* "staking": the ledger's rules (epoch_length_blocks is consensus') */
 	struct ist_ledger_params staking;
+	size_t n_route_limits;                 /* 0..IST_NODE_MAX_ROUTE_LIMITS; in the hash only when > 0 */
+	struct ist_node_route_limit route_limits[IST_NODE_MAX_ROUTE_LIMITS];
 	uint64_t total_stake;                  /* sum of the stakes (fits a u64) */
 	uint8_t hash[IST_HASH_BYTES];          /* set by parse/load/ist_node_genesis_hash */
 };

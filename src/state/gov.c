@@ -214,6 +214,24 @@ static size_t n_open(const struct ist_gov *g)
 	return k;
 }
 
+int ist_gov_limits_check(const struct ist_gov_limits *l, char *why, size_t why_len)
+{
+	if (l->window_blocks > IST_GOV_MAX_WINDOW_BLOCKS)
+		return bad(why, why_len, "window_blocks is at most %d (got %" PRIu64 ")", IST_GOV_MAX_WINDOW_BLOCKS,
+			   l->window_blocks);
+	if (l->window_blocks && (l->max_count < 1 || l->max_count > IST_GOV_MAX_WINDOW_COUNT))
+		return bad(why, why_len, "with a window, max_count is 1 to %d (got %" PRIu64 ")", IST_GOV_MAX_WINDOW_COUNT,
+			   l->max_count);
+	if (!l->window_blocks && (l->max_count || l->max_value))
+		return bad(why, why_len, "max_count and max_value need a window (window_blocks >= 1)");
+	if (l->delay_blocks > IST_GOV_MAX_DELAY_BLOCKS)
+		return bad(why, why_len, "delay_blocks is at most %d (got %" PRIu64 ")", IST_GOV_MAX_DELAY_BLOCKS,
+			   l->delay_blocks);
+	if (!l->high_value != !l->delay_blocks)
+		return bad(why, why_len, "high_value and delay_blocks go together (both 0 for no delay rule)");
+	return 0;
+}
+
 int ist_gov_check(const struct ist_gov *g, const struct ist_tx *tx, const uint8_t *validator, bool in_set, char *why,
 		  size_t why_len)
 {
@@ -242,19 +260,12 @@ int ist_gov_check(const struct ist_gov *g, const struct ist_tx *tx, const uint8_
 		case IST_GOV_SET_ROUTE_LIMITS:
 			if (!p->src_chain || !p->dst_chain || p->src_chain == p->dst_chain)
 				return bad(why, why_len, "a route is two different chains, ids 1 or more");
-			if (p->window_blocks > IST_GOV_MAX_WINDOW_BLOCKS)
-				return bad(why, why_len, "window_blocks is at most %d (got %" PRIu64 ")",
-					   IST_GOV_MAX_WINDOW_BLOCKS, p->window_blocks);
-			if (p->window_blocks && (p->max_count < 1 || p->max_count > IST_GOV_MAX_WINDOW_COUNT))
-				return bad(why, why_len, "with a window, max_count is 1 to %d (got %" PRIu64 ")",
-					   IST_GOV_MAX_WINDOW_COUNT, p->max_count);
-			if (!p->window_blocks && (p->max_count || p->max_value))
-				return bad(why, why_len, "max_count and max_value need a window (window_blocks >= 1)");
-			if (p->delay_blocks > IST_GOV_MAX_DELAY_BLOCKS)
-				return bad(why, why_len, "delay_blocks is at most %d (got %" PRIu64 ")",
-					   IST_GOV_MAX_DELAY_BLOCKS, p->delay_blocks);
-			if (!p->high_value != !p->delay_blocks)
-				return bad(why, why_len, "high_value and delay_blocks go together (both 0 for no delay rule)");
+			{
+				struct ist_gov_limits l = { p->window_blocks, p->max_count, p->max_value, p->high_value,
+							    p->delay_blocks };
+				if (ist_gov_limits_check(&l, why, why_len) < 0)
+					return -IST_EINVAL;
+			}
 			break;
 		case IST_GOV_SET_PARAM:
 			if (!ist_gov_param_name(p->param))
@@ -386,12 +397,13 @@ void ist_gov_event_pause(const struct ist_gov_event *e, uint64_t network_id, str
 				   .b = e->b, .paused = e->paused };
 }
 
-static void set_limits(struct ist_gov *g, const struct ist_gov_proposal *p, uint64_t height)
+void ist_gov_set_route_limits(struct ist_gov *g, uint64_t src, uint64_t dst, const struct ist_gov_limits *l,
+			      uint64_t height)
 {
-	struct ist_gov_route_state *rs = route_get(g, p->src, p->dst);
+	struct ist_gov_route_state *rs = route_get(g, src, dst);
 	if (!rs)
 		return;
-	const struct ist_gov_limits *l = &p->limits;
+	g->routes_dirty = true;
 	if (!l->window_blocks && !l->high_value) {
 		rs->limited = false;
 		rs->n_log = 0;
@@ -413,8 +425,7 @@ static void execute(struct ist_gov *g, const struct ist_gov_proposal *p, uint64_
 	struct ist_gov_route_state *rs;
 	switch (p->action) {
 	case IST_GOV_SET_ROUTE_LIMITS:
-		set_limits(g, p, height);
-		g->routes_dirty = true;
+		ist_gov_set_route_limits(g, p->src, p->dst, &p->limits, height);
 		break;
 	case IST_GOV_RELEASE_HELD:
 		if ((rs = route_get(g, p->src, p->dst)) && p->release_through < UINT64_MAX)

@@ -184,6 +184,16 @@ int ist_gov_events_decode(const uint8_t *p, size_t len, uint64_t height, struct 
 /* The pause leaf content of an event. */
 void ist_gov_event_pause(const struct ist_gov_event *e, uint64_t network_id, struct ist_pause *ret);
 
+/* Checks a route's limits (the rules of set_route_limits). Returns 0 or
+ * -IST_EINVAL with the reason in why ("with a window, max_count is 1 to
+ * 100000 (got 0)"). */
+int ist_gov_limits_check(const struct ist_gov_limits *l, char *why, size_t why_len) IST_WUR;
+/* Gives route (src, dst) the limits `l` (checked) from ledger height
+ * `height`, as a passed set_route_limits does; all zero removes them. The
+ * ledger calls it for a genesis's route_limits at height 0. */
+void ist_gov_set_route_limits(struct ist_gov *g, uint64_t src, uint64_t dst, const struct ist_gov_limits *l,
+			      uint64_t height);
+
 /* The ledger calls it for every checkpoint of a committed block. */
 void ist_gov_checkpoint(struct ist_gov *g, uint64_t src, uint64_t dst, uint64_t src_height, uint64_t tree_size);
 

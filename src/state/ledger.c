@@ -469,6 +469,7 @@ void ist_ledger_free(struct ist_ledger *l)
 
 const struct ist_fl *ist_ledger_frost(const struct ist_ledger *l) { return l->fl; }
 const struct ist_gov *ist_ledger_gov(const struct ist_ledger *l) { return l->gov; }
+struct ist_gov *ist_ledger_gov_mut(struct ist_ledger *l) { return l->gov; }
 const struct ist_breaker *ist_ledger_breaker(const struct ist_ledger *l) { return l->brk; }
 
 static struct ist_gov_set gov_set(const struct ist_ledger *l)

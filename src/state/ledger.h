@@ -315,6 +315,9 @@ void ist_ledger_flushed(struct ist_ledger *l);
 int ist_ledger_load_state(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_frost(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_gov(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
+/* The governance state to set up from a genesis (route limits) before the
+ * first block; not for anything else. */
+struct ist_gov *ist_ledger_gov_mut(struct ist_ledger *l);
 int ist_ledger_load_gov_routes(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_breaker(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_account(struct ist_ledger *l, const uint8_t *key, size_t klen, const uint8_t *val,

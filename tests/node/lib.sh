@@ -152,7 +152,8 @@ poll() {
 # validators of $T/net) ----
 
 # start_net N M [DEVCHAIN FLAGS...]: an `isthmus testnet` of N validators and
-# M chains in $T/net, its devchains (start_devchains M FLAGS...), its
+# M chains in $T/net (then the test's edit_genesis FILE, when it has one, on
+# every copy of genesis.json), its devchains (start_devchains M FLAGS...), its
 # validators (committing), and `isthmus relay` over every chain through
 # validators 1 and 2 (log $T/relay.log, pid ${PIDS[11]})
 start_net() {
@@ -161,6 +162,11 @@ start_net() {
 	pick_base_port "$nv" "$m" || bail "no free base port found"
 	"$BIN" testnet --validators "$nv" --chains "$m" --output "$T/net" --base-port "$BASE" --kdf-fast \
 		>"$T/testnet.out" 2>&1 </dev/null || bail "isthmus testnet failed: $(head -3 "$T/testnet.out")"
+	if declare -F edit_genesis >/dev/null; then
+		for k in "$T/net/genesis.json" "$T"/net/node*/genesis.json; do
+			edit_genesis "$k" || bail "edit_genesis $k failed"
+		done
+	fi
 	start_devchains "$m" "$@"
 	for i in $(seq 0 $((nv - 1))); do start "$i"; done
 	wait_heights 3 $(seq 0 $((nv - 1))) && ok "$nv validators commit" || bail "no commits"

@@ -329,6 +329,71 @@ START_TEST(genesis_format_round_trip)
 }
 END_TEST
 
+/* A genesis's route limits: parsed, formatted back the same, in the hash
+ * only when present, and refused with the field and the reason when wrong. */
+static json_t *two_chains(void)
+{
+	json_t *j = golden();
+	json_object_set_new(j, "chains", json_pack("[{s:i,s:s},{s:i,s:s}]", "id", 5, "name", "devchain-a", "id", 6, "name",
+						   "devchain-b"));
+	return j;
+}
+
+static json_t *limited(int dst, int window, int count, int high, int delay)
+{
+	json_t *j = two_chains();
+	json_object_set_new(j, "route_limits",
+			    json_pack("[{s:i,s:i,s:i,s:i,s:i,s:i}]", "src_chain", 5, "dst_chain", dst, "window_blocks", window,
+				      "max_count", count, "high_value", high, "delay_blocks", delay));
+	return j;
+}
+
+START_TEST(genesis_route_limits)
+{
+	char without[65], with[65];
+	hash_of(two_chains(), without);
+	json_t *j = limited(6, 100, 10, 1000, 50);
+	char *text = json_dumps(j, JSON_INDENT(2));
+	hash_of(j, with);
+	ck_assert_str_ne(with, without);
+	struct ist_node_genesis g, back;
+	parse_ok(text, &g);
+	free(text);
+	ck_assert_uint_eq(g.n_route_limits, 1);
+	ck_assert_uint_eq(g.route_limits[0].src, 5);
+	ck_assert_uint_eq(g.route_limits[0].dst, 6);
+	ck_assert_uint_eq(g.route_limits[0].lim.window_blocks, 100);
+	ck_assert_uint_eq(g.route_limits[0].lim.max_count, 10);
+	ck_assert_uint_eq(g.route_limits[0].lim.max_value, 0);
+	ck_assert_uint_eq(g.route_limits[0].lim.delay_blocks, 50);
+	char *out = NULL;
+	ck_assert_int_eq(ist_node_genesis_format(&g, &out), 0);
+	parse_ok(out, &back);
+	free(out);
+	ck_assert_mem_eq(back.hash, g.hash, IST_HASH_BYTES);
+	ck_assert_uint_eq(back.n_route_limits, 1);
+	ist_node_genesis_fini(&back);
+	ist_node_genesis_fini(&g);
+
+	expect_genesis_err(limited(7, 100, 10, 0, 0), -IST_ECONFIG,
+			   "genesis.json: route_limits[0]: must be a route between two different chains of \"chains\" "
+			   "(got 5 -> 7)");
+	expect_genesis_err(limited(5, 100, 10, 0, 0), -IST_ECONFIG,
+			   "genesis.json: route_limits[0]: must be a route between two different chains of \"chains\" "
+			   "(got 5 -> 5)");
+	expect_genesis_err(limited(6, 100, 0, 0, 0), -IST_ECONFIG,
+			   "genesis.json: route_limits[0]: with a window, max_count is 1 to 100000 (got 0)");
+	expect_genesis_err(limited(6, 0, 0, 1000, 0), -IST_ECONFIG,
+			   "genesis.json: route_limits[0]: high_value and delay_blocks go together (both 0 for no delay rule)");
+	expect_genesis_err(limited(6, 0, 0, 0, 0), -IST_ECONFIG,
+			   "genesis.json: route_limits[0]: limits nothing: give a window (window_blocks, max_count) or a "
+			   "delay (high_value, delay_blocks)");
+	j = limited(6, 100, 10, 0, 0);
+	json_array_append(json_object_get(j, "route_limits"), json_array_get(json_object_get(j, "route_limits"), 0));
+	expect_genesis_err(j, -IST_ECONFIG, "genesis.json: route_limits[1]: route 5 -> 6 is limited twice (also route_limits[0])");
+}
+END_TEST
+
 START_TEST(genesis_check_in_memory)
 {
 	/* what `isthmus testnet` builds goes through the same rules */
@@ -1116,6 +1181,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, genesis_hash_covers_every_value);
 	tcase_add_test(tc, genesis_format_round_trip);
 	tcase_add_test(tc, genesis_check_in_memory);
+	tcase_add_test(tc, genesis_route_limits);
 	tcase_add_test(tc, genesis_err_wrong_type);
 	tcase_add_test(tc, genesis_err_out_of_range);
 	tcase_add_test(tc, genesis_err_unknown_field);

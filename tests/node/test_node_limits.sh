@@ -22,6 +22,16 @@ TEST_NAME=limits
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 N=4
 
+# the genesis limits route 2->1 from the first block: above 1000 waits 30 blocks
+edit_genesis() {
+	python3 - "$1" <<'PY'
+import json, sys
+p = sys.argv[1]
+d = json.load(open(p))
+d["route_limits"] = [{"src_chain": 2, "dst_chain": 1, "high_value": 1000, "delay_blocks": 30}]
+json.dump(d, open(p, "w"), indent=2)
+PY
+}
 start_net $N 2
 
 head_height() { jget "$(chain_url "$1")/v1/head" 'd["height"]'; }
@@ -56,8 +66,17 @@ limits_on() {
 }
 all_limits() { local i; for i in 0 1 2 3; do limits_on "$i" "$1" || return 1; done; }
 
-send 1 2 && poll delivered 1 2 "$NONCE" && ok "before any limit, message $NONCE 1->2 is delivered" ||
+send 1 2 && poll delivered 1 2 "$NONCE" && ok "before any vote, message $NONCE 1->2 is delivered" ||
 	bail "the relay delivers nothing: $(tail -3 "$T/relay.log")"
+# the genesis's limits hold from the first block, with no vote
+held21() { [ "$(jget "$(api 2)/v1/deliveries/2/1/$1" 'd.get("reason","")+" "+d.get("hold",{}).get("rule","")')" = "held high_value_delay" ]; }
+if send 2 1 5000 && G=$NONCE && poll held21 "$G"; then
+	ok "the genesis's route_limits hold high-value message $G 2->1 (high_value_delay) with no vote"
+	poll delivered 2 1 "$G" && ok "and it is delivered once its delay has passed" ||
+		not_ok "the genesis-held message is delivered after its delay" "$(curl -s "$(api 2)/v1/deliveries/2/1/$G")"
+else
+	not_ok "the genesis's route_limits hold a high-value message" "$(curl -s "$(api 2)/v1/deliveries/2/1/$G")"
+fi
 
 # ---- a count limit whose window cannot slide during the test ----
 pass "route limits 1->2 (2 per 100000 blocks, above 1000 waits 40 blocks)" \

@@ -375,11 +375,8 @@ static int extra_leaves(struct ist_node *n, struct ist_txn *txn, const struct is
 		return -IST_ENOMEM;
 	size_t np = 0;
 	int r = ist_node_pause_events(n, txn, b->height, ev, &np);
-	for (size_t i = 0; i < np && r == 0; i++) {
-		struct ist_pause p;
-		ist_gov_event_pause(&ev[i], n->g.network_id, &p);
-		ist_wire_pause_leaf_hash(&p, leaves[i]);
-	}
+	if (r == 0)
+		ist_gov_event_leaves(ev, np, n->g.network_id, leaves);
 	free(ev);
 	if (r == 0)
 		r = ist_node_handover_leaf(n, txn, b, ret_ends, leaves[np]);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "wire/canonical.h"
 
 #define GOV_VERSION 2
 
@@ -193,14 +194,18 @@ bool ist_gov_chain_paused(const struct ist_gov *g, uint64_t chain)
 	return false;
 }
 
-bool ist_gov_route_paused(const struct ist_gov *g, uint64_t src, uint64_t dst)
+/* The route itself is paused (its chains aside). */
+static bool route_listed(const struct ist_gov *g, uint64_t src, uint64_t dst)
 {
-	if (ist_gov_chain_paused(g, src) || ist_gov_chain_paused(g, dst))
-		return true;
 	for (size_t i = 0; i < g->n_routes; i++)
 		if (g->routes[i].src == src && g->routes[i].dst == dst)
 			return true;
 	return false;
+}
+
+bool ist_gov_route_paused(const struct ist_gov *g, uint64_t src, uint64_t dst)
+{
+	return ist_gov_chain_paused(g, src) || ist_gov_chain_paused(g, dst) || route_listed(g, src, dst);
 }
 
 /* bad(why, why_len, fmt, ...): a refusal with its reason (common/err.h) */
@@ -313,14 +318,6 @@ static void pause_chain(struct ist_gov *g, uint64_t chain, bool on, uint64_t hei
 		event(g, (struct ist_gov_event){ height, IST_PAUSE_CHAIN, chain, 0, on, proposal });
 }
 
-static bool route_listed(const struct ist_gov *g, uint64_t src, uint64_t dst)
-{
-	for (size_t i = 0; i < g->n_routes; i++)
-		if (g->routes[i].src == src && g->routes[i].dst == dst)
-			return true;
-	return false;
-}
-
 static void pause_route(struct ist_gov *g, uint64_t src, uint64_t dst, bool on, uint64_t height, uint64_t proposal)
 {
 	bool was = route_listed(g, src, dst);
@@ -391,10 +388,14 @@ int ist_gov_events_decode(const uint8_t *p, size_t len, uint64_t height, struct 
 	return 0;
 }
 
-void ist_gov_event_pause(const struct ist_gov_event *e, uint64_t network_id, struct ist_pause *ret)
+void ist_gov_event_leaves(const struct ist_gov_event *ev, size_t n, uint64_t network_id,
+			  uint8_t (*leaves)[IST_HASH_BYTES])
 {
-	*ret = (struct ist_pause){ .network_id = network_id, .height = e->height, .scope = e->scope, .a = e->a,
-				   .b = e->b, .paused = e->paused };
+	for (size_t i = 0; i < n; i++) {
+		const struct ist_pause p = { .network_id = network_id, .height = ev[i].height, .scope = ev[i].scope,
+					     .a = ev[i].a, .b = ev[i].b, .paused = ev[i].paused };
+		ist_wire_pause_leaf_hash(&p, leaves[i]);
+	}
 }
 
 void ist_gov_set_route_limits(struct ist_gov *g, uint64_t src, uint64_t dst, const struct ist_gov_limits *l,

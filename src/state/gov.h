@@ -181,8 +181,10 @@ size_t ist_gov_events_at(const struct ist_gov *g, uint64_t height, struct ist_go
 void ist_gov_events_encode(const struct ist_gov_event *e, size_t n, struct ist_buf *b);
 int ist_gov_events_decode(const uint8_t *p, size_t len, uint64_t height, struct ist_gov_event *out, size_t max,
 			  size_t *ret_n) IST_WUR;
-/* The pause leaf content of an event. */
-void ist_gov_event_pause(const struct ist_gov_event *e, uint64_t network_id, struct ist_pause *ret);
+/* The pause leaves (wire/canonical.h) of events ev[0..n-1] of network
+ * `network_id`, into leaves[0..n-1]: what a block's batch tree certifies. */
+void ist_gov_event_leaves(const struct ist_gov_event *ev, size_t n, uint64_t network_id,
+			  uint8_t (*leaves)[IST_HASH_BYTES]);
 
 /* Checks a route's limits (the rules of set_route_limits). Returns 0 or
  * -IST_EINVAL with the reason in why ("with a window, max_count is 1 to

@@ -1224,11 +1224,7 @@ size_t ist_ledger_pause_leaves(const struct ist_ledger *l, uint64_t height, uint
 	struct ist_gov_event ev[IST_GOV_MAX_BLOCK_EVENTS];
 	size_t n = IST_MIN(ist_gov_events_at(l->gov, height, ev, IST_GOV_MAX_BLOCK_EVENTS),
 			   (size_t)IST_GOV_MAX_BLOCK_EVENTS);
-	for (size_t i = 0; i < n; i++) {
-		struct ist_pause p;
-		ist_gov_event_pause(&ev[i], l->network_id, &p);
-		ist_wire_pause_leaf_hash(&p, leaves[i]);
-	}
+	ist_gov_event_leaves(ev, n, l->network_id, leaves);
 	return n;
 }
 

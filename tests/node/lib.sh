@@ -63,6 +63,12 @@ start() {
 	PIDS[$1]=$!
 }
 
+# metric I NAME: the sum of the series NAME (with its labels) on node I's
+# /metrics, 0 when there is none
+metric() {
+	curl -s --max-time 2 "$(api "$1")/metrics" | awk -v m="$2" '$1 == m { s += $2 } END { print s + 0 }'
+}
+
 # height I: the node's committed height, or -1 when it does not answer
 height() {
 	local h

@@ -72,9 +72,6 @@ send() {
 delivery() {
 	curl -s --max-time 5 "$(api "$1")/v1/deliveries/$2/$3/$4" | sed -n 's/.*"delivery":"\([0-9a-f]*\)".*/\1/p'
 }
-metric() {
-	curl -s --max-time 2 "$(api "$1")/metrics" | awk -v m="$2" '$1 == m { s += $2 } END { print s + 0 }'
-}
 
 # messages in rounds (each a new checkpoint for node3 to lie about), until
 # an honest node holds evidence or the rounds run out

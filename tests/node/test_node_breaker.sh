@@ -36,8 +36,8 @@ breaker() {
 		[str(b["tripped"]).lower() + " " + str(b["reason"]) + " " + str(len(b["reporters"]))
 		 for b in d["breakers"] if b["chain"] == "1"])'
 }
-# metric I NAME: a series of validator I's /metrics
-metric() { curl -s --max-time 5 "$(api "$1")/metrics" | awk -v k="$2" '$1 == k { print $2 }'; }
+# metric_value I NAME: the series' value on node I ('' when it has none)
+metric_value() { curl -s --max-time 5 "$(api "$1")/metrics" | awk -v k="$2" '$1 == k { print $2 }'; }
 
 # ---- before: the relay works ----
 if send 1 2 && M=$NONCE && poll delivered 1 2 "$M"; then
@@ -72,9 +72,9 @@ nrep=$(jget "$(api 2)/v1/gov" '[len(b["reporters"]) >= 2 and all(len(k) == 64 fo
 	not_ok "the breaker's reporters" "$(jget "$(api 2)/v1/gov" 'd["breakers"]')"
 grep -q 'finality report .* submitted' "$T"/node*.log && ok "a validator logs the finality report it submitted" ||
 	not_ok "the report is logged" "$(grep -h breaker "$T"/node*.log | tail -3)"
-tm=$(metric 1 'isthmus_breaker_tripped{chain="1"}')
-t2=$(metric 1 'isthmus_breaker_tripped{chain="2"}')
-rc=$(metric 1 'isthmus_breaker_reporters{chain="1"}')
+tm=$(metric_value 1 'isthmus_breaker_tripped{chain="1"}')
+t2=$(metric_value 1 'isthmus_breaker_tripped{chain="2"}')
+rc=$(metric_value 1 'isthmus_breaker_reporters{chain="1"}')
 [ "$tm" = 1 ] && [ "$t2" = 0 ] && [ -n "$rc" ] && [ "$rc" -ge 2 ] &&
 	ok "metrics: isthmus_breaker_tripped{chain=\"1\"} 1, chain 2 0, $rc reports counted" ||
 	not_ok "the breaker metrics" "tripped 1 '$tm', 2 '$t2', reporters '$rc'"
@@ -125,7 +125,7 @@ if poll all_cleared && wait_heights $(($(height 1) + 8)) 0 1 2 3 && all_cleared;
 else
 	not_ok "the resume clears the breaker for good" "$(for i in 0 1 2 3; do echo "validator $i: '$(breaker "$i")'"; done)"
 fi
-tm=$(metric 3 'isthmus_breaker_tripped{chain="1"}')
+tm=$(metric_value 3 'isthmus_breaker_tripped{chain="1"}')
 [ "$tm" = 0 ] && ok "metrics: isthmus_breaker_tripped{chain=\"1\"} 0 after the resume" ||
 	not_ok "the gauge follows the resume" "'$tm'"
 

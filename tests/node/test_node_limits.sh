@@ -38,9 +38,6 @@ head_height() { jget "$(chain_url "$1")/v1/head" 'd["height"]'; }
 # hold I NONCE EXPR: EXPR over the hold of message NONCE of 1->2 on validator I ('' when not held)
 hold() { jget "$(api "$1")/v1/deliveries/1/2/$2" "(lambda h: $3)(d['hold']) if d.get('reason') == 'held' else ''"; }
 is_held() { [ "$(hold "${3:-1}" "$1" 'h["rule"]')" = "$2" ]; }
-metric() {
-	curl -s --max-time 2 "$(api "$1")/metrics" | awk -v m="$2" '$1 == m { s += $2 } END { print s + 0 }'
-}
 
 prop_status() { jget "$(api "${2:-1}")/v1/gov/proposals/$1" 'd["status"]'; }
 # pass WHAT ARGS...: validator 0 proposes, 1 and 2 vote yes (75% of the stake); the proposal passes

@@ -362,18 +362,24 @@ void ist_node_attest_held_metrics(struct ist_node *n)
 	for (size_t i = 0; i < nrs; i++) {
 		const struct ist_gov_route_state *x = &rs[i];
 		long ci = chain_index(n, x->src);
-		if (!x->limited || ci < 0 || (!txn && ist_store_read_begin(n->store, &txn) < 0))
+		if (ci < 0)
 			continue;
-		uint64_t size, allowed;
-		struct ist_store_leaf_meta last, first;
-		if (ist_node_route_allowed(n, txn, x->src, x->dst, n->att.chains[ci].observed, &size, &allowed, NULL) < 0)
-			continue;
+		uint64_t size = 0, allowed = 0;
 		double value = 0;
-		if (allowed < size && ist_store_route_meta_get(txn, x->src, x->dst, size - 1, &last) == 0) {
-			unsigned __int128 v = last.cum_value;
-			if (allowed > 0 && ist_store_route_meta_get(txn, x->src, x->dst, allowed - 1, &first) == 0)
-				v -= first.cum_value;
-			value = (double)v;
+		/* a route without limits (or whose limits were removed) holds nothing */
+		if (x->limited) {
+			if (!txn && ist_store_read_begin(n->store, &txn) < 0)
+				continue;
+			struct ist_store_leaf_meta last, first;
+			if (ist_node_route_allowed(n, txn, x->src, x->dst, n->att.chains[ci].observed, &size, &allowed,
+						   NULL) < 0)
+				continue;
+			if (allowed < size && ist_store_route_meta_get(txn, x->src, x->dst, size - 1, &last) == 0) {
+				unsigned __int128 v = last.cum_value;
+				if (allowed > 0 && ist_store_route_meta_get(txn, x->src, x->dst, allowed - 1, &first) == 0)
+					v -= first.cum_value;
+				value = (double)v;
+			}
 		}
 		char label[48];
 		snprintf(label, sizeof(label), "%" PRIu64 "->%" PRIu64, x->src, x->dst);

@@ -14,7 +14,8 @@
 # then lets the last one through as the window slides, after the others.
 # A high-value message waits its delay (it is delivered only once the
 # source chain passed the release height the API gave) and the message
-# behind it waits in order.
+# behind it waits in order. Removing the limits releases what they held and
+# the gauge falls to 0.
 #
 # Waiting is bounded polling; nothing asserts on timing: a held message is
 # checked while the window that holds it cannot slide before the test ends.
@@ -198,6 +199,20 @@ fi
 nothing_held() { [ "$(metric 1 'isthmus_route_held_messages{route="1->2"}')" = 0 ]; }
 poll nothing_held && ok "nothing is held any more: the gauge is 0" ||
 	not_ok "the gauge falls to 0" "$(curl -s "$(api 1)/metrics" | grep held)"
+
+# ---- limits removed: what they held goes, the gauge falls to 0 ----
+one_held() { [ "$(metric 1 'isthmus_route_held_messages{route="1->2"}')" = 1 ]; }
+if send 1 2 5000 && RV=$NONCE && poll is_held "$RV" high_value_delay && poll one_held; then
+	pass "removal of route 1->2's limits" --route-limits 1:2 --voting-blocks 200
+	if poll delivered 1 2 "$RV" && poll nothing_held; then
+		ok "message $RV, held by the removed limits, is delivered and the gauge is 0 again"
+	else
+		not_ok "removing the limits releases the message and clears the gauge" \
+			"$(curl -s "$(api 1)/v1/deliveries/1/2/$RV"; curl -s "$(api 1)/metrics" | grep route_held)"
+	fi
+else
+	not_ok "a high-value message is held before the removal" "$(curl -s "$(api 1)/v1/deliveries/1/2/$RV")"
+fi
 
 echo "1..$n"
 exit $failed

@@ -404,12 +404,14 @@ int ist_node_batch_root(struct ist_node *n, struct ist_txn *txn, const struct is
 }
 
 int ist_node_batch_proof(struct ist_node *n, struct ist_txn *txn, uint64_t height, uint32_t index,
-			 struct ist_inclusion_proof *ret, uint8_t ret_leaf32[IST_HASH_BYTES])
+			 struct ist_inclusion_proof *ret, uint8_t ret_leaf32[IST_HASH_BYTES], uint64_t *ret_epoch)
 {
 	struct ist_block *b = NULL;
 	int r = ist_node_block_at(txn, height, &b, NULL);
 	if (r < 0)
 		return r;
+	if (ret_epoch)
+		*ret_epoch = b->epoch;
 	uint8_t (*leaves)[IST_HASH_BYTES] = calloc(b->n_items + IST_GOV_MAX_BLOCK_EVENTS + 1, IST_HASH_BYTES);
 	if (!leaves) {
 		ist_wire_block_free(b);

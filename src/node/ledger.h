@@ -51,14 +51,14 @@ int ist_node_batch_root(struct ist_node *n, struct ist_txn *txn, const struct is
  * leaf when it ends its epoch): a checkpoint's position; with
  * IST_NODE_PAUSE_INDEX(k), of the k-th pause leaf; with
  * IST_NODE_HANDOVER_INDEX, of the hand-over leaf. The leaf's hash goes to
- * ret_leaf32 (may be NULL). Any thread. Returns 0,
+ * ret_leaf32, the block's epoch to *ret_epoch (each may be NULL). Any thread. Returns 0,
  * -IST_EDB_CORRUPT (no such leaf: the caller's index came from the store),
  * -IST_ENOTFOUND, -IST_ENOMEM, -IST_EDB*. */
 #define IST_NODE_HANDOVER_INDEX UINT32_MAX
 /* The k-th pause leaf of the block (after its checkpoints). */
 #define IST_NODE_PAUSE_INDEX(k) (0x80000000u + (uint32_t)(k))
 int ist_node_batch_proof(struct ist_node *n, struct ist_txn *txn, uint64_t height, uint32_t index,
-			 struct ist_inclusion_proof *ret, uint8_t ret_leaf32[IST_HASH_BYTES]) IST_WUR;
+			 struct ist_inclusion_proof *ret, uint8_t ret_leaf32[IST_HASH_BYTES], uint64_t *ret_epoch) IST_WUR;
 
 /* The EPOCH action: keep its proof, switch the node's epoch and peers. */
 void ist_node_epoch_changed(struct ist_node *n, struct ist_cons_action *a);

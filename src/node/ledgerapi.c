@@ -309,7 +309,7 @@ static int get_epoch(struct ist_node *n, struct ist_txn *txn, uint64_t epoch, co
 	struct ist_inclusion_proof *proof = malloc(sizeof(*proof));
 	if (!proof)
 		return -IST_ENOMEM;
-	if ((r = ist_node_batch_proof(n, txn, h, IST_NODE_HANDOVER_INDEX, proof, leaf)) < 0) {
+	if ((r = ist_node_batch_proof(n, txn, h, IST_NODE_HANDOVER_INDEX, proof, leaf, NULL)) < 0) {
 		free(proof);
 		return r;
 	}
@@ -479,16 +479,11 @@ static int get_pauses(struct ist_node *n, struct ist_txn *txn, const char *query
 	for (size_t j = ne; j-- > 0 && r == 0;) {
 		const struct ist_gov_event *e = &ev[j];
 		uint8_t leaf[IST_HASH_BYTES];
-		struct ist_block *b = NULL;
 		uint64_t epoch = 0;
 		if (pos[j] >= IST_GOV_MAX_BLOCK_EVENTS)
 			continue;   /* beyond what one block certifies */
-		if (ist_node_block_at(txn, e->height, &b, NULL) < 0)
-			continue;   /* not committed here yet */
-		epoch = b->epoch;
-		ist_wire_block_free(b);
-		r = ist_node_batch_proof(n, txn, e->height, IST_NODE_PAUSE_INDEX(pos[j]), proof, leaf);
-		if (r == -IST_EDB_CORRUPT || r == -IST_ENOTFOUND) {
+		r = ist_node_batch_proof(n, txn, e->height, IST_NODE_PAUSE_INDEX(pos[j]), proof, leaf, &epoch);
+		if (r == -IST_EDB_CORRUPT || r == -IST_ENOTFOUND) {   /* not committed here yet */
 			r = 0;
 			continue;
 		}

@@ -448,7 +448,7 @@ static int get_delivery(struct ist_node *n, struct ist_txn *txn, enum ist_cert_s
 	}
 	d->checkpoint = rec.cp;
 	if ((r = message_proof(txn, src, dst, nonce, rec.cp.tree_size, &d->message_proof)) < 0 ||
-	    (r = ist_node_batch_proof(n, txn, rec.height, rec.index, &d->checkpoint_proof, NULL)) < 0)
+	    (r = ist_node_batch_proof(n, txn, rec.height, rec.index, &d->checkpoint_proof, NULL, NULL)) < 0)
 		goto out;
 	uint8_t *enc = NULL;
 	size_t len = 0;

@@ -133,8 +133,8 @@ static int ledger_new(struct ist_node *n, struct ist_ledger **ret)
 		/* the genesis's route limits, in force from the first block (a
 		 * stored routes record, loaded after, replaces them) */
 		for (size_t i = 0; r == 0 && i < g->n_route_limits; i++)
-			ist_gov_set_route_limits(ist_ledger_gov_mut(*ret), g->route_limits[i].src, g->route_limits[i].dst,
-						 &g->route_limits[i].lim, 0);
+			r = ist_ledger_genesis_route_limits(*ret, g->route_limits[i].src, g->route_limits[i].dst,
+							    &g->route_limits[i].lim);
 	}
 	free(vals);
 	free(accts);

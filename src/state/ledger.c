@@ -469,7 +469,14 @@ void ist_ledger_free(struct ist_ledger *l)
 
 const struct ist_fl *ist_ledger_frost(const struct ist_ledger *l) { return l->fl; }
 const struct ist_gov *ist_ledger_gov(const struct ist_ledger *l) { return l->gov; }
-struct ist_gov *ist_ledger_gov_mut(struct ist_ledger *l) { return l->gov; }
+
+int ist_ledger_genesis_route_limits(struct ist_ledger *l, uint64_t src, uint64_t dst, const struct ist_gov_limits *lim)
+{
+	if (l->height)
+		return -IST_ESTATE;
+	ist_gov_set_route_limits(l->gov, src, dst, lim, 0);
+	return 0;
+}
 const struct ist_breaker *ist_ledger_breaker(const struct ist_ledger *l) { return l->brk; }
 
 static struct ist_gov_set gov_set(const struct ist_ledger *l)

@@ -315,9 +315,11 @@ void ist_ledger_flushed(struct ist_ledger *l);
 int ist_ledger_load_state(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_frost(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_gov(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
-/* The governance state to set up from a genesis (route limits) before the
- * first block; not for anything else. */
-struct ist_gov *ist_ledger_gov_mut(struct ist_ledger *l);
+struct ist_gov_limits;
+/* A genesis's route limits (ist_gov_set_route_limits at height 0), before
+ * the first block. Returns 0, or -IST_ESTATE once a block was applied. */
+int ist_ledger_genesis_route_limits(struct ist_ledger *l, uint64_t src, uint64_t dst,
+				    const struct ist_gov_limits *lim) IST_WUR;
 int ist_ledger_load_gov_routes(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_breaker(struct ist_ledger *l, const uint8_t *val, size_t len) IST_WUR;
 int ist_ledger_load_account(struct ist_ledger *l, const uint8_t *key, size_t klen, const uint8_t *val,
